@@ -1,0 +1,16 @@
+//! Host bindings generated from the one contract package in `wit/`.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "skill",
+});
+
+pub use exports::skill_engine::skill::guest as guest;
+pub use skill_engine::skill::{host, types};
+
+/// Name of the export every skill must provide.
+pub const GUEST_EXPORT: &str = "skill-engine:skill/guest@0.1.0";
+/// Name of the host interface a skill may import.
+pub const HOST_IMPORT: &str = "skill-engine:skill/host@0.1.0";
+/// The contract package, as shown to users.
+pub const CONTRACT: &str = "skill-engine:skill@0.1.0";

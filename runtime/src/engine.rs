@@ -1,0 +1,65 @@
+//! The wasmtime engine and linker every command shares, configured in one place: the AOT
+//! cache key includes the engine's compatibility hash, so build, install and run must agree.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, OptLevel};
+
+use crate::bindings::Skill;
+use crate::error::{Error, Result};
+use crate::host::HostState;
+
+/// How often the epoch advances. Deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+pub fn new_engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.cranelift_opt_level(OptLevel::Speed);
+    // CPU time is bounded by epoch deadlines; a ticker thread advances the epoch.
+    config.epoch_interruption(true);
+    Engine::new(&config).map_err(|e| Error::internal(format!("failed to create the wasm engine: {e}")))
+}
+
+/// WASI p2 (sync) plus the contract's `host` interface.
+pub fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        .map_err(|e| Error::internal(format!("failed to link WASI: {e}")))?;
+    Skill::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+        .map_err(|e| Error::internal(format!("failed to link the skill host: {e}")))?;
+    Ok(linker)
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped. Without it, an epoch
+/// deadline would never fire (and a deadline of zero would trap at once).
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = engine.clone();
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("skill-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawn the epoch ticker thread");
+        EpochTicker { stop }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,104 @@
+//! One error type at the runtime's boundary: a kind (for exit codes and HTTP status later), a
+//! one-line message, and an optional hint that tells the user what to do next.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Unknown skill, instance or tool.
+    NotFound,
+    /// Bad input from the user: a file that is not wasm, an ill-typed argument, a bad manifest.
+    InvalidInput,
+    /// A component that does not implement the skill contract.
+    Contract,
+    /// The tool ran and reported an error (`tool-error`).
+    Tool,
+    /// The guest trapped, ran out of time or memory, or wrote too much output.
+    Trap,
+    /// Filesystem trouble in the store or the cache.
+    Io,
+    /// Anything else (a bug in us, most likely).
+    Internal,
+}
+
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    hint: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), hint: None, source: None }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    pub fn contract(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Contract, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    /// An I/O failure on `path`, with the OS error kept as the source.
+    pub fn io(action: &str, path: &std::path::Path, err: std::io::Error) -> Self {
+        Error {
+            kind: ErrorKind::Io,
+            message: format!("failed to {action} {}: {err}", path.display()),
+            hint: None,
+            source: Some(Box::new(err)),
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Lists names for a "did you mean / what exists" hint: `a, b, c` or `(none)`.
+pub(crate) fn list_or_none<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+    let names: Vec<String> = names.into_iter().map(|s| s.as_ref().to_string()).collect();
+    if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
+}

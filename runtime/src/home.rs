@@ -1,0 +1,58 @@
+//! Where everything lives: `$SKILL_HOME` (default `~/.skill-engine`).
+//!
+//! ```text
+//! $SKILL_HOME/
+//!   .lock                                   flock guarding every write to the store
+//!   skills/<name>/current                   points at the active version directory
+//!   skills/<name>/<version>-<digest12>/     immutable: component.wasm, skill.yaml, manifest.json
+//!   cache/aot/                              0700: <sha256>-<engine-hash>.cwasm, MAC-protected
+//!   cache/aot/key                           0600: this machine's key for those MACs
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct SkillHome {
+    root: PathBuf,
+}
+
+impl SkillHome {
+    /// `$SKILL_HOME`, else `~/.skill-engine`.
+    pub fn from_env() -> Result<Self> {
+        if let Some(dir) = std::env::var_os("SKILL_HOME").filter(|v| !v.is_empty()) {
+            return Ok(Self::at(PathBuf::from(dir)));
+        }
+        let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| {
+            Error::invalid("cannot find the skill home: neither SKILL_HOME nor HOME is set")
+                .with_hint("set SKILL_HOME to a directory skill may use")
+        })?;
+        Ok(Self::at(PathBuf::from(home).join(".skill-engine")))
+    }
+
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        SkillHome { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn skills_dir(&self) -> PathBuf {
+        self.root.join("skills")
+    }
+
+    pub fn aot_cache_dir(&self) -> PathBuf {
+        self.root.join("cache").join("aot")
+    }
+
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join(".lock")
+    }
+
+    /// Where `skill init` writes the SDK sources that scaffolded projects depend on.
+    pub fn sdk_dir(&self) -> PathBuf {
+        self.root.join("sdk")
+    }
+}

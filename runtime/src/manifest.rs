@@ -1,0 +1,346 @@
+//! The two manifests: `skill.yaml`, which the author writes, and `manifest.json`, which the host
+//! writes at build/install time from the component itself (metadata, tool definitions, digest),
+//! so listing and serving tools never needs to instantiate anything.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::bindings::types as wit;
+use crate::error::{Error, Result};
+
+pub const SKILL_YAML: &str = "skill.yaml";
+pub const MANIFEST_JSON: &str = "manifest.json";
+/// Bumped when `manifest.json` changes incompatibly.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// `skill.yaml`: the author's description of a skill project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SkillYaml {
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildSection>,
+}
+
+/// How `skill build` builds the project; written by `skill init`, trusted by `skill build`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BuildSection {
+    pub language: Language,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Rust,
+}
+
+impl SkillYaml {
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        Self::parse(&text).map_err(|e| {
+            let hint = e.hint().map(str::to_string);
+            let err = Error::invalid(format!("{}: {}", path.display(), e.message()));
+            match hint {
+                Some(h) => err.with_hint(h),
+                None => err,
+            }
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let yaml: SkillYaml = serde_norway::from_str(text).map_err(|e| {
+            Error::invalid(format!("invalid skill.yaml: {e}"))
+                .with_hint("skill.yaml needs at least `name:` and `version:`; see `skill init` for an example")
+        })?;
+        validate_skill_name(&yaml.name)?;
+        semver::Version::parse(&yaml.version).map_err(|e| {
+            Error::invalid(format!("invalid version `{}` in skill.yaml: {e}", yaml.version))
+                .with_hint("use a semantic version such as 0.1.0")
+        })?;
+        Ok(yaml)
+    }
+}
+
+/// Skill names appear in `name@instance:tool`, in paths and in MCP tool names, so they are
+/// kept to lowercase letters, digits, `-` and `_`.
+pub fn validate_skill_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("invalid skill name `{name}`"))
+            .with_hint("use 1-64 lowercase letters, digits, `-` or `_`, starting with a letter or digit"))
+    }
+}
+
+/// `manifest.json`: everything the host needs to know about an installed skill without
+/// running it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageManifest {
+    pub format: u32,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The contract package the component implements.
+    pub contract: String,
+    pub component: ComponentDigest,
+    pub tools: Vec<ToolDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentDigest {
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: String,
+    pub params: Vec<ParamDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamDef {
+    pub name: String,
+    pub description: String,
+    pub kind: ParamKind,
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamKind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Json,
+    File,
+}
+
+impl ParamKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamKind::String => "string",
+            ParamKind::Integer => "integer",
+            ParamKind::Number => "number",
+            ParamKind::Boolean => "boolean",
+            ParamKind::Json => "json",
+            ParamKind::File => "file",
+        }
+    }
+}
+
+impl From<wit::ParamKind> for ParamKind {
+    fn from(kind: wit::ParamKind) -> Self {
+        match kind {
+            wit::ParamKind::String => ParamKind::String,
+            wit::ParamKind::Integer => ParamKind::Integer,
+            wit::ParamKind::Number => ParamKind::Number,
+            wit::ParamKind::Boolean => ParamKind::Boolean,
+            wit::ParamKind::Json => ParamKind::Json,
+            wit::ParamKind::File => ParamKind::File,
+        }
+    }
+}
+
+impl ToolDef {
+    /// Converts and checks what a guest's `tools()` returned: names unique and usable on a
+    /// command line, defaults valid JSON of the right kind.
+    pub fn from_guest(tools: Vec<wit::Tool>) -> Result<Vec<ToolDef>> {
+        let mut seen = BTreeSet::new();
+        let mut defs = Vec::with_capacity(tools.len());
+        for tool in tools {
+            let bad = |what: String| {
+                Error::contract(format!("tool `{}` {what}", tool.name))
+                    .with_hint("fix the tool declaration in the skill's source")
+            };
+            if !is_identifier(&tool.name) {
+                return Err(bad("has an invalid name (use letters, digits, `-` and `_`)".into()));
+            }
+            if !seen.insert(tool.name.clone()) {
+                return Err(bad("is declared twice".into()));
+            }
+            let mut param_names = BTreeSet::new();
+            let mut params = Vec::with_capacity(tool.params.len());
+            for p in &tool.params {
+                if !is_identifier(&p.name) {
+                    return Err(bad(format!("has a parameter with an invalid name `{}`", p.name)));
+                }
+                if !param_names.insert(p.name.clone()) {
+                    return Err(bad(format!("declares parameter `{}` twice", p.name)));
+                }
+                let kind = ParamKind::from(p.kind);
+                let default = match &p.default_value {
+                    None => None,
+                    Some(literal) => {
+                        let value: Value = serde_json::from_str(literal).map_err(|_| {
+                            bad(format!("parameter `{}` has a default that is not a JSON literal: {literal}", p.name))
+                        })?;
+                        crate::args::check_json_kind(kind, &value).map_err(|why| {
+                            bad(format!("parameter `{}` has a default of the wrong type: {why}", p.name))
+                        })?;
+                        Some(value)
+                    }
+                };
+                params.push(ParamDef {
+                    name: p.name.clone(),
+                    description: p.description.clone(),
+                    kind,
+                    required: p.required,
+                    default,
+                    choices: p.choices.clone(),
+                });
+            }
+            defs.push(ToolDef { name: tool.name, description: tool.description, params });
+        }
+        Ok(defs)
+    }
+
+    /// JSON Schema for the tool's arguments (MCP `inputSchema`, HTTP validation).
+    pub fn input_schema(&self) -> Value {
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for p in &self.params {
+            let mut schema = match p.kind {
+                ParamKind::String => json!({ "type": "string" }),
+                ParamKind::Integer => json!({ "type": "integer" }),
+                ParamKind::Number => json!({ "type": "number" }),
+                ParamKind::Boolean => json!({ "type": "boolean" }),
+                ParamKind::Json => json!({}),
+                ParamKind::File => json!({ "type": "string", "format": "path" }),
+            };
+            let obj = schema.as_object_mut().expect("schema is an object");
+            if !p.description.is_empty() {
+                obj.insert("description".into(), Value::String(p.description.clone()));
+            }
+            if let Some(default) = &p.default {
+                obj.insert("default".into(), default.clone());
+            }
+            if !p.choices.is_empty() {
+                obj.insert("enum".into(), json!(p.choices));
+            }
+            properties.insert(p.name.clone(), schema);
+            if p.required {
+                required.push(Value::String(p.name.clone()));
+            }
+        }
+        json!({
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        })
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl PackageManifest {
+    pub fn tool(&self, name: &str) -> Option<&ToolDef> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        let manifest: PackageManifest = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::invalid(format!("{} is not a valid skill manifest: {e}", path.display()))
+        })?;
+        if manifest.format != MANIFEST_FORMAT {
+            return Err(Error::invalid(format!(
+                "{} has manifest format {}, this skill understands {MANIFEST_FORMAT}",
+                path.display(),
+                manifest.format
+            ))
+            .with_hint("reinstall the skill with this version of skill"));
+        }
+        Ok(manifest)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("manifest serializes");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skill_yaml_is_checked() {
+        let ok = SkillYaml::parse("name: hello\nversion: 0.1.0\nbuild:\n  language: rust\n").unwrap();
+        assert_eq!(ok.name, "hello");
+        assert_eq!(ok.build.unwrap().language, Language::Rust);
+        let e = SkillYaml::parse("name: Hello World\nversion: 0.1.0\n").unwrap_err();
+        assert!(e.message().contains("invalid skill name"), "{e}");
+        let e = SkillYaml::parse("name: hello\nversion: one\n").unwrap_err();
+        assert!(e.message().contains("invalid version"), "{e}");
+        let e = SkillYaml::parse("name: hello\nversion: 0.1.0\nvesion: 2\n").unwrap_err();
+        assert!(e.message().contains("unknown field `vesion`"), "{e}");
+    }
+
+    #[test]
+    fn schema_follows_params() {
+        let tool = ToolDef {
+            name: "greet".into(),
+            description: "Greets".into(),
+            params: vec![
+                ParamDef {
+                    name: "name".into(),
+                    description: "Who".into(),
+                    kind: ParamKind::String,
+                    required: true,
+                    default: None,
+                    choices: vec![],
+                },
+                ParamDef {
+                    name: "times".into(),
+                    description: String::new(),
+                    kind: ParamKind::Integer,
+                    required: false,
+                    default: Some(json!(1)),
+                    choices: vec![],
+                },
+            ],
+        };
+        assert_eq!(
+            tool.input_schema(),
+            json!({
+                "type": "object",
+                "properties": {
+                    "name": { "type": "string", "description": "Who" },
+                    "times": { "type": "integer", "default": 1 },
+                },
+                "required": ["name"],
+                "additionalProperties": false,
+            })
+        );
+    }
+}

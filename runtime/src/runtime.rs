@@ -1,0 +1,314 @@
+//! Loading and running skills: compile once (through the AOT cache), link once
+//! (`InstancePre`), then a fresh, limited, sandboxed `Store` per call.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+use crate::aot::{AotCache, CacheOutcome};
+use crate::args::Args;
+use crate::bindings::{SkillPre, types as wit};
+use crate::contract::{ContractReport, check_component};
+use crate::engine::{EPOCH_TICK, EpochTicker, new_engine, new_linker};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fsutil::sha256_hex;
+use crate::home::SkillHome;
+use crate::host::{EventSink, HostState};
+use crate::manifest::ToolDef;
+
+/// Resource limits for one call. Every limit has a default; instances may override them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock budget for instantiation plus the call (enforced by epoch interruption).
+    pub timeout: Duration,
+    /// Largest linear memory a guest may grow to.
+    pub memory_bytes: usize,
+    /// Most a guest may write to stdout, and separately to stderr.
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { timeout: Duration::from_secs(30), memory_bytes: 256 << 20, output_bytes: 1 << 20 }
+    }
+}
+
+/// Everything a call needs besides the tool name and its arguments.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    pub limits: Limits,
+    /// The instance's configuration, as `config-get` returns it.
+    pub config: BTreeMap<String, String>,
+    /// Receives the guest's log and progress events as they happen.
+    pub events: Option<EventSink>,
+}
+
+/// What a successful tool call returned.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ToolOutput {
+    pub text: String,
+    /// Machine-readable result (JSON), when the tool gave one.
+    pub data: Option<serde_json::Value>,
+}
+
+/// The contract's `tool-error`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
+pub enum ToolError {
+    UnknownTool(String),
+    InvalidArgs(String),
+    NotConfigured(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolError::UnknownTool(m) => write!(f, "unknown tool: {m}"),
+            ToolError::InvalidArgs(m) => write!(f, "invalid arguments: {m}"),
+            ToolError::NotConfigured(m) => write!(f, "not configured: {m}"),
+            ToolError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A finished call: the tool's result plus whatever the guest wrote to stdout/stderr
+/// (captured, never inherited).
+#[derive(Debug, Clone)]
+pub struct CallOutcome {
+    pub result: std::result::Result<ToolOutput, ToolError>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub duration: Duration,
+}
+
+/// The skill's own description of itself (`info()`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkillInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub author: Option<String>,
+    pub license: Option<String>,
+    pub repository: Option<String>,
+}
+
+/// The engine, linker and AOT cache: create one per process and share it.
+pub struct Runtime {
+    engine: Engine,
+    linker: wasmtime::component::Linker<HostState>,
+    cache: AotCache,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    pub fn new(home: &SkillHome) -> Result<Self> {
+        let engine = new_engine()?;
+        let linker = new_linker(&engine)?;
+        let cache = AotCache::open(&home.aot_cache_dir(), &engine)?;
+        let ticker = EpochTicker::start(&engine);
+        Ok(Runtime { engine, linker, cache, _ticker: ticker })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn cache(&self) -> &AotCache {
+        &self.cache
+    }
+
+    /// Checks `bytes` against the contract, then compiles it (or takes it from the cache).
+    pub fn load_bytes(&self, bytes: &[u8]) -> Result<LoadedSkill> {
+        let report = check_component(bytes)?.into_result()?;
+        let sha256 = sha256_hex(bytes);
+        let (component, cache) = self.cache.load_or_compile(&self.engine, &sha256, || Ok(bytes.to_vec()))?;
+        self.link(component, cache, Some(report), sha256)
+    }
+
+    /// Loads an installed component whose digest the store recorded. The component file is
+    /// only read when the cache has no valid entry, and is then checked against `sha256`.
+    pub fn load_installed(&self, component_path: &Path, sha256: &str) -> Result<LoadedSkill> {
+        let (component, cache) = self.cache.load_or_compile(&self.engine, sha256, || {
+            let bytes = std::fs::read(component_path).map_err(|e| Error::io("read", component_path, e))?;
+            if sha256_hex(&bytes) != sha256 {
+                return Err(Error::invalid(format!(
+                    "{} does not match the digest recorded at install time",
+                    component_path.display()
+                ))
+                .with_hint("the store was modified by hand; reinstall the skill"));
+            }
+            check_component(&bytes)?.into_result()?;
+            Ok(bytes)
+        })?;
+        self.link(component, cache, None, sha256.to_string())
+    }
+
+    fn link(
+        &self,
+        component: wasmtime::component::Component,
+        cache: CacheOutcome,
+        report: Option<ContractReport>,
+        sha256: String,
+    ) -> Result<LoadedSkill> {
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            Error::contract(format!("component cannot be linked against the skill host: {e:#}"))
+                .with_hint("its imports do not match what the host provides; rebuild it against this contract")
+        })?;
+        let pre = SkillPre::new(instance_pre).map_err(|e| {
+            Error::contract(format!("component's exports do not match the skill contract: {e:#}"))
+                .with_hint("rebuild the skill against the current skill SDK")
+        })?;
+        Ok(LoadedSkill { pre, engine: self.engine.clone(), cache, report, sha256 })
+    }
+}
+
+/// A compiled, linked skill, ready to instantiate cheaply for each call.
+pub struct LoadedSkill {
+    pre: SkillPre<HostState>,
+    engine: Engine,
+    pub cache: CacheOutcome,
+    /// Set when the component was checked while loading (not for installed, pre-checked ones).
+    pub report: Option<ContractReport>,
+    pub sha256: String,
+}
+
+impl LoadedSkill {
+    /// Calls `info()` and `tools()` in one instance: what build and install record.
+    pub fn describe(&self) -> Result<(SkillInfo, Vec<ToolDef>)> {
+        let options = CallOptions::default();
+        let (mut store, out, err) = self.new_store(&options);
+        let started = Instant::now();
+        let result = (|| {
+            let skill = self.pre.instantiate(&mut store)?;
+            let guest = skill.skill_engine_skill_guest();
+            let info = guest.call_info(&mut store)?;
+            let tools = guest.call_tools(&mut store)?;
+            wasmtime::Result::Ok((info, tools))
+        })();
+        let (info, tools) = result.map_err(|e| trap_error(e, "describing the skill", &options.limits, &out, &err, started))?;
+        let info = SkillInfo {
+            name: info.name,
+            version: info.version,
+            description: info.description,
+            author: info.author,
+            license: info.license,
+            repository: info.repository,
+        };
+        Ok((info, ToolDef::from_guest(tools)?))
+    }
+
+    /// Runs one tool in a fresh store. `Err` means the host could not run it (trap, timeout,
+    /// limits); a tool that ran and failed is `Ok` with `result: Err(ToolError)`.
+    pub fn execute(&self, tool: &str, args: &Args, options: &CallOptions) -> Result<CallOutcome> {
+        let (mut store, out, err) = self.new_store(options);
+        let started = Instant::now();
+        let wit_args: Vec<wit::Arg> =
+            args.iter().map(|(name, value)| wit::Arg { name: name.clone(), value: value.to_wit() }).collect();
+        let result = (|| {
+            let skill = self.pre.instantiate(&mut store)?;
+            skill.skill_engine_skill_guest().call_execute(&mut store, tool, &wit_args)
+        })();
+        let result = result.map_err(|e| trap_error(e, &format!("tool `{tool}`"), &options.limits, &out, &err, started))?;
+        let result = match result {
+            Ok(output) => Ok(ToolOutput { data: parse_data(tool, output.data)?, text: output.text }),
+            Err(e) => Err(match e {
+                wit::ToolError::UnknownTool(m) => ToolError::UnknownTool(m),
+                wit::ToolError::InvalidArgs(m) => ToolError::InvalidArgs(m),
+                wit::ToolError::NotConfigured(m) => ToolError::NotConfigured(m),
+                wit::ToolError::Failed(m) => ToolError::Failed(m),
+            }),
+        };
+        drop(store);
+        Ok(CallOutcome { result, stdout: pipe_bytes(out), stderr: pipe_bytes(err), duration: started.elapsed() })
+    }
+
+    fn new_store(&self, options: &CallOptions) -> (Store<HostState>, MemoryOutputPipe, MemoryOutputPipe) {
+        let stdout = MemoryOutputPipe::new(options.limits.output_bytes);
+        let stderr = MemoryOutputPipe::new(options.limits.output_bytes);
+        // Deny by default: no preopened directories, no environment, no arguments, no network.
+        let wasi = WasiCtxBuilder::new().stdout(stdout.clone()).stderr(stderr.clone()).build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(options.limits.memory_bytes)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+            config: options.config.clone(),
+            events: options.events.clone(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = options.limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        (store, stdout, stderr)
+    }
+}
+
+fn pipe_bytes(pipe: MemoryOutputPipe) -> Vec<u8> {
+    pipe.contents().to_vec()
+}
+
+fn parse_data(tool: &str, data: Option<String>) -> Result<Option<serde_json::Value>> {
+    data.map(|d| {
+        serde_json::from_str(&d).map_err(|e| {
+            Error::new(ErrorKind::Tool, format!("tool `{tool}` returned `data` that is not JSON: {e}"))
+                .with_hint("a skill's output.data must be serialized JSON; fix the skill")
+        })
+    })
+    .transpose()
+}
+
+/// Turns a wasmtime failure into a user-facing error that says which limit was hit, if any,
+/// and shows the end of what the guest wrote to stderr (a panic message, usually).
+fn trap_error(
+    err: wasmtime::Error,
+    what: &str,
+    limits: &Limits,
+    stdout: &MemoryOutputPipe,
+    stderr: &MemoryOutputPipe,
+    started: Instant,
+) -> Error {
+    let chain = format!("{err:#}");
+    let (message, hint) = if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+        (
+            format!("{what} timed out after {:.1?}", started.elapsed()),
+            format!("the limit is {:?}; raise it with --timeout if the tool needs longer", limits.timeout),
+        )
+    } else if chain.contains("forcing a memory growth failure") || chain.contains("memory growth failure") {
+        (
+            format!("{what} exceeded its memory limit of {} MiB", limits.memory_bytes >> 20),
+            "the skill needs more memory than this instance allows".to_string(),
+        )
+    } else if chain.contains("beyond capacity of MemoryOutputPipe")
+        || stdout.contents().len() >= limits.output_bytes
+        || stderr.contents().len() >= limits.output_bytes
+    {
+        (
+            format!("{what} wrote more than {} KiB to stdout or stderr", limits.output_bytes >> 10),
+            "a skill returns its result through output.text / output.data, not stdout".to_string(),
+        )
+    } else {
+        (format!("{what} crashed: {}", first_line(&chain)), "this is a bug in the skill, not in your input".to_string())
+    };
+    let guest_stderr = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
+    let message = if guest_stderr.is_empty() {
+        message
+    } else {
+        let tail: Vec<&str> = guest_stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("{message}\n  guest stderr: {}", tail.join("\n  "))
+    };
+    Error::new(ErrorKind::Trap, message).with_hint(hint)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}

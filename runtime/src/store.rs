@@ -1,0 +1,202 @@
+//! The installed-skill store under `$SKILL_HOME/skills`.
+//!
+//! Each installed version lives in an immutable directory `<name>/<version>-<digest12>/`
+//! (component.wasm, skill.yaml, manifest.json), written in a staging directory and renamed
+//! into place; `<name>/current` names the active one and is replaced atomically. All writes
+//! hold an exclusive lock on `$SKILL_HOME/.lock`, reads a shared one. A crash at any point
+//! leaves either the old skill or the new one, never a mix; leftovers are swept on the next
+//! write.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result, list_or_none};
+use crate::fsutil::{FileLock, sha256_hex, sync_dir, write_atomic};
+use crate::home::SkillHome;
+use crate::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill_name};
+use crate::package::Package;
+
+pub const COMPONENT_WASM: &str = "component.wasm";
+const CURRENT: &str = "current";
+const STAGING_PREFIX: &str = ".staging-";
+const REMOVED_PREFIX: &str = ".removed-";
+
+#[derive(Debug, Clone)]
+pub struct InstalledSkill {
+    pub manifest: PackageManifest,
+    /// The version directory holding component.wasm, skill.yaml and manifest.json.
+    pub dir: PathBuf,
+}
+
+impl InstalledSkill {
+    pub fn component_path(&self) -> PathBuf {
+        self.dir.join(COMPONENT_WASM)
+    }
+
+    /// Configured instances. Until instance configuration exists, every skill has exactly one.
+    pub fn instances(&self) -> Vec<String> {
+        vec![DEFAULT_INSTANCE.to_string()]
+    }
+}
+
+pub const DEFAULT_INSTANCE: &str = "default";
+
+pub struct InstallOutcome {
+    pub skill: InstalledSkill,
+    /// The version that was active before, if the skill was already installed.
+    pub previous: Option<String>,
+}
+
+pub struct Store {
+    home: SkillHome,
+}
+
+impl Store {
+    pub fn new(home: SkillHome) -> Self {
+        Store { home }
+    }
+
+    pub fn home(&self) -> &SkillHome {
+        &self.home
+    }
+
+    fn skill_dir(&self, name: &str) -> PathBuf {
+        self.home.skills_dir().join(name)
+    }
+
+    pub fn install(&self, package: &Package) -> Result<InstallOutcome> {
+        let manifest = &package.manifest;
+        validate_skill_name(&manifest.name)?;
+        let _lock = FileLock::exclusive(&self.home.lock_file())?;
+        let skill_dir = self.skill_dir(&manifest.name);
+        fs::create_dir_all(&skill_dir).map_err(|e| Error::io("create directory", &skill_dir, e))?;
+        sweep(&skill_dir, STAGING_PREFIX);
+
+        // The directory name covers everything stored in it, so it is never rewritten in place.
+        let manifest_json = manifest.to_json();
+        let content_digest = sha256_hex(&[manifest_json.as_slice(), package.skill_yaml_text.as_bytes()].concat());
+        let version_dir_name = format!("{}-{}", manifest.version, &content_digest[..12]);
+        let version_dir = skill_dir.join(&version_dir_name);
+        if !version_dir.join(MANIFEST_JSON).exists() {
+            let staging = tempfile::Builder::new()
+                .prefix(STAGING_PREFIX)
+                .tempdir_in(&skill_dir)
+                .map_err(|e| Error::io("create a staging directory in", &skill_dir, e))?;
+            write_atomic(&staging.path().join(COMPONENT_WASM), &package.component)?;
+            write_atomic(&staging.path().join(SKILL_YAML), package.skill_yaml_text.as_bytes())?;
+            write_atomic(&staging.path().join(MANIFEST_JSON), &manifest_json)?;
+            let staged = staging.keep();
+            if version_dir.exists() {
+                // A directory without a manifest is debris from an interrupted rename.
+                fs::remove_dir_all(&version_dir).map_err(|e| Error::io("remove", &version_dir, e))?;
+            }
+            fs::rename(&staged, &version_dir).map_err(|e| Error::io("move into place", &version_dir, e))?;
+            sync_dir(&skill_dir);
+        }
+
+        let previous_dir = read_current(&skill_dir);
+        let previous = previous_dir
+            .as_ref()
+            .and_then(|d| PackageManifest::read(&skill_dir.join(d).join(MANIFEST_JSON)).ok())
+            .map(|m| m.version);
+        write_atomic(&skill_dir.join(CURRENT), version_dir_name.as_bytes())?;
+        // The switch is durable; older versions are no longer referenced.
+        for entry in fs::read_dir(&skill_dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name != CURRENT && name != version_dir_name.as_str() && entry.path().is_dir() {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+        let skill = InstalledSkill { manifest: manifest.clone(), dir: version_dir };
+        Ok(InstallOutcome { skill, previous })
+    }
+
+    /// Installed skills, sorted by name.
+    pub fn list(&self) -> Result<Vec<InstalledSkill>> {
+        let skills_dir = self.home.skills_dir();
+        if !skills_dir.exists() {
+            return Ok(Vec::new());
+        }
+        let _lock = FileLock::shared(&self.home.lock_file())?;
+        let mut names: Vec<String> = fs::read_dir(&skills_dir)
+            .map_err(|e| Error::io("read", &skills_dir, e))?
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        names.sort();
+        let mut skills = Vec::with_capacity(names.len());
+        for name in names {
+            if let Some(skill) = self.read_skill(&name)? {
+                skills.push(skill);
+            }
+        }
+        Ok(skills)
+    }
+
+    /// One installed skill; the error lists what is installed.
+    pub fn get(&self, name: &str) -> Result<InstalledSkill> {
+        let found = if validate_skill_name(name).is_ok() && self.home.skills_dir().exists() {
+            let _lock = FileLock::shared(&self.home.lock_file())?;
+            self.read_skill(name)?
+        } else {
+            None
+        };
+        match found {
+            Some(skill) => Ok(skill),
+            None => Err(self.not_installed(name)),
+        }
+    }
+
+    fn not_installed(&self, name: &str) -> Error {
+        let installed: Vec<String> =
+            self.list().unwrap_or_default().into_iter().map(|s| s.manifest.name).collect();
+        let hint = if installed.is_empty() {
+            "no skills are installed; install one with `skill install <path>`".to_string()
+        } else {
+            format!("installed skills: {}", list_or_none(&installed))
+        };
+        Error::not_found(format!("skill `{name}` is not installed")).with_hint(hint)
+    }
+
+    fn read_skill(&self, name: &str) -> Result<Option<InstalledSkill>> {
+        let skill_dir = self.skill_dir(name);
+        let Some(current) = read_current(&skill_dir) else {
+            return Ok(None);
+        };
+        let dir = skill_dir.join(current);
+        let manifest = PackageManifest::read(&dir.join(MANIFEST_JSON))?;
+        Ok(Some(InstalledSkill { manifest, dir }))
+    }
+
+    /// Removes a skill entirely. The directory is renamed away first, so readers never see
+    /// it half-deleted.
+    pub fn remove(&self, name: &str) -> Result<InstalledSkill> {
+        let skill = self.get(name)?;
+        let _lock = FileLock::exclusive(&self.home.lock_file())?;
+        let skills_dir = self.home.skills_dir();
+        let skill_dir = self.skill_dir(name);
+        let trash = skills_dir.join(format!("{REMOVED_PREFIX}{name}-{}", std::process::id()));
+        fs::rename(&skill_dir, &trash).map_err(|e| Error::io("remove", &skill_dir, e))?;
+        sync_dir(&skills_dir);
+        sweep(&skills_dir, REMOVED_PREFIX);
+        Ok(skill)
+    }
+}
+
+fn read_current(skill_dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(skill_dir.join(CURRENT)).ok()?;
+    let name = text.trim();
+    (!name.is_empty() && !name.contains(['/', '\\']) && name != "..").then(|| name.to_string())
+}
+
+/// Deletes leftovers of interrupted writes (`prefix*` entries) in `dir`. Best effort.
+fn sweep(dir: &Path, prefix: &str) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}

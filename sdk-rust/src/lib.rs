@@ -1,0 +1,377 @@
+//! Write skills — tools for AI agents — as WebAssembly components.
+//!
+//! ```ignore
+//! use skill_sdk::tool;
+//!
+//! /// Greets someone by name.
+//! #[tool]
+//! fn greet(#[arg("Who to greet")] name: String) -> String {
+//!     format!("Hello, {name}!")
+//! }
+//!
+//! skill_sdk::export!(greet);
+//! ```
+//!
+//! Parameter types decide the contract's `param-kind`: `String` → string, integers →
+//! integer, `f64`/`f32` → number, `bool` → boolean, [`Json`] → any JSON; `Option<T>` makes a
+//! parameter optional, `#[arg("...", default = 5)]` gives it a default (filled in by the host).
+//! A tool returns anything [`IntoOutput`]: a `String`, an [`Output`](types::Output), `()`, or a
+//! `Result` of those whose error is any `Display` type or a typed [`Error`].
+//!
+//! The skill's name, version and description come from `Cargo.toml`.
+
+use std::fmt::Display;
+
+pub use skill_sdk_macros::tool;
+
+/// Bindings generated from the contract in `wit/`. Not hand-written, not for direct use.
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "skill",
+        pub_export_macro: true,
+        export_macro_name: "__export_skill_world",
+        default_bindings_module: "::skill_sdk::bindings",
+    });
+}
+
+/// The contract's types.
+pub mod types {
+    pub use crate::bindings::skill_engine::skill::types::{
+        Arg, LogLevel, Output, Param, ParamKind, SkillInfo, Tool, ToolError, Value,
+    };
+}
+
+use types::{Arg, Output, Param, ParamKind, ToolError, Value};
+
+/// Implemented by `#[tool]` for the struct it generates beside each tool function.
+pub trait ToolFn {
+    const NAME: &'static str;
+    fn definition() -> types::Tool;
+    fn call(args: Args) -> Result<Output, ToolError>;
+}
+
+/// The arguments of one call, already checked by the host against the tool's parameters.
+pub struct Args(Vec<Arg>);
+
+impl Args {
+    pub fn new(args: Vec<Arg>) -> Self {
+        Args(args)
+    }
+
+    /// Removes and converts the argument `name`.
+    pub fn take<T: FromArg>(&mut self, name: &str) -> Result<T, ToolError> {
+        let value = self.0.iter().position(|a| a.name == name).map(|i| self.0.swap_remove(i).value);
+        T::from_arg(value).map_err(|why| ToolError::InvalidArgs(format!("argument `{name}`: {why}")))
+    }
+}
+
+/// A Rust type a tool parameter can have.
+pub trait FromArg: Sized {
+    const KIND: ParamKind;
+    const REQUIRED: bool = true;
+    fn from_arg(value: Option<Value>) -> Result<Self, String>;
+}
+
+fn required(value: Option<Value>) -> Result<Value, String> {
+    value.ok_or_else(|| "missing required argument".to_string())
+}
+
+fn wrong(expected: &str, got: &Value) -> String {
+    let got = match got {
+        Value::Text(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Number(_) => "a number",
+        Value::Boolean(_) => "a boolean",
+        Value::Json(_) => "JSON",
+    };
+    format!("expected {expected}, got {got}")
+}
+
+impl FromArg for String {
+    const KIND: ParamKind = ParamKind::String;
+    fn from_arg(value: Option<Value>) -> Result<Self, String> {
+        match required(value)? {
+            Value::Text(s) => Ok(s),
+            other => Err(wrong("a string", &other)),
+        }
+    }
+}
+
+impl FromArg for bool {
+    const KIND: ParamKind = ParamKind::Boolean;
+    fn from_arg(value: Option<Value>) -> Result<Self, String> {
+        match required(value)? {
+            Value::Boolean(b) => Ok(b),
+            other => Err(wrong("a boolean", &other)),
+        }
+    }
+}
+
+macro_rules! integer_arg {
+    ($($t:ty),*) => {$(
+        impl FromArg for $t {
+            const KIND: ParamKind = ParamKind::Integer;
+            fn from_arg(value: Option<Value>) -> Result<Self, String> {
+                match required(value)? {
+                    Value::Integer(i) => <$t>::try_from(i)
+                        .map_err(|_| format!("{i} does not fit in {}", stringify!($t))),
+                    other => Err(wrong("an integer", &other)),
+                }
+            }
+        }
+    )*};
+}
+integer_arg!(i64, i32, i16, i8, u64, u32, u16, u8, usize, isize);
+
+impl FromArg for f64 {
+    const KIND: ParamKind = ParamKind::Number;
+    fn from_arg(value: Option<Value>) -> Result<Self, String> {
+        match required(value)? {
+            Value::Number(n) => Ok(n),
+            Value::Integer(i) => Ok(i as f64),
+            other => Err(wrong("a number", &other)),
+        }
+    }
+}
+
+impl FromArg for f32 {
+    const KIND: ParamKind = ParamKind::Number;
+    fn from_arg(value: Option<Value>) -> Result<Self, String> {
+        f64::from_arg(value).map(|n| n as f32)
+    }
+}
+
+/// Any JSON value (arrays, objects), as its serialized text. Parse it with the JSON library
+/// of your choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Json(pub String);
+
+impl FromArg for Json {
+    const KIND: ParamKind = ParamKind::Json;
+    fn from_arg(value: Option<Value>) -> Result<Self, String> {
+        Ok(Json(match required(value)? {
+            Value::Json(j) => j,
+            Value::Text(s) => json_string(&s),
+            Value::Integer(i) => i.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Boolean(b) => b.to_string(),
+        }))
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl<T: FromArg> FromArg for Option<T> {
+    const KIND: ParamKind = T::KIND;
+    const REQUIRED: bool = false;
+    fn from_arg(value: Option<Value>) -> Result<Self, String> {
+        value.map(|v| T::from_arg(Some(v))).transpose()
+    }
+}
+
+/// Used by `#[tool]` to declare a parameter of type `T`.
+#[doc(hidden)]
+pub fn __param<T: FromArg>(name: &str, description: &str, default: Option<&str>, choices: &[&str]) -> Param {
+    Param {
+        name: name.to_string(),
+        description: description.to_string(),
+        kind: T::KIND,
+        required: T::REQUIRED && default.is_none(),
+        default_value: default.map(str::to_string),
+        choices: choices.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+/// A typed tool error: the host shows each kind differently (e.g. `not_configured` comes with
+/// a hint to configure the instance).
+#[derive(Debug, Clone)]
+pub struct Error(ToolError);
+
+impl Error {
+    pub fn failed(message: impl Display) -> Self {
+        Error(ToolError::Failed(message.to_string()))
+    }
+    pub fn invalid_args(message: impl Display) -> Self {
+        Error(ToolError::InvalidArgs(message.to_string()))
+    }
+    pub fn not_configured(message: impl Display) -> Self {
+        Error(ToolError::NotConfigured(message.to_string()))
+    }
+}
+
+/// What a tool's error type becomes. Any `Display` error is a `failed` error; [`Error`] keeps
+/// its kind.
+pub trait IntoToolError {
+    fn into_tool_error(self) -> ToolError;
+}
+
+impl<E: Display> IntoToolError for E {
+    fn into_tool_error(self) -> ToolError {
+        ToolError::Failed(self.to_string())
+    }
+}
+
+impl IntoToolError for Error {
+    fn into_tool_error(self) -> ToolError {
+        self.0
+    }
+}
+
+/// What a tool function may return.
+pub trait IntoOutput {
+    fn into_output(self) -> Result<Output, ToolError>;
+}
+
+impl IntoOutput for Output {
+    fn into_output(self) -> Result<Output, ToolError> {
+        Ok(self)
+    }
+}
+
+impl IntoOutput for String {
+    fn into_output(self) -> Result<Output, ToolError> {
+        Ok(Output { text: self, data: None })
+    }
+}
+
+impl IntoOutput for &str {
+    fn into_output(self) -> Result<Output, ToolError> {
+        self.to_string().into_output()
+    }
+}
+
+impl IntoOutput for () {
+    fn into_output(self) -> Result<Output, ToolError> {
+        String::new().into_output()
+    }
+}
+
+impl<T: IntoOutput, E: IntoToolError> IntoOutput for Result<T, E> {
+    fn into_output(self) -> Result<Output, ToolError> {
+        self.map_err(IntoToolError::into_tool_error)?.into_output()
+    }
+}
+
+/// An output with a machine-readable JSON result next to the text.
+pub fn output_with_data(text: impl Into<String>, json: impl Into<String>) -> Output {
+    Output { text: text.into(), data: Some(json.into()) }
+}
+
+/// A value of the current instance's configuration (`skill config`), if set.
+pub fn config(key: &str) -> Option<String> {
+    bindings::skill_engine::skill::host::config_get(key)
+}
+
+/// Reports progress (shown by the CLI, sent as MCP progress notifications).
+pub fn progress(percent: Option<u8>, message: &str) {
+    bindings::skill_engine::skill::host::progress(percent, message)
+}
+
+/// Structured logging to the host (never stdout: the host captures that).
+pub mod log {
+    use crate::bindings::skill_engine::skill::host;
+    use crate::types::LogLevel;
+
+    pub fn trace(message: &str) {
+        host::log(LogLevel::Trace, message)
+    }
+    pub fn debug(message: &str) {
+        host::log(LogLevel::Debug, message)
+    }
+    pub fn info(message: &str) {
+        host::log(LogLevel::Info, message)
+    }
+    pub fn warn(message: &str) {
+        host::log(LogLevel::Warn, message)
+    }
+    pub fn error(message: &str) {
+        host::log(LogLevel::Error, message)
+    }
+}
+
+#[doc(hidden)]
+pub fn __info(name: &str, version: &str, description: &str, authors: &str, license: &str, repository: &str) -> types::SkillInfo {
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    types::SkillInfo {
+        name: name.to_string(),
+        version: version.to_string(),
+        description: description.to_string(),
+        author: some(&authors.replace(':', ", ")),
+        license: some(license),
+        repository: some(repository),
+    }
+}
+
+/// Exports the skill: its metadata (from Cargo.toml) and the listed tools.
+///
+/// ```ignore
+/// skill_sdk::export!(greet, add);
+/// // or, with config validation:
+/// skill_sdk::export! { tools: [greet, add], validate_config: check_config }
+/// ```
+/// `check_config` is `fn(&[(String, String)]) -> Result<(), String>`.
+#[macro_export]
+macro_rules! export {
+    (tools: [$($tool:path),+ $(,)?] $(, validate_config: $validate:path)? $(,)?) => {
+        #[doc(hidden)]
+        struct __SkillGuest;
+
+        impl $crate::bindings::exports::skill_engine::skill::guest::Guest for __SkillGuest {
+            fn info() -> $crate::types::SkillInfo {
+                $crate::__info(
+                    env!("CARGO_PKG_NAME"),
+                    env!("CARGO_PKG_VERSION"),
+                    env!("CARGO_PKG_DESCRIPTION"),
+                    env!("CARGO_PKG_AUTHORS"),
+                    env!("CARGO_PKG_LICENSE"),
+                    env!("CARGO_PKG_REPOSITORY"),
+                )
+            }
+
+            fn tools() -> ::std::vec::Vec<$crate::types::Tool> {
+                ::std::vec![$(<$tool as $crate::ToolFn>::definition()),+]
+            }
+
+            fn execute(
+                tool: ::std::string::String,
+                args: ::std::vec::Vec<$crate::types::Arg>,
+            ) -> ::core::result::Result<$crate::types::Output, $crate::types::ToolError> {
+                let args = $crate::Args::new(args);
+                $(
+                    if tool == <$tool as $crate::ToolFn>::NAME {
+                        return <$tool as $crate::ToolFn>::call(args);
+                    }
+                )+
+                Err($crate::types::ToolError::UnknownTool(tool))
+            }
+
+            fn validate_config(
+                config: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                let _ = &config;
+                $( return $validate(&config); )?
+                #[allow(unreachable_code)]
+                Ok(())
+            }
+        }
+
+        $crate::bindings::__export_skill_world!(__SkillGuest with_types_in $crate::bindings);
+    };
+    ($($tool:path),+ $(,)?) => {
+        $crate::export!(tools: [$($tool),+]);
+    };
+}

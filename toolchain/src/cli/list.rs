@@ -1,0 +1,86 @@
+use std::process::ExitCode;
+
+use skill_runtime::store::Store;
+
+use super::Context;
+use crate::ui::human_size;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Show each skill's tools, parameters, digest and location
+    #[arg(short, long)]
+    long: bool,
+
+    /// Print JSON on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let skills = Store::new(ctx.home()?).list()?;
+    if args.json {
+        let entries: Vec<serde_json::Value> = skills
+            .iter()
+            .map(|s| {
+                let mut value = serde_json::to_value(&s.manifest).expect("manifest serializes");
+                value["instances"] = serde_json::json!(s.instances());
+                value["path"] = serde_json::json!(s.dir.display().to_string());
+                value
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if skills.is_empty() {
+        eprintln!("No skills installed. Install one with `skill install <path>`.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.long {
+        for (i, skill) in skills.iter().enumerate() {
+            let m = &skill.manifest;
+            if i > 0 {
+                println!();
+            }
+            println!("{} {}", m.name, m.version);
+            if !m.description.is_empty() {
+                println!("  {}", m.description);
+            }
+            println!("  component  sha256:{} ({})", m.component.sha256, human_size(m.component.size));
+            println!("  path       {}", skill.dir.display());
+            println!("  instances  {}", skill.instances().join(", "));
+            println!("  tools");
+            for tool in &m.tools {
+                println!("    {:<16} {}", tool.name, tool.description);
+                for p in &tool.params {
+                    let mut about = p.kind.as_str().to_string();
+                    if p.required {
+                        about.push_str(", required");
+                    }
+                    if let Some(default) = &p.default {
+                        about.push_str(&format!(", default {default}"));
+                    }
+                    if !p.choices.is_empty() {
+                        about.push_str(&format!(", one of {}", p.choices.join("|")));
+                    }
+                    println!("      {:<14} {:<24} {}", p.name, about, p.description);
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<[String; 4]> = skills
+        .iter()
+        .map(|s| {
+            let m = &s.manifest;
+            [m.name.clone(), m.version.clone(), m.tools.len().to_string(), m.description.clone()]
+        })
+        .collect();
+    let header = ["NAME".to_string(), "VERSION".to_string(), "TOOLS".to_string(), "DESCRIPTION".to_string()];
+    let widths: Vec<usize> =
+        (0..3).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    for row in [&header].into_iter().chain(rows.iter()) {
+        let line = format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", row[0], row[1], row[2], row[3], w0 = widths[0], w1 = widths[1], w2 = widths[2]);
+        println!("{}", line.trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
+}

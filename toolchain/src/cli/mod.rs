@@ -1,0 +1,121 @@
+//! The `skill` command line: parsing and printing only; the work is in library modules.
+
+mod build;
+mod init;
+mod install;
+mod list;
+mod remove;
+mod run;
+mod version;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use skill_runtime::{Error, SkillHome};
+
+use crate::ui::{Printer, render_error};
+
+const AFTER_HELP: &str = "\
+Examples:
+  skill init hello -t rust          Scaffold a skill project
+  skill build                       Build it into a component (+ .cwasm)
+  skill install .                   Install it into $SKILL_HOME
+  skill run hello:greet name=World  Run a tool (also: skill hello:greet World)
+  skill list                        What is installed
+
+Environment:
+  SKILL_HOME   where skills, instances and caches live (default ~/.skill-engine)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "skill",
+    version,
+    about = "Build, install and run WebAssembly skills: sandboxed tools for AI agents",
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// Print only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    /// Print more detail (cache use, guest stdout/stderr, debug logs)
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new skill project from a template
+    Init(init::Args),
+    /// Build the skill project into a validated component and an AOT .cwasm
+    Build(build::Args),
+    /// Install a skill from a project directory, a built skill directory or a .wasm
+    Install(install::Args),
+    /// Run a tool of an installed skill: skill run SKILL[@INSTANCE]:TOOL [ARGS]...
+    Run(run::Args),
+    /// List installed skills
+    #[command(visible_alias = "ls")]
+    List(list::Args),
+    /// Remove an installed skill
+    #[command(visible_alias = "rm")]
+    Remove(remove::Args),
+    /// Print version information
+    Version(version::Args),
+    /// `skill SKILL:TOOL [ARGS]...` is short for `skill run SKILL:TOOL [ARGS]...`
+    #[command(external_subcommand)]
+    Shorthand(Vec<OsString>),
+}
+
+/// What every command gets: how to print, and where the store is.
+pub struct Context {
+    pub printer: Printer,
+    home: Option<SkillHome>,
+}
+
+impl Context {
+    pub fn home(&self) -> anyhow::Result<SkillHome> {
+        match &self.home {
+            Some(home) => Ok(home.clone()),
+            None => Ok(SkillHome::from_env()?),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = Context { printer: Printer::new(cli.quiet, cli.verbose), home: SkillHome::from_env().ok() };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Build(args) => build::run(&ctx, args),
+        Command::Install(args) => install::run(&ctx, args),
+        Command::Run(args) => run::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Remove(args) => remove::run(&ctx, args),
+        Command::Version(args) => version::run(&ctx, args),
+        Command::Shorthand(words) => shorthand(&ctx, words),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            render_error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn shorthand(ctx: &Context, words: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    let words: Vec<String> = words.into_iter().map(|w| w.to_string_lossy().into_owned()).collect();
+    let first = words.first().cloned().unwrap_or_default();
+    if !first.contains(':') {
+        return Err(Error::invalid(format!("unknown command `{first}`"))
+            .with_hint("see `skill --help`; to run a tool, use `skill run <skill>:<tool>` or `skill <skill>:<tool>`")
+            .into());
+    }
+    run::run(ctx, run::Args::shorthand(first, words[1..].to_vec()))
+}

@@ -1,0 +1,177 @@
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use skill_runtime::host::{Event, LogLevel};
+use skill_runtime::store::Store;
+use skill_runtime::{CallOptions, Error, Runtime, ToolError, args};
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Arguments after the tool go to the tool, in any of these forms:
+  key=value   --key value   --key=value   --flag / --no-flag (booleans)
+  bare values fill the parameters in declared order:  skill run aws@prod:s3-list mybucket
+Options of `skill run` itself go before SKILL.")]
+pub struct Args {
+    /// SKILL[@INSTANCE]:TOOL, or SKILL followed by the tool name
+    #[arg(value_name = "SKILL[@INSTANCE][:TOOL]")]
+    target: String,
+
+    /// The instance to run (same as SKILL@INSTANCE)
+    #[arg(short, long)]
+    instance: Option<String>,
+
+    /// Stop the tool after this many seconds
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    timeout: Option<Duration>,
+
+    /// Print the result as JSON ({"text": ..., "data": ...}) on stdout
+    #[arg(long)]
+    json: bool,
+
+    /// The tool (when not given as SKILL:TOOL), then its arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+impl Args {
+    pub fn shorthand(target: String, args: Vec<String>) -> Self {
+        Args { target, instance: None, timeout: None, json: false, args }
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err("the timeout must be a positive number of seconds".to_string())
+    }
+}
+
+/// `name[@instance][:tool]`
+struct Target {
+    skill: String,
+    instance: Option<String>,
+    tool: Option<String>,
+}
+
+fn parse_target(target: &str) -> Target {
+    let (head, tool) = match target.split_once(':') {
+        Some((head, tool)) => (head, Some(tool.to_string())),
+        None => (target, None),
+    };
+    let (skill, instance) = match head.split_once('@') {
+        Some((skill, instance)) => (skill.to_string(), Some(instance.to_string())),
+        None => (head.to_string(), None),
+    };
+    Target { skill, instance, tool }
+}
+
+pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
+    let target = parse_target(&args.target);
+    let home = ctx.home()?;
+    let skill = Store::new(home.clone()).get(&target.skill)?;
+    let manifest = &skill.manifest;
+    let tool_names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
+
+    let instance = match (target.instance, args.instance.take()) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::invalid(format!("two instances given: `{a}` (in the target) and `{b}` (--instance)"))
+                .with_hint("give the instance once")
+                .into());
+        }
+        (a, b) => a.or(b).unwrap_or_else(|| skill_runtime::store::DEFAULT_INSTANCE.to_string()),
+    };
+    let instances = skill.instances();
+    if !instances.contains(&instance) {
+        return Err(Error::not_found(format!("skill `{}` has no instance `{instance}`", manifest.name))
+            .with_hint(format!("instances of {}: {}", manifest.name, instances.join(", ")))
+            .into());
+    }
+
+    let tool_name = match target.tool {
+        Some(tool) => tool,
+        None if !args.args.is_empty() => args.args.remove(0),
+        None => {
+            return Err(Error::invalid(format!("which tool of `{}`?", manifest.name))
+                .with_hint(format!("tools: {}; e.g. `skill run {}:{}`", tool_names.join(", "), manifest.name, tool_names.first().unwrap_or(&"TOOL")))
+                .into());
+        }
+    };
+    let tool = manifest.tool(&tool_name).ok_or_else(|| {
+        Error::not_found(format!("skill `{}` has no tool `{tool_name}`", manifest.name))
+            .with_hint(format!("tools of {}: {}", manifest.name, tool_names.join(", ")))
+    })?;
+    let qualified = format!("{}:{}", manifest.name, tool.name);
+    let call_args = args::parse_cli(tool, &qualified, &args.args)?;
+
+    let runtime = Runtime::new(&home)?;
+    let loaded = runtime.load_installed(&skill.component_path(), &manifest.component.sha256)?;
+    ctx.printer.detail(format!("component {}: {}", &manifest.component.sha256[..12], loaded.cache));
+
+    let mut options = CallOptions::default();
+    if let Some(timeout) = args.timeout {
+        options.limits.timeout = timeout;
+    }
+    let verbose = ctx.printer.is_verbose();
+    let quiet = ctx.printer.verbosity == crate::ui::Verbosity::Quiet;
+    options.events = Some(Arc::new(move |event: &Event| print_event(event, verbose, quiet)));
+
+    let outcome = loaded.execute(&tool.name, &call_args, &options)?;
+    if verbose {
+        for (stream, bytes) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+            if !bytes.is_empty() {
+                eprintln!("guest {stream}:\n{}", String::from_utf8_lossy(bytes).trim_end());
+            }
+        }
+        eprintln!("{qualified} took {:.2?}", outcome.duration);
+    }
+    match outcome.result {
+        Ok(output) => {
+            let mut stdout = std::io::stdout().lock();
+            if args.json {
+                writeln!(stdout, "{}", serde_json::to_string(&output)?)?;
+            } else if !output.text.is_empty() {
+                write!(stdout, "{}", output.text)?;
+                if !output.text.ends_with('\n') {
+                    writeln!(stdout)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(tool_error) => {
+            let hint = match &tool_error {
+                ToolError::NotConfigured(_) => Some(format!("configure the instance `{}@{instance}`", manifest.name)),
+                ToolError::InvalidArgs(_) => Some(format!("usage: skill run {qualified} {}", args::usage_line(tool))),
+                ToolError::UnknownTool(_) => Some("the skill's manifest is out of date; reinstall it".to_string()),
+                ToolError::Failed(_) => None,
+            };
+            let err = Error::new(skill_runtime::ErrorKind::Tool, format!("{qualified} failed: {tool_error}"));
+            Err(match hint {
+                Some(h) => err.with_hint(h),
+                None => err,
+            }
+            .into())
+        }
+    }
+}
+
+fn print_event(event: &Event, verbose: bool, quiet: bool) {
+    match event {
+        Event::Log { level, message } => {
+            let shown = if verbose { *level >= LogLevel::Debug } else { *level >= LogLevel::Info && !quiet };
+            if shown || *level >= LogLevel::Error {
+                eprintln!("[{}] {message}", serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+            }
+        }
+        Event::Progress { percent, message } if !quiet => match percent {
+            Some(p) => eprintln!("[{p:>3}%] {message}"),
+            None => eprintln!("[....] {message}"),
+        },
+        Event::Progress { .. } => {}
+    }
+}

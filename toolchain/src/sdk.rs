@@ -1,0 +1,97 @@
+//! The Rust SDK that scaffolded projects depend on, compiled into the `skill` binary and
+//! written to `$SKILL_HOME/sdk/rust-<version>-<digest>/` on first use. Until the SDK is on
+//! crates.io this keeps `skill init` working offline, anywhere, without a checkout of this
+//! repository. The directory mirrors the repository (`sdk-rust/`, `wit/`), so the SDK's
+//! `path = "../wit"` finds the contract in both places.
+
+use std::path::{Path, PathBuf};
+
+use skill_runtime::fsutil::{sha256_hex, write_atomic};
+use skill_runtime::{Error, Result, SkillHome};
+
+pub const SDK_VERSION: &str = "0.1.0";
+
+/// Every file of the SDK, by its path relative to the repository root. A test checks that
+/// this list covers everything under `sdk-rust/` and `wit/`.
+pub const SDK_FILES: &[(&str, &str)] = &[
+    ("sdk-rust/Cargo.toml", include_str!("../../sdk-rust/Cargo.toml")),
+    ("sdk-rust/src/lib.rs", include_str!("../../sdk-rust/src/lib.rs")),
+    ("sdk-rust/macros/Cargo.toml", include_str!("../../sdk-rust/macros/Cargo.toml")),
+    ("sdk-rust/macros/src/lib.rs", include_str!("../../sdk-rust/macros/src/lib.rs")),
+    ("wit/skill.wit", include_str!("../../wit/skill.wit")),
+    ("wit/README.md", include_str!("../../wit/README.md")),
+];
+
+/// Makes sure the SDK is on disk and returns the path of the `skill-sdk` crate.
+pub fn ensure_rust_sdk(home: &SkillHome) -> Result<PathBuf> {
+    let digest = {
+        let mut all = Vec::new();
+        for (path, text) in SDK_FILES {
+            all.extend_from_slice(path.as_bytes());
+            all.push(0);
+            all.extend_from_slice(text.as_bytes());
+            all.push(0);
+        }
+        sha256_hex(&all)
+    };
+    let root = home.sdk_dir().join(format!("rust-{SDK_VERSION}-{}", &digest[..12]));
+    let crate_dir = root.join("sdk-rust");
+    if crate_dir.join("Cargo.toml").exists() {
+        return Ok(crate_dir);
+    }
+    // Write into a staging directory, then rename: never a half-written SDK.
+    let parent = home.sdk_dir();
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io("create a staging directory in", &parent, e))?;
+    for (path, text) in SDK_FILES {
+        write_atomic(&staging.path().join(path), text.as_bytes())?;
+    }
+    match std::fs::rename(staging.path(), &root) {
+        Ok(()) => {
+            let _ = staging.keep();
+        }
+        // Another process won the race; its copy is identical.
+        Err(_) if crate_dir.join("Cargo.toml").exists() => {}
+        Err(e) => return Err(Error::io("move into place", &root, e)),
+    }
+    Ok(crate_dir)
+}
+
+/// The repository files the SDK consists of, for the completeness test.
+pub fn sdk_source_files(repo_root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for dir in ["sdk-rust", "wit"] {
+        collect(repo_root, &repo_root.join(dir), &mut files);
+    }
+    files.sort();
+    files
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect(root, &path, out);
+        } else {
+            out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_sdk_file_is_embedded() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut embedded: Vec<String> = super::SDK_FILES.iter().map(|(p, _)| p.to_string()).collect();
+        embedded.sort();
+        assert_eq!(super::sdk_source_files(repo), embedded, "update SDK_FILES in toolchain/src/sdk.rs");
+    }
+}

@@ -1,0 +1,155 @@
+//! All terminal output goes through here: cargo-style status lines and spinners on stderr,
+//! results on stdout, errors rendered once with their hint.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use console::style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// Only errors (`-q`, and always with `--json` so stdout stays machine-readable).
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub verbosity: Verbosity,
+}
+
+impl Printer {
+    pub fn new(quiet: bool, verbose: bool) -> Self {
+        let verbosity = if quiet {
+            Verbosity::Quiet
+        } else if verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        };
+        Printer { verbosity }
+    }
+
+    pub fn is_verbose(&self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+
+    /// `   Compiling hello 0.1.0` — a right-aligned green verb, like cargo.
+    pub fn status(&self, verb: &str, message: impl AsRef<str>) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{} {}", style(format!("{verb:>12}")).green().bold(), message.as_ref());
+        }
+    }
+
+    pub fn warn(&self, message: impl AsRef<str>) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{} {}", style("warning:").yellow().bold(), message.as_ref());
+        }
+    }
+
+    pub fn detail(&self, message: impl AsRef<str>) {
+        if self.verbosity == Verbosity::Verbose {
+            eprintln!("{}", style(message.as_ref()).dim());
+        }
+    }
+
+    /// Starts a spinner for a long stage; it is hidden when stderr is not a terminal or in
+    /// quiet mode. Finish it with [`Stage::done`].
+    pub fn stage(&self, verb: &str, message: impl Into<String>) -> Stage {
+        let message = message.into();
+        let bar = if self.verbosity == Verbosity::Quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden())
+        } else {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner:.green} {prefix:>10.green.bold} {msg} {elapsed:.dim}")
+                    .expect("valid template"),
+            );
+            bar.set_prefix(verb.to_string());
+            bar.set_message(message.clone());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        };
+        Stage { bar, printer: *self, verb: verb.to_string(), message, started: Instant::now() }
+    }
+}
+
+pub struct Stage {
+    bar: ProgressBar,
+    printer: Printer,
+    verb: String,
+    message: String,
+    started: Instant,
+}
+
+impl Stage {
+    /// A handle another thread can use to show what the stage is doing right now (e.g. the
+    /// crate cargo is compiling).
+    pub fn progress_handle(&self) -> impl Fn(&str) + Send + 'static {
+        let bar = self.bar.clone();
+        let message = self.message.clone();
+        move |detail| bar.set_message(format!("{message} ({detail})"))
+    }
+
+    /// Clears the spinner and prints a status line with the elapsed time.
+    pub fn done(self) -> Duration {
+        let elapsed = self.started.elapsed();
+        self.bar.finish_and_clear();
+        self.printer.status(&self.verb, format!("{} {}", self.message, style(format!("{:.2}s", elapsed.as_secs_f64())).dim()));
+        elapsed
+    }
+
+    /// Clears the spinner without a status line (the error says what happened).
+    pub fn fail(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Prints an error chain once: the message, its causes, and the first hint found.
+pub fn render_error(err: &anyhow::Error) {
+    let mut hint = None;
+    let mut lines = Vec::new();
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<skill_runtime::Error>() {
+            hint = hint.or_else(|| e.hint().map(str::to_string));
+        }
+        let text = cause.to_string();
+        // Contexts often repeat their cause; print each distinct piece once.
+        if !lines.iter().any(|l: &String| l.contains(&text)) {
+            lines.push(text);
+        }
+    }
+    let mut lines = lines.into_iter();
+    eprintln!("{} {}", style("error:").red().bold(), lines.next().unwrap_or_default());
+    for cause in lines {
+        eprintln!("  {} {cause}", style("caused by:").dim());
+    }
+    if let Some(hint) = hint {
+        eprintln!("  {} {hint}", style("hint:").cyan().bold());
+    }
+}
+
+/// Bytes as `63.3 KB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// Asks a yes/no question on stderr and reads the answer from stdin. End of input means no.
+pub fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).unwrap_or(0) == 0 {
+        eprintln!();
+        return false;
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
