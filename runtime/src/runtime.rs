@@ -277,18 +277,25 @@ fn trap_error(
     stderr: &MemoryOutputPipe,
     started: Instant,
 ) -> Error {
-    let chain = format!("{err:#}");
+    let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+    let mentions = |needle: &str| chain.iter().any(|c| c.contains(needle));
+    // The trap itself says what happened ("wasm `unreachable` instruction executed"); the
+    // outer layers only add "error while executing at wasm backtrace".
+    let cause = match err.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => first_line(&err.root_cause().to_string()).to_string(),
+    };
     let (message, hint) = if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         (
             format!("{what} timed out after {:.1?}", started.elapsed()),
             format!("the limit is {:?}; raise it with --timeout if the tool needs longer", limits.timeout),
         )
-    } else if chain.contains("forcing a memory growth failure") || chain.contains("memory growth failure") {
+    } else if mentions("forcing trap when growing memory") || mentions("forcing a memory growth failure") {
         (
             format!("{what} exceeded its memory limit of {} MiB", limits.memory_bytes >> 20),
             "the skill needs more memory than this instance allows".to_string(),
         )
-    } else if chain.contains("beyond capacity of MemoryOutputPipe")
+    } else if mentions("beyond capacity of MemoryOutputPipe")
         || stdout.contents().len() >= limits.output_bytes
         || stderr.contents().len() >= limits.output_bytes
     {
@@ -297,7 +304,7 @@ fn trap_error(
             "a skill returns its result through output.text / output.data, not stdout".to_string(),
         )
     } else {
-        (format!("{what} crashed: {}", first_line(&chain)), "this is a bug in the skill, not in your input".to_string())
+        (format!("{what} crashed: {cause}"), "this is a bug in the skill, not in your input".to_string())
     };
     let guest_stderr = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
     let message = if guest_stderr.is_empty() {
