@@ -1,10 +1,16 @@
 //! The AOT cache: precompiled components (`.cwasm`) are native code, so they are only ever
 //! loaded from here, only if this machine wrote them, and only for the engine that made them.
 //!
-//! An entry is `<component-sha256>-<engine-hash>.cwasm`: the precompiled bytes followed by a
-//! 32-byte keyed BLAKE3 MAC over (file name, bytes). The key is random, per `$SKILL_HOME`, and
-//! readable only by its owner, in a 0700 directory. A truncated, tampered, renamed or foreign
-//! file fails the MAC and is recompiled from the component, never deserialized.
+//! An entry is `<component-sha256>-<engine-hash>.cwasm` (exactly what
+//! `Engine::precompile_component` produced) plus a `.seal` beside it: a keyed BLAKE3 MAC over
+//! the entry's name and the identity of the file we wrote — inode, size and ctime. Any write,
+//! truncation, copy or rename changes the inode or the ctime (which no one can set by hand),
+//! so the seal no longer matches and the entry is recompiled from the component, never
+//! deserialized. The key is random per `$SKILL_HOME`, 0600, in a 0700 directory.
+//!
+//! Sealing the file's identity instead of hashing its bytes keeps loading at one `fstat` plus
+//! an `mmap` (wasmtime maps the file; nothing is copied), whatever the size: a JS skill's
+//! `.cwasm` is tens of MB.
 
 use std::fs;
 use std::hash::{Hash, Hasher};
@@ -17,7 +23,6 @@ use wasmtime::component::Component;
 use crate::error::{Error, Result};
 use crate::fsutil::{create_private_dir, write_private};
 
-const MAC_LEN: usize = 32;
 const KEY_FILE: &str = "key";
 
 /// How a component was obtained, for build reports and `--verbose` output.
@@ -49,7 +54,11 @@ impl AotCache {
     pub fn open(dir: &Path, engine: &Engine) -> Result<Self> {
         create_private_dir(dir)?;
         let key = load_or_create_key(&dir.join(KEY_FILE))?;
-        Ok(AotCache { dir: dir.to_path_buf(), key, engine_hash: engine_hash(engine) })
+        Ok(AotCache {
+            dir: dir.to_path_buf(),
+            key,
+            engine_hash: engine_hash(engine),
+        })
     }
 
     pub fn entry_path(&self, component_sha256: &str) -> PathBuf {
@@ -60,12 +69,19 @@ impl AotCache {
         format!("{component_sha256}-{}.cwasm", self.engine_hash)
     }
 
-    fn mac(&self, name: &str, bytes: &[u8]) -> [u8; MAC_LEN] {
+    fn seal_path(&self, component_sha256: &str) -> PathBuf {
+        self.dir
+            .join(format!("{}.seal", self.entry_name(component_sha256)))
+    }
+
+    /// The seal of an entry file: a MAC over its name and the identity of the inode.
+    fn seal(&self, name: &str, meta: &fs::Metadata) -> String {
+        let identity = file_identity(meta);
         let mut hasher = blake3::Hasher::new_keyed(&self.key);
         hasher.update(name.as_bytes());
         hasher.update(&[0]);
-        hasher.update(bytes);
-        *hasher.finalize().as_bytes()
+        hasher.update(identity.as_bytes());
+        format!("{identity} {}\n", hasher.finalize().to_hex())
     }
 
     /// Loads the component for `component_sha256`: from the cache when a valid entry exists,
@@ -85,8 +101,10 @@ impl AotCache {
         let cwasm = precompile(engine, &bytes)?;
         self.store(component_sha256, &cwasm)?;
         // Deserialize what we just produced rather than compiling a second time.
-        let component = unsafe { Component::deserialize(engine, &cwasm) }
-            .map_err(|e| Error::internal(format!("failed to load a freshly compiled component: {e}")))?;
+        // SAFETY: produced by this engine a moment ago, in memory.
+        let component = unsafe { Component::deserialize(engine, &cwasm) }.map_err(|e| {
+            Error::internal(format!("failed to load a freshly compiled component: {e}"))
+        })?;
         let outcome = match rejected {
             Some(reason) => CacheOutcome::Recompiled(reason),
             None => CacheOutcome::Compiled,
@@ -96,65 +114,128 @@ impl AotCache {
 
     /// `Ok(None)` when there is no entry; `Err(reason)` when an entry exists but must not be
     /// used (it is deleted).
-    fn load(&self, engine: &Engine, component_sha256: &str) -> std::result::Result<Option<Component>, String> {
-        let Some(cwasm) = self.read_entry(component_sha256)? else {
+    fn load(
+        &self,
+        engine: &Engine,
+        component_sha256: &str,
+    ) -> std::result::Result<Option<Component>, String> {
+        let Some(file) = self.open_sealed(component_sha256)? else {
             return Ok(None);
         };
-        // SAFETY: the bytes were produced by `Engine::precompile_component` on this machine, with
-        // an engine of the same compatibility hash (it is in the MAC'd name), and are unmodified.
-        match unsafe { Component::deserialize(engine, &cwasm) } {
+        // SAFETY: the file is the one this cache wrote with `Engine::precompile_component` for
+        // an engine of the same compatibility hash (it is in the sealed name), unmodified since
+        // (its seal matches). Mapping it through the descriptor we checked leaves no window
+        // to swap the path.
+        match unsafe {
+            Component::deserialize_file(
+                engine,
+                open_file_path(&file, &self.entry_path(component_sha256)),
+            )
+        } {
             Ok(component) => Ok(Some(component)),
             Err(e) => {
-                let _ = fs::remove_file(self.entry_path(component_sha256));
+                self.discard(component_sha256);
                 Err(format!("cache entry was rejected by the engine: {e}"))
             }
         }
     }
 
-    /// The precompiled bytes of a valid entry, without the MAC; `Err(reason)` (and the entry
-    /// deleted) when it fails the integrity check.
-    fn read_entry(&self, component_sha256: &str) -> std::result::Result<Option<Vec<u8>>, String> {
+    /// Opens an entry and checks its seal. `Err(reason)` (entry deleted) when it fails.
+    fn open_sealed(&self, component_sha256: &str) -> std::result::Result<Option<fs::File>, String> {
         let name = self.entry_name(component_sha256);
-        let path = self.dir.join(&name);
-        let mut file = match fs::read(&path) {
-            Ok(bytes) => bytes,
+        let file = match fs::File::open(self.dir.join(&name)) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("unreadable cache entry: {e}")),
         };
-        let reject = |reason: &str| {
-            let _ = fs::remove_file(&path);
-            Err(reason.to_string())
-        };
-        if file.len() < MAC_LEN {
-            return reject("cache entry is truncated");
+        let meta = file
+            .metadata()
+            .map_err(|e| format!("unreadable cache entry: {e}"))?;
+        let seal = fs::read_to_string(self.seal_path(component_sha256)).unwrap_or_default();
+        if !constant_time_eq(seal.as_bytes(), self.seal(&name, &meta).as_bytes()) {
+            self.discard(component_sha256);
+            return Err(
+                "cache entry failed its integrity check (modified, truncated or not made here)"
+                    .into(),
+            );
         }
-        let (cwasm, mac) = file.split_at(file.len() - MAC_LEN);
-        if !constant_time_eq(mac, &self.mac(&name, cwasm)) {
-            return reject("cache entry failed its integrity check (truncated, modified or not made here)");
-        }
-        file.truncate(file.len() - MAC_LEN);
         Ok(Some(file))
+    }
+
+    fn discard(&self, component_sha256: &str) {
+        let _ = fs::remove_file(self.entry_path(component_sha256));
+        let _ = fs::remove_file(self.seal_path(component_sha256));
     }
 
     /// The precompiled bytes for a component that is known to be in the cache (e.g. right
     /// after loading it), checked like any load.
     pub fn read_verified(&self, component_sha256: &str) -> Result<Vec<u8>> {
-        match self.read_entry(component_sha256) {
-            Ok(Some(bytes)) => Ok(bytes),
-            Ok(None) => Err(Error::internal(format!("no cache entry for component {component_sha256}"))),
-            Err(reason) => Err(Error::internal(reason)),
-        }
+        use std::io::Read;
+        let mut file = match self.open_sealed(component_sha256) {
+            Ok(Some(file)) => file,
+            Ok(None) => {
+                return Err(Error::internal(format!(
+                    "no cache entry for component {component_sha256}"
+                )));
+            }
+            Err(reason) => return Err(Error::internal(reason)),
+        };
+        let mut bytes = Vec::new();
+        let path = self.entry_path(component_sha256);
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::io("read", &path, e))?;
+        Ok(bytes)
     }
 
-    /// Stores precompiled bytes, MAC appended, atomically.
+    /// Stores precompiled bytes atomically, then seals the file that landed.
     pub fn store(&self, component_sha256: &str, cwasm: &[u8]) -> Result<()> {
         let name = self.entry_name(component_sha256);
-        let mac = self.mac(&name, cwasm);
-        let mut file = Vec::with_capacity(cwasm.len() + MAC_LEN);
-        file.extend_from_slice(cwasm);
-        file.extend_from_slice(&mac);
-        write_private(&self.dir.join(name), &file)
+        let path = self.dir.join(&name);
+        write_private(&path, cwasm)?;
+        let meta = fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+        write_private(
+            &self.seal_path(component_sha256),
+            self.seal(&name, &meta).as_bytes(),
+        )
     }
+}
+
+/// Inode, size and change time: what changes whenever the file's content or name changes.
+#[cfg(unix)]
+fn file_identity(meta: &fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "{}:{} {} {}.{:09}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    )
+}
+
+#[cfg(not(unix))]
+fn file_identity(meta: &fs::Metadata) -> String {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    format!("{} {}", meta.len(), modified.as_nanos())
+}
+
+/// A path that names exactly the open file (Linux: its descriptor), else the original path.
+fn open_file_path(file: &fs::File, path: &Path) -> PathBuf {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let by_fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        if by_fd.exists() {
+            return by_fd;
+        }
+    }
+    let _ = file;
+    path.to_path_buf()
 }
 
 /// AOT-compiles a component for `engine`.
@@ -189,7 +270,8 @@ fn load_or_create_key(path: &Path) -> Result<[u8; 32]> {
     }
     // No key, or a damaged one: a new key simply invalidates every existing entry.
     let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| Error::internal(format!("no randomness for the cache key: {e}")))?;
+    getrandom::fill(&mut key)
+        .map_err(|e| Error::internal(format!("no randomness for the cache key: {e}")))?;
     write_private(path, &key)?;
     Ok(key)
 }

@@ -90,8 +90,11 @@ pub fn parse_cli(tool: &ToolDef, qualified: &str, raw: &[String]) -> Result<Args
     }
 
     // Positional values fill the parameters not given by name, in declared order.
-    let free: Vec<&ParamDef> =
-        tool.params.iter().filter(|p| !named.iter().any(|(n, _)| n.name == p.name)).collect();
+    let free: Vec<&ParamDef> = tool
+        .params
+        .iter()
+        .filter(|p| !named.iter().any(|(n, _)| n.name == p.name))
+        .collect();
     let mut free = free.into_iter();
     for value in positional {
         let Some(param) = free.next() else {
@@ -109,7 +112,10 @@ pub fn parse_cli(tool: &ToolDef, qualified: &str, raw: &[String]) -> Result<Args
         let mut given = named.iter().filter(|(p, _)| p.name == param.name);
         let value = match (given.next(), given.next()) {
             (Some(_), Some(_)) => {
-                return Err(with_usage(Error::invalid(format!("argument `{}` is given twice", param.name))));
+                return Err(with_usage(Error::invalid(format!(
+                    "argument `{}` is given twice",
+                    param.name
+                ))));
             }
             (Some((_, raw)), None) => convert_text(param, raw).map_err(with_usage)?,
             (None, _) => match &param.default {
@@ -158,20 +164,34 @@ fn missing(param: &ParamDef) -> Error {
     } else {
         format!(": {}", param.description)
     };
-    Error::invalid(format!("missing required argument `{}` ({}){about}", param.name, param.kind.as_str()))
+    Error::invalid(format!(
+        "missing required argument `{}` ({}){about}",
+        param.name,
+        param.kind.as_str()
+    ))
 }
 
 fn ill_typed(param: &ParamDef, expected: &str, got: &str) -> Error {
-    Error::invalid(format!("argument `{}` expects {expected}, got `{got}`", param.name))
+    Error::invalid(format!(
+        "argument `{}` expects {expected}, got `{got}`",
+        param.name
+    ))
 }
 
 /// Converts typed-in text by the parameter's kind.
 pub fn convert_text(param: &ParamDef, raw: &str) -> Result<ArgValue> {
     let value = match param.kind {
         ParamKind::String | ParamKind::File => ArgValue::Text(raw.to_string()),
-        ParamKind::Integer => ArgValue::Integer(raw.trim().parse().map_err(|_| ill_typed(param, "an integer", raw))?),
+        ParamKind::Integer => ArgValue::Integer(
+            raw.trim()
+                .parse()
+                .map_err(|_| ill_typed(param, "an integer", raw))?,
+        ),
         ParamKind::Number => {
-            let n: f64 = raw.trim().parse().map_err(|_| ill_typed(param, "a number", raw))?;
+            let n: f64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| ill_typed(param, "a number", raw))?;
             if !n.is_finite() {
                 return Err(ill_typed(param, "a finite number", raw));
             }
@@ -183,7 +203,8 @@ pub fn convert_text(param: &ParamDef, raw: &str) -> Result<ArgValue> {
             _ => return Err(ill_typed(param, "true or false", raw)),
         }),
         ParamKind::Json => {
-            let parsed: Value = serde_json::from_str(raw).map_err(|_| ill_typed(param, "JSON", raw))?;
+            let parsed: Value =
+                serde_json::from_str(raw).map_err(|_| ill_typed(param, "JSON", raw))?;
             ArgValue::Json(parsed.to_string())
         }
     };
@@ -193,9 +214,8 @@ pub fn convert_text(param: &ParamDef, raw: &str) -> Result<ArgValue> {
 
 /// Converts a JSON value (a default, or later an MCP/HTTP argument) by the parameter's kind.
 pub fn convert_json(param: &ParamDef, value: &Value) -> Result<ArgValue> {
-    check_json_kind(param.kind, value).map_err(|why| {
-        Error::invalid(format!("argument `{}` {why}", param.name))
-    })?;
+    check_json_kind(param.kind, value)
+        .map_err(|why| Error::invalid(format!("argument `{}` {why}", param.name)))?;
     let converted = match (param.kind, value) {
         (ParamKind::String | ParamKind::File, Value::String(s)) => ArgValue::Text(s.clone()),
         (ParamKind::Integer, v) => ArgValue::Integer(v.as_i64().expect("checked integer")),
@@ -216,7 +236,11 @@ pub fn check_json_kind(kind: ParamKind, value: &Value) -> std::result::Result<()
         ParamKind::Boolean => value.is_boolean(),
         ParamKind::Json => true,
     };
-    if ok { Ok(()) } else { Err(format!("expects {}, got {value}", kind.as_str())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("expects {}, got {value}", kind.as_str()))
+    }
 }
 
 fn check_choices(param: &ParamDef, value: &ArgValue) -> Result<()> {
@@ -247,7 +271,14 @@ mod tests {
     use serde_json::json;
 
     fn param(name: &str, kind: ParamKind, required: bool) -> ParamDef {
-        ParamDef { name: name.into(), description: format!("the {name}"), kind, required, default: None, choices: vec![] }
+        ParamDef {
+            name: name.into(),
+            description: format!("the {name}"),
+            kind,
+            required,
+            default: None,
+            choices: vec![],
+        }
     }
 
     fn tool() -> ToolDef {
@@ -286,9 +317,17 @@ mod tests {
             &["--limit", "5", "b"],
         ] {
             let args = parse(raw).unwrap();
-            assert_eq!(get(&args, "bucket"), Some(ArgValue::Text("b".into())), "{raw:?}");
+            assert_eq!(
+                get(&args, "bucket"),
+                Some(ArgValue::Text("b".into())),
+                "{raw:?}"
+            );
             assert_eq!(get(&args, "limit"), Some(ArgValue::Integer(5)), "{raw:?}");
-            assert_eq!(get(&args, "region"), Some(ArgValue::Text("eu-west-1".into())), "default filled");
+            assert_eq!(
+                get(&args, "region"),
+                Some(ArgValue::Text("eu-west-1".into())),
+                "default filled"
+            );
             assert_eq!(get(&args, "dry_run"), None);
         }
     }
@@ -297,7 +336,10 @@ mod tests {
     fn booleans_and_json() {
         let args = parse(&["b", "--dry-run", "filter={\"a\": [1]}"]).unwrap();
         assert_eq!(get(&args, "dry_run"), Some(ArgValue::Boolean(true)));
-        assert_eq!(get(&args, "filter"), Some(ArgValue::Json("{\"a\":[1]}".into())));
+        assert_eq!(
+            get(&args, "filter"),
+            Some(ArgValue::Json("{\"a\":[1]}".into()))
+        );
         let args = parse(&["b", "--no-dry-run"]).unwrap();
         assert_eq!(get(&args, "dry_run"), Some(ArgValue::Boolean(false)));
         let args = parse(&["b", "--dry_run=no"]).unwrap();
@@ -307,15 +349,28 @@ mod tests {
     #[test]
     fn bad_input_names_the_parameter() {
         let e = parse(&[]).unwrap_err();
-        assert_eq!(e.message(), "missing required argument `bucket` (string): the bucket");
-        assert!(e.hint().unwrap().contains("skill run aws:s3-list bucket=<string> [limit=<integer>]"));
+        assert_eq!(
+            e.message(),
+            "missing required argument `bucket` (string): the bucket"
+        );
+        assert!(
+            e.hint()
+                .unwrap()
+                .contains("skill run aws:s3-list bucket=<string> [limit=<integer>]")
+        );
         let e = parse(&["b", "limit=ten"]).unwrap_err();
-        assert_eq!(e.message(), "argument `limit` expects an integer, got `ten`");
+        assert_eq!(
+            e.message(),
+            "argument `limit` expects an integer, got `ten`"
+        );
         let e = parse(&["b", "--colour", "red"]).unwrap_err();
         assert!(e.message().starts_with("unknown argument `colour`"), "{e}");
         let e = parse(&["b", "region=mars"]).unwrap_err();
-        assert!(e.message().contains("must be one of eu-west-1, us-east-1"), "{e}");
-        let e = parse(&["b", "bucket=c"]).unwrap_err();
+        assert!(
+            e.message().contains("must be one of eu-west-1, us-east-1"),
+            "{e}"
+        );
+        let e = parse(&["bucket=b", "--bucket", "c"]).unwrap_err();
         assert!(e.message().contains("given twice"), "{e}");
         let e = parse(&["b", "1", "false", "eu-west-1", "{}", "extra"]).unwrap_err();
         assert!(e.message().contains("unexpected argument `extra`"), "{e}");

@@ -5,7 +5,7 @@ wasmtime::component::bindgen!({
     world: "skill",
 });
 
-pub use exports::skill_engine::skill::guest as guest;
+pub use exports::skill_engine::skill::guest;
 pub use skill_engine::skill::{host, types};
 
 /// Name of the export every skill must provide.

@@ -98,7 +98,10 @@ impl ContractReport {
             );
         }
         if !self.unexpected_imports.is_empty() {
-            problems.push(format!("unexpected import {}", quoted(&self.unexpected_imports)));
+            problems.push(format!(
+                "unexpected import {}",
+                quoted(&self.unexpected_imports)
+            ));
             hints.push(
                 "the sandbox provides only `skill-engine:skill/host` and WASI 0.2 cli, clocks, \
                  filesystem, io, random and sockets; remove the code or dependency that needs the rest",
@@ -113,7 +116,11 @@ impl ContractReport {
 }
 
 fn quoted(names: &[String]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads the top-level import and export names of a component and compares them with the
@@ -133,9 +140,17 @@ pub fn check_component(bytes: &[u8]) -> Result<ContractReport> {
         }
     }
     let (imports, exports) = top_level_names(bytes)?;
-    let mut report = ContractReport { imports, exports, ..Default::default() };
+    let mut report = ContractReport {
+        imports,
+        exports,
+        ..Default::default()
+    };
 
-    if !report.exports.iter().any(|e| same_interface(e, GUEST_EXPORT)) {
+    if !report
+        .exports
+        .iter()
+        .any(|e| same_interface(e, GUEST_EXPORT))
+    {
         report.missing_exports.push(GUEST_EXPORT.to_string());
     }
     for import in &report.imports {
@@ -227,9 +242,18 @@ mod tests {
 
     #[test]
     fn versions_match_semver_compatibly() {
-        assert!(same_interface("skill-engine:skill/guest@0.1.0", GUEST_EXPORT));
-        assert!(same_interface("skill-engine:skill/guest@0.1.7", GUEST_EXPORT));
-        assert!(!same_interface("skill-engine:skill/guest@0.2.0", GUEST_EXPORT));
+        assert!(same_interface(
+            "skill-engine:skill/guest@0.1.0",
+            GUEST_EXPORT
+        ));
+        assert!(same_interface(
+            "skill-engine:skill/guest@0.1.7",
+            GUEST_EXPORT
+        ));
+        assert!(!same_interface(
+            "skill-engine:skill/guest@0.2.0",
+            GUEST_EXPORT
+        ));
         assert!(!same_interface("skill-engine:skill/guest", GUEST_EXPORT));
         assert!(is_provided_import("wasi:cli/environment@0.2.3"));
         assert!(is_provided_import("wasi:io/streams@0.2.12"));
@@ -247,9 +271,41 @@ mod tests {
     }
 
     #[test]
+    fn every_difference_is_named() {
+        let component = wat::parse_str(
+            r#"(component
+                (import "wasi:http/outgoing-handler@0.2.4" (instance))
+                (import "skill-engine:skill/host@0.1.0" (instance))
+                (import "wasi:cli/environment@0.2.3" (instance))
+            )"#,
+        )
+        .unwrap();
+        let report = check_component(&component).unwrap();
+        assert_eq!(report.missing_exports, [GUEST_EXPORT]);
+        assert_eq!(
+            report.unexpected_imports,
+            ["wasi:http/outgoing-handler@0.2.4"]
+        );
+        let err = report.into_result().unwrap_err();
+        assert_eq!(
+            err.message(),
+            "component does not implement skill-engine:skill@0.1.0: missing export \
+             `skill-engine:skill/guest@0.1.0`; unexpected import `wasi:http/outgoing-handler@0.2.4`"
+        );
+        assert!(err.hint().unwrap().contains("the sandbox provides only"));
+    }
+
+    #[test]
     fn an_empty_component_misses_the_guest_export() {
-        let err = check_component(b"\0asm\x0d\0\x01\0").unwrap().into_result().unwrap_err();
-        assert!(err.message().contains("missing export `skill-engine:skill/guest@0.1.0`"), "{err}");
+        let err = check_component(b"\0asm\x0d\0\x01\0")
+            .unwrap()
+            .into_result()
+            .unwrap_err();
+        assert!(
+            err.message()
+                .contains("missing export `skill-engine:skill/guest@0.1.0`"),
+            "{err}"
+        );
         assert!(err.hint().unwrap().contains("skill_sdk::export!"));
     }
 }

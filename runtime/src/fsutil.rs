@@ -32,9 +32,13 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io("sync", tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("sync", tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
     sync_dir(dir);
     Ok(())
 }
@@ -49,13 +53,22 @@ pub fn sync_dir(dir: &Path) {
 /// Creates `dir` (and parents) and makes it readable by the owner only. The AOT cache holds
 /// native code, so nobody else may write there.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
+        // Already there and private: nothing to do (this runs on every `skill run`).
+        if let Ok(meta) = fs::metadata(dir)
+            && meta.is_dir()
+            && meta.permissions().mode() & 0o777 == 0o700
+        {
+            return Ok(());
+        }
+        fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io("set permissions on", dir, e))?;
     }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
     Ok(())
 }
 

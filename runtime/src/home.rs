@@ -24,10 +24,12 @@ impl SkillHome {
         if let Some(dir) = std::env::var_os("SKILL_HOME").filter(|v| !v.is_empty()) {
             return Ok(Self::at(PathBuf::from(dir)));
         }
-        let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| {
-            Error::invalid("cannot find the skill home: neither SKILL_HOME nor HOME is set")
-                .with_hint("set SKILL_HOME to a directory skill may use")
-        })?;
+        let home = std::env::var_os("HOME")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                Error::invalid("cannot find the skill home: neither SKILL_HOME nor HOME is set")
+                    .with_hint("set SKILL_HOME to a directory skill may use")
+            })?;
         Ok(Self::at(PathBuf::from(home).join(".skill-engine")))
     }
 

@@ -36,8 +36,14 @@ impl From<types::LogLevel> for LogLevel {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum Event {
-    Log { level: LogLevel, message: String },
-    Progress { percent: Option<u8>, message: String },
+    Log {
+        level: LogLevel,
+        message: String,
+    },
+    Progress {
+        percent: Option<u8>,
+        message: String,
+    },
 }
 
 pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -60,7 +66,10 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -72,10 +81,16 @@ impl host::Host for HostState {
     }
 
     fn log(&mut self, level: types::LogLevel, message: String) {
-        self.emit(Event::Log { level: level.into(), message });
+        self.emit(Event::Log {
+            level: level.into(),
+            message,
+        });
     }
 
     fn progress(&mut self, percent: Option<u8>, message: String) {
-        self.emit(Event::Progress { percent: percent.map(|p| p.min(100)), message });
+        self.emit(Event::Progress {
+            percent: percent.map(|p| p.min(100)),
+            message,
+        });
     }
 }

@@ -56,13 +56,17 @@ impl SkillYaml {
 
     pub fn parse(text: &str) -> Result<Self> {
         let yaml: SkillYaml = serde_norway::from_str(text).map_err(|e| {
-            Error::invalid(format!("invalid skill.yaml: {e}"))
-                .with_hint("skill.yaml needs at least `name:` and `version:`; see `skill init` for an example")
+            Error::invalid(format!("invalid skill.yaml: {e}")).with_hint(
+                "skill.yaml needs at least `name:` and `version:`; see `skill init` for an example",
+            )
         })?;
         validate_skill_name(&yaml.name)?;
         semver::Version::parse(&yaml.version).map_err(|e| {
-            Error::invalid(format!("invalid version `{}` in skill.yaml: {e}", yaml.version))
-                .with_hint("use a semantic version such as 0.1.0")
+            Error::invalid(format!(
+                "invalid version `{}` in skill.yaml: {e}",
+                yaml.version
+            ))
+            .with_hint("use a semantic version such as 0.1.0")
         })?;
         Ok(yaml)
     }
@@ -74,12 +78,17 @@ pub fn validate_skill_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(format!("invalid skill name `{name}`"))
-            .with_hint("use 1-64 lowercase letters, digits, `-` or `_`, starting with a letter or digit"))
+        Err(
+            Error::invalid(format!("invalid skill name `{name}`")).with_hint(
+                "use 1-64 lowercase letters, digits, `-` or `_`, starting with a letter or digit",
+            ),
+        )
     }
 }
 
@@ -177,7 +186,9 @@ impl ToolDef {
                     .with_hint("fix the tool declaration in the skill's source")
             };
             if !is_identifier(&tool.name) {
-                return Err(bad("has an invalid name (use letters, digits, `-` and `_`)".into()));
+                return Err(bad(
+                    "has an invalid name (use letters, digits, `-` and `_`)".into(),
+                ));
             }
             if !seen.insert(tool.name.clone()) {
                 return Err(bad("is declared twice".into()));
@@ -186,7 +197,10 @@ impl ToolDef {
             let mut params = Vec::with_capacity(tool.params.len());
             for p in &tool.params {
                 if !is_identifier(&p.name) {
-                    return Err(bad(format!("has a parameter with an invalid name `{}`", p.name)));
+                    return Err(bad(format!(
+                        "has a parameter with an invalid name `{}`",
+                        p.name
+                    )));
                 }
                 if !param_names.insert(p.name.clone()) {
                     return Err(bad(format!("declares parameter `{}` twice", p.name)));
@@ -199,7 +213,10 @@ impl ToolDef {
                             bad(format!("parameter `{}` has a default that is not a JSON literal: {literal}", p.name))
                         })?;
                         crate::args::check_json_kind(kind, &value).map_err(|why| {
-                            bad(format!("parameter `{}` has a default of the wrong type: {why}", p.name))
+                            bad(format!(
+                                "parameter `{}` has a default of the wrong type: {why}",
+                                p.name
+                            ))
                         })?;
                         Some(value)
                     }
@@ -213,7 +230,11 @@ impl ToolDef {
                     choices: p.choices.clone(),
                 });
             }
-            defs.push(ToolDef { name: tool.name, description: tool.description, params });
+            defs.push(ToolDef {
+                name: tool.name,
+                description: tool.description,
+                params,
+            });
         }
         Ok(defs)
     }
@@ -258,7 +279,9 @@ impl ToolDef {
 fn is_identifier(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 impl PackageManifest {
@@ -269,7 +292,10 @@ impl PackageManifest {
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
         let manifest: PackageManifest = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::invalid(format!("{} is not a valid skill manifest: {e}", path.display()))
+            Error::invalid(format!(
+                "{} is not a valid skill manifest: {e}",
+                path.display()
+            ))
         })?;
         if manifest.format != MANIFEST_FORMAT {
             return Err(Error::invalid(format!(
@@ -295,7 +321,8 @@ mod tests {
 
     #[test]
     fn skill_yaml_is_checked() {
-        let ok = SkillYaml::parse("name: hello\nversion: 0.1.0\nbuild:\n  language: rust\n").unwrap();
+        let ok =
+            SkillYaml::parse("name: hello\nversion: 0.1.0\nbuild:\n  language: rust\n").unwrap();
         assert_eq!(ok.name, "hello");
         assert_eq!(ok.build.unwrap().language, Language::Rust);
         let e = SkillYaml::parse("name: Hello World\nversion: 0.1.0\n").unwrap_err();

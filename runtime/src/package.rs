@@ -19,15 +19,23 @@ pub struct Package {
 
 impl Package {
     /// Reads a component and its `skill.yaml` from disk and prepares them.
-    pub fn from_files(runtime: &Runtime, component_path: &Path, skill_yaml_path: &Path) -> Result<Package> {
-        let component = std::fs::read(component_path).map_err(|e| Error::io("read", component_path, e))?;
-        let skill_yaml_text =
-            std::fs::read_to_string(skill_yaml_path).map_err(|e| Error::io("read", skill_yaml_path, e))?;
+    pub fn from_files(
+        runtime: &Runtime,
+        component_path: &Path,
+        skill_yaml_path: &Path,
+    ) -> Result<Package> {
+        let component =
+            std::fs::read(component_path).map_err(|e| Error::io("read", component_path, e))?;
+        let skill_yaml_text = std::fs::read_to_string(skill_yaml_path)
+            .map_err(|e| Error::io("read", skill_yaml_path, e))?;
         let skill_yaml = SkillYaml::read(skill_yaml_path)?;
         Self::prepare(runtime, component, skill_yaml_text, skill_yaml).map_err(|e| {
             // Name the file when the component itself is at fault.
             let hint = e.hint().map(str::to_string);
-            let err = Error::new(e.kind(), format!("{}: {}", component_path.display(), e.message()));
+            let err = Error::new(
+                e.kind(),
+                format!("{}: {}", component_path.display(), e.message()),
+            );
             match hint {
                 Some(h) => err.with_hint(h),
                 None => err,
@@ -37,7 +45,12 @@ impl Package {
 
     /// Checks the component against the contract, asks it for its metadata and tools, and
     /// checks that it agrees with `skill.yaml`.
-    pub fn prepare(runtime: &Runtime, component: Vec<u8>, skill_yaml_text: String, skill_yaml: SkillYaml) -> Result<Package> {
+    pub fn prepare(
+        runtime: &Runtime,
+        component: Vec<u8>,
+        skill_yaml_text: String,
+        skill_yaml: SkillYaml,
+    ) -> Result<Package> {
         let loaded = runtime.load_bytes(&component)?;
         let (info, tools) = loaded.describe()?;
         if info.name != skill_yaml.name || info.version != skill_yaml.version {
@@ -47,7 +60,11 @@ impl Package {
             ))
             .with_hint("keep the name and version in skill.yaml and in the project (e.g. Cargo.toml) in step, then rebuild"));
         }
-        let warnings = loaded.report.as_ref().map(|r| r.warnings()).unwrap_or_default();
+        let warnings = loaded
+            .report
+            .as_ref()
+            .map(|r| r.warnings())
+            .unwrap_or_default();
         let description = if info.description.is_empty() {
             skill_yaml.description.clone().unwrap_or_default()
         } else {
@@ -62,9 +79,18 @@ impl Package {
             license: info.license,
             repository: info.repository,
             contract: crate::bindings::CONTRACT.to_string(),
-            component: ComponentDigest { sha256: sha256_hex(&component), size: component.len() as u64 },
+            component: ComponentDigest {
+                sha256: sha256_hex(&component),
+                size: component.len() as u64,
+            },
             tools,
         };
-        Ok(Package { component, skill_yaml_text, skill_yaml, manifest, warnings })
+        Ok(Package {
+            component,
+            skill_yaml_text,
+            skill_yaml,
+            manifest,
+            warnings,
+        })
     }
 }

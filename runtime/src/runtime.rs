@@ -34,7 +34,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(30), memory_bytes: 256 << 20, output_bytes: 1 << 20 }
+        Limits {
+            timeout: Duration::from_secs(30),
+            memory_bytes: 256 << 20,
+            output_bytes: 1 << 20,
+        }
     }
 }
 
@@ -112,7 +116,12 @@ impl Runtime {
         let linker = new_linker(&engine)?;
         let cache = AotCache::open(&home.aot_cache_dir(), &engine)?;
         let ticker = EpochTicker::start(&engine);
-        Ok(Runtime { engine, linker, cache, _ticker: ticker })
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            _ticker: ticker,
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -127,7 +136,9 @@ impl Runtime {
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<LoadedSkill> {
         let report = check_component(bytes)?.into_result()?;
         let sha256 = sha256_hex(bytes);
-        let (component, cache) = self.cache.load_or_compile(&self.engine, &sha256, || Ok(bytes.to_vec()))?;
+        let (component, cache) = self
+            .cache
+            .load_or_compile(&self.engine, &sha256, || Ok(bytes.to_vec()))?;
         self.link(component, cache, Some(report), sha256)
     }
 
@@ -135,7 +146,8 @@ impl Runtime {
     /// only read when the cache has no valid entry, and is then checked against `sha256`.
     pub fn load_installed(&self, component_path: &Path, sha256: &str) -> Result<LoadedSkill> {
         let (component, cache) = self.cache.load_or_compile(&self.engine, sha256, || {
-            let bytes = std::fs::read(component_path).map_err(|e| Error::io("read", component_path, e))?;
+            let bytes =
+                std::fs::read(component_path).map_err(|e| Error::io("read", component_path, e))?;
             if sha256_hex(&bytes) != sha256 {
                 return Err(Error::invalid(format!(
                     "{} does not match the digest recorded at install time",
@@ -157,14 +169,26 @@ impl Runtime {
         sha256: String,
     ) -> Result<LoadedSkill> {
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            Error::contract(format!("component cannot be linked against the skill host: {e:#}"))
-                .with_hint("its imports do not match what the host provides; rebuild it against this contract")
+            Error::contract(format!(
+                "component cannot be linked against the skill host: {e:#}"
+            ))
+            .with_hint(
+                "its imports do not match what the host provides; rebuild it against this contract",
+            )
         })?;
         let pre = SkillPre::new(instance_pre).map_err(|e| {
-            Error::contract(format!("component's exports do not match the skill contract: {e:#}"))
-                .with_hint("rebuild the skill against the current skill SDK")
+            Error::contract(format!(
+                "component's exports do not match the skill contract: {e:#}"
+            ))
+            .with_hint("rebuild the skill against the current skill SDK")
         })?;
-        Ok(LoadedSkill { pre, engine: self.engine.clone(), cache, report, sha256 })
+        Ok(LoadedSkill {
+            pre,
+            engine: self.engine.clone(),
+            cache,
+            report,
+            sha256,
+        })
     }
 }
 
@@ -191,7 +215,16 @@ impl LoadedSkill {
             let tools = guest.call_tools(&mut store)?;
             wasmtime::Result::Ok((info, tools))
         })();
-        let (info, tools) = result.map_err(|e| trap_error(e, "describing the skill", &options.limits, &out, &err, started))?;
+        let (info, tools) = result.map_err(|e| {
+            trap_error(
+                e,
+                "describing the skill",
+                &options.limits,
+                &out,
+                &err,
+                started,
+            )
+        })?;
         let info = SkillInfo {
             name: info.name,
             version: info.version,
@@ -208,15 +241,34 @@ impl LoadedSkill {
     pub fn execute(&self, tool: &str, args: &Args, options: &CallOptions) -> Result<CallOutcome> {
         let (mut store, out, err) = self.new_store(options);
         let started = Instant::now();
-        let wit_args: Vec<wit::Arg> =
-            args.iter().map(|(name, value)| wit::Arg { name: name.clone(), value: value.to_wit() }).collect();
+        let wit_args: Vec<wit::Arg> = args
+            .iter()
+            .map(|(name, value)| wit::Arg {
+                name: name.clone(),
+                value: value.to_wit(),
+            })
+            .collect();
         let result = (|| {
             let skill = self.pre.instantiate(&mut store)?;
-            skill.skill_engine_skill_guest().call_execute(&mut store, tool, &wit_args)
+            skill
+                .skill_engine_skill_guest()
+                .call_execute(&mut store, tool, &wit_args)
         })();
-        let result = result.map_err(|e| trap_error(e, &format!("tool `{tool}`"), &options.limits, &out, &err, started))?;
+        let result = result.map_err(|e| {
+            trap_error(
+                e,
+                &format!("tool `{tool}`"),
+                &options.limits,
+                &out,
+                &err,
+                started,
+            )
+        })?;
         let result = match result {
-            Ok(output) => Ok(ToolOutput { data: parse_data(tool, output.data)?, text: output.text }),
+            Ok(output) => Ok(ToolOutput {
+                data: parse_data(tool, output.data)?,
+                text: output.text,
+            }),
             Err(e) => Err(match e {
                 wit::ToolError::UnknownTool(m) => ToolError::UnknownTool(m),
                 wit::ToolError::InvalidArgs(m) => ToolError::InvalidArgs(m),
@@ -225,14 +277,25 @@ impl LoadedSkill {
             }),
         };
         drop(store);
-        Ok(CallOutcome { result, stdout: pipe_bytes(out), stderr: pipe_bytes(err), duration: started.elapsed() })
+        Ok(CallOutcome {
+            result,
+            stdout: pipe_bytes(out),
+            stderr: pipe_bytes(err),
+            duration: started.elapsed(),
+        })
     }
 
-    fn new_store(&self, options: &CallOptions) -> (Store<HostState>, MemoryOutputPipe, MemoryOutputPipe) {
+    fn new_store(
+        &self,
+        options: &CallOptions,
+    ) -> (Store<HostState>, MemoryOutputPipe, MemoryOutputPipe) {
         let stdout = MemoryOutputPipe::new(options.limits.output_bytes);
         let stderr = MemoryOutputPipe::new(options.limits.output_bytes);
         // Deny by default: no preopened directories, no environment, no arguments, no network.
-        let wasi = WasiCtxBuilder::new().stdout(stdout.clone()).stderr(stderr.clone()).build();
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .build();
         let limits = StoreLimitsBuilder::new()
             .memory_size(options.limits.memory_bytes)
             .trap_on_grow_failure(true)
@@ -246,7 +309,12 @@ impl LoadedSkill {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = options.limits.timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1);
+        let ticks = options
+            .limits
+            .timeout
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis())
+            .max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         (store, stdout, stderr)
@@ -260,8 +328,11 @@ fn pipe_bytes(pipe: MemoryOutputPipe) -> Vec<u8> {
 fn parse_data(tool: &str, data: Option<String>) -> Result<Option<serde_json::Value>> {
     data.map(|d| {
         serde_json::from_str(&d).map_err(|e| {
-            Error::new(ErrorKind::Tool, format!("tool `{tool}` returned `data` that is not JSON: {e}"))
-                .with_hint("a skill's output.data must be serialized JSON; fix the skill")
+            Error::new(
+                ErrorKind::Tool,
+                format!("tool `{tool}` returned `data` that is not JSON: {e}"),
+            )
+            .with_hint("a skill's output.data must be serialized JSON; fix the skill")
         })
     })
     .transpose()
@@ -288,11 +359,19 @@ fn trap_error(
     let (message, hint) = if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         (
             format!("{what} timed out after {:.1?}", started.elapsed()),
-            format!("the limit is {:?}; raise it with --timeout if the tool needs longer", limits.timeout),
+            format!(
+                "the limit is {:?}; raise it with --timeout if the tool needs longer",
+                limits.timeout
+            ),
         )
-    } else if mentions("forcing trap when growing memory") || mentions("forcing a memory growth failure") {
+    } else if mentions("forcing trap when growing memory")
+        || mentions("forcing a memory growth failure")
+    {
         (
-            format!("{what} exceeded its memory limit of {} MiB", limits.memory_bytes >> 20),
+            format!(
+                "{what} exceeded its memory limit of {} MiB",
+                limits.memory_bytes >> 20
+            ),
             "the skill needs more memory than this instance allows".to_string(),
         )
     } else if mentions("beyond capacity of MemoryOutputPipe")
@@ -300,17 +379,32 @@ fn trap_error(
         || stderr.contents().len() >= limits.output_bytes
     {
         (
-            format!("{what} wrote more than {} KiB to stdout or stderr", limits.output_bytes >> 10),
+            format!(
+                "{what} wrote more than {} KiB to stdout or stderr",
+                limits.output_bytes >> 10
+            ),
             "a skill returns its result through output.text / output.data, not stdout".to_string(),
         )
     } else {
-        (format!("{what} crashed: {cause}"), "this is a bug in the skill, not in your input".to_string())
+        (
+            format!("{what} crashed: {cause}"),
+            "this is a bug in the skill, not in your input".to_string(),
+        )
     };
-    let guest_stderr = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
+    let guest_stderr = String::from_utf8_lossy(&stderr.contents())
+        .trim()
+        .to_string();
     let message = if guest_stderr.is_empty() {
         message
     } else {
-        let tail: Vec<&str> = guest_stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: Vec<&str> = guest_stderr
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("{message}\n  guest stderr: {}", tail.join("\n  "))
     };
     Error::new(ErrorKind::Trap, message).with_hint(hint)

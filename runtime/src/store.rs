@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result, list_or_none};
+use crate::error::{Error, Result, list_or_none, suggestion};
 use crate::fsutil::{FileLock, sha256_hex, sync_dir, write_atomic};
 use crate::home::SkillHome;
 use crate::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill_name};
@@ -74,7 +74,8 @@ impl Store {
 
         // The directory name covers everything stored in it, so it is never rewritten in place.
         let manifest_json = manifest.to_json();
-        let content_digest = sha256_hex(&[manifest_json.as_slice(), package.skill_yaml_text.as_bytes()].concat());
+        let content_digest =
+            sha256_hex(&[manifest_json.as_slice(), package.skill_yaml_text.as_bytes()].concat());
         let version_dir_name = format!("{}-{}", manifest.version, &content_digest[..12]);
         let version_dir = skill_dir.join(&version_dir_name);
         if !version_dir.join(MANIFEST_JSON).exists() {
@@ -83,14 +84,19 @@ impl Store {
                 .tempdir_in(&skill_dir)
                 .map_err(|e| Error::io("create a staging directory in", &skill_dir, e))?;
             write_atomic(&staging.path().join(COMPONENT_WASM), &package.component)?;
-            write_atomic(&staging.path().join(SKILL_YAML), package.skill_yaml_text.as_bytes())?;
+            write_atomic(
+                &staging.path().join(SKILL_YAML),
+                package.skill_yaml_text.as_bytes(),
+            )?;
             write_atomic(&staging.path().join(MANIFEST_JSON), &manifest_json)?;
             let staged = staging.keep();
             if version_dir.exists() {
                 // A directory without a manifest is debris from an interrupted rename.
-                fs::remove_dir_all(&version_dir).map_err(|e| Error::io("remove", &version_dir, e))?;
+                fs::remove_dir_all(&version_dir)
+                    .map_err(|e| Error::io("remove", &version_dir, e))?;
             }
-            fs::rename(&staged, &version_dir).map_err(|e| Error::io("move into place", &version_dir, e))?;
+            fs::rename(&staged, &version_dir)
+                .map_err(|e| Error::io("move into place", &version_dir, e))?;
             sync_dir(&skill_dir);
         }
 
@@ -108,7 +114,10 @@ impl Store {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
-        let skill = InstalledSkill { manifest: manifest.clone(), dir: version_dir };
+        let skill = InstalledSkill {
+            manifest: manifest.clone(),
+            dir: version_dir,
+        };
         Ok(InstallOutcome { skill, previous })
     }
 
@@ -138,9 +147,17 @@ impl Store {
 
     /// One installed skill; the error lists what is installed.
     pub fn get(&self, name: &str) -> Result<InstalledSkill> {
-        let found = if validate_skill_name(name).is_ok() && self.home.skills_dir().exists() {
-            let _lock = FileLock::shared(&self.home.lock_file())?;
-            self.read_skill(name)?
+        let found = if validate_skill_name(name).is_ok() {
+            // Version directories are immutable and `current` is replaced atomically, so a
+            // read needs no lock unless a concurrent install removed what it just resolved;
+            // then it is read again under the shared lock. (This is on every `skill run`.)
+            match self.read_skill(name) {
+                Ok(found) => found,
+                Err(_) => {
+                    let _lock = FileLock::shared(&self.home.lock_file())?;
+                    self.read_skill(name)?
+                }
+            }
         } else {
             None
         };
@@ -151,12 +168,17 @@ impl Store {
     }
 
     fn not_installed(&self, name: &str) -> Error {
-        let installed: Vec<String> =
-            self.list().unwrap_or_default().into_iter().map(|s| s.manifest.name).collect();
+        let installed: Vec<String> = self
+            .list()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.manifest.name)
+            .collect();
         let hint = if installed.is_empty() {
             "no skills are installed; install one with `skill install <path>`".to_string()
         } else {
-            format!("installed skills: {}", list_or_none(&installed))
+            let suggest = suggestion(name, installed.iter().map(String::as_str));
+            format!("{suggest}installed skills: {}", list_or_none(&installed))
         };
         Error::not_found(format!("skill `{name}` is not installed")).with_hint(hint)
     }

@@ -62,8 +62,13 @@ impl Args {
 
     /// Removes and converts the argument `name`.
     pub fn take<T: FromArg>(&mut self, name: &str) -> Result<T, ToolError> {
-        let value = self.0.iter().position(|a| a.name == name).map(|i| self.0.swap_remove(i).value);
-        T::from_arg(value).map_err(|why| ToolError::InvalidArgs(format!("argument `{name}`: {why}")))
+        let value = self
+            .0
+            .iter()
+            .position(|a| a.name == name)
+            .map(|i| self.0.swap_remove(i).value);
+        T::from_arg(value)
+            .map_err(|why| ToolError::InvalidArgs(format!("argument `{name}`: {why}")))
     }
 }
 
@@ -185,7 +190,12 @@ impl<T: FromArg> FromArg for Option<T> {
 
 /// Used by `#[tool]` to declare a parameter of type `T`.
 #[doc(hidden)]
-pub fn __param<T: FromArg>(name: &str, description: &str, default: Option<&str>, choices: &[&str]) -> Param {
+pub fn __param<T: FromArg>(
+    name: &str,
+    description: &str,
+    default: Option<&str>,
+    choices: &[&str],
+) -> Param {
     Param {
         name: name.to_string(),
         description: description.to_string(),
@@ -244,7 +254,10 @@ impl IntoOutput for Output {
 
 impl IntoOutput for String {
     fn into_output(self) -> Result<Output, ToolError> {
-        Ok(Output { text: self, data: None })
+        Ok(Output {
+            text: self,
+            data: None,
+        })
     }
 }
 
@@ -268,7 +281,10 @@ impl<T: IntoOutput, E: IntoToolError> IntoOutput for Result<T, E> {
 
 /// An output with a machine-readable JSON result next to the text.
 pub fn output_with_data(text: impl Into<String>, json: impl Into<String>) -> Output {
-    Output { text: text.into(), data: Some(json.into()) }
+    Output {
+        text: text.into(),
+        data: Some(json.into()),
+    }
 }
 
 /// A value of the current instance's configuration (`skill config`), if set.
@@ -304,7 +320,14 @@ pub mod log {
 }
 
 #[doc(hidden)]
-pub fn __info(name: &str, version: &str, description: &str, authors: &str, license: &str, repository: &str) -> types::SkillInfo {
+pub fn __info(
+    name: &str,
+    version: &str,
+    description: &str,
+    authors: &str,
+    license: &str,
+    repository: &str,
+) -> types::SkillInfo {
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
     types::SkillInfo {
         name: name.to_string(),

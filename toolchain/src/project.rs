@@ -21,22 +21,40 @@ pub struct Project {
 impl Project {
     /// The project containing `start`: the nearest directory upwards with a `skill.yaml`.
     pub fn discover(start: &Path) -> Result<Project> {
-        let start = start.canonicalize().map_err(|e| Error::io("open", start, e))?;
-        let root = start.ancestors().find(|dir| dir.join(SKILL_YAML).is_file()).ok_or_else(|| {
-            Error::not_found(format!("no skill.yaml in {} or any parent directory", start.display()))
-                .with_hint("run this inside a skill project, or create one with `skill init <name>`")
-        })?;
+        let start = start
+            .canonicalize()
+            .map_err(|e| Error::io("open", start, e))?;
+        let root = start
+            .ancestors()
+            .find(|dir| dir.join(SKILL_YAML).is_file())
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "no skill.yaml in {} or any parent directory",
+                    start.display()
+                ))
+                .with_hint(
+                    "run this inside a skill project, or create one with `skill init <name>`",
+                )
+            })?;
         Self::open(root)
     }
 
     /// The project at exactly `root`.
     pub fn open(root: &Path) -> Result<Project> {
+        // Absolute, so paths compare equal to the ones cargo reports.
+        let root = &root
+            .canonicalize()
+            .map_err(|e| Error::io("open", root, e))?;
         let skill_yaml = SkillYaml::read(&root.join(SKILL_YAML))?;
         let language = match &skill_yaml.build {
             Some(build) => build.language,
             None => detect_language(root)?,
         };
-        Ok(Project { root: root.to_path_buf(), skill_yaml, language })
+        Ok(Project {
+            root: root.to_path_buf(),
+            skill_yaml,
+            language,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -87,7 +105,11 @@ fn newest_source(dir: &Path) -> Option<SystemTime> {
             continue;
         }
         let path = entry.path();
-        let time = if path.is_dir() { newest_source(&path) } else { modified(&path) };
+        let time = if path.is_dir() {
+            newest_source(&path)
+        } else {
+            modified(&path)
+        };
         newest = newest.max(time);
     }
     newest
@@ -98,14 +120,20 @@ pub enum InstallSource {
     /// A skill project: build it if needed, then install its outputs.
     Project(Project),
     /// A built component plus its skill.yaml.
-    Built { component: PathBuf, skill_yaml: PathBuf },
+    Built {
+        component: PathBuf,
+        skill_yaml: PathBuf,
+    },
 }
 
 impl InstallSource {
     pub fn resolve(path: &Path) -> Result<InstallSource> {
         if !path.exists() {
-            return Err(Error::not_found(format!("{} does not exist", path.display()))
-                .with_hint("pass a skill project directory, a built skill directory, or a component .wasm"));
+            return Err(
+                Error::not_found(format!("{} does not exist", path.display())).with_hint(
+                    "pass a skill project directory, a built skill directory, or a component .wasm",
+                ),
+            );
         }
         if path.is_file() {
             let dir = path.parent().unwrap_or(Path::new("."));
@@ -114,7 +142,10 @@ impl InstallSource {
                 return Err(Error::invalid(format!("no skill.yaml next to {}", path.display()))
                     .with_hint("a component is installed together with the skill.yaml it was built from; put them in one directory"));
             }
-            return Ok(InstallSource::Built { component: path.to_path_buf(), skill_yaml });
+            return Ok(InstallSource::Built {
+                component: path.to_path_buf(),
+                skill_yaml,
+            });
         }
         let skill_yaml = path.join(SKILL_YAML);
         if skill_yaml.is_file() {
@@ -123,14 +154,21 @@ impl InstallSource {
             for candidate in [format!("{}.wasm", yaml.name), COMPONENT_WASM.to_string()] {
                 let component = path.join(candidate);
                 if component.is_file() && !path.join("Cargo.toml").exists() {
-                    return Ok(InstallSource::Built { component, skill_yaml });
+                    return Ok(InstallSource::Built {
+                        component,
+                        skill_yaml,
+                    });
                 }
             }
             if yaml.build.is_some() || path.join("Cargo.toml").is_file() {
                 return Ok(InstallSource::Project(Project::open(path)?));
             }
         }
-        Err(Error::invalid(format!("{} is neither a skill project nor a built skill", path.display())).with_hint(
+        Err(Error::invalid(format!(
+            "{} is neither a skill project nor a built skill",
+            path.display()
+        ))
+        .with_hint(
             "a skill project has skill.yaml and Cargo.toml (create one with `skill init`); \
              a built skill has skill.yaml and a component .wasm",
         ))

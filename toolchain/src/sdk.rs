@@ -14,10 +14,22 @@ pub const SDK_VERSION: &str = "0.1.0";
 /// Every file of the SDK, by its path relative to the repository root. A test checks that
 /// this list covers everything under `sdk-rust/` and `wit/`.
 pub const SDK_FILES: &[(&str, &str)] = &[
-    ("sdk-rust/Cargo.toml", include_str!("../../sdk-rust/Cargo.toml")),
-    ("sdk-rust/src/lib.rs", include_str!("../../sdk-rust/src/lib.rs")),
-    ("sdk-rust/macros/Cargo.toml", include_str!("../../sdk-rust/macros/Cargo.toml")),
-    ("sdk-rust/macros/src/lib.rs", include_str!("../../sdk-rust/macros/src/lib.rs")),
+    (
+        "sdk-rust/Cargo.toml",
+        include_str!("../../sdk-rust/Cargo.toml"),
+    ),
+    (
+        "sdk-rust/src/lib.rs",
+        include_str!("../../sdk-rust/src/lib.rs"),
+    ),
+    (
+        "sdk-rust/macros/Cargo.toml",
+        include_str!("../../sdk-rust/macros/Cargo.toml"),
+    ),
+    (
+        "sdk-rust/macros/src/lib.rs",
+        include_str!("../../sdk-rust/macros/src/lib.rs"),
+    ),
     ("wit/skill.wit", include_str!("../../wit/skill.wit")),
     ("wit/README.md", include_str!("../../wit/README.md")),
 ];
@@ -34,7 +46,9 @@ pub fn ensure_rust_sdk(home: &SkillHome) -> Result<PathBuf> {
         }
         sha256_hex(&all)
     };
-    let root = home.sdk_dir().join(format!("rust-{SDK_VERSION}-{}", &digest[..12]));
+    let root = home
+        .sdk_dir()
+        .join(format!("rust-{SDK_VERSION}-{}", &digest[..12]));
     let crate_dir = root.join("sdk-rust");
     if crate_dir.join("Cargo.toml").exists() {
         return Ok(crate_dir);
@@ -80,7 +94,12 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
         if path.is_dir() {
             collect(root, &path, out);
         } else {
-            out.push(path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
+            out.push(
+                path.strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
         }
     }
 }
@@ -89,9 +108,18 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
 mod tests {
     #[test]
     fn every_sdk_file_is_embedded() {
-        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        let mut embedded: Vec<String> = super::SDK_FILES.iter().map(|(p, _)| p.to_string()).collect();
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
+        let mut embedded: Vec<String> = super::SDK_FILES
+            .iter()
+            .map(|(p, _)| p.to_string())
+            .collect();
         embedded.sort();
-        assert_eq!(super::sdk_source_files(repo), embedded, "update SDK_FILES in toolchain/src/sdk.rs");
+        assert_eq!(
+            super::sdk_source_files(repo),
+            embedded,
+            "update SDK_FILES in toolchain/src/sdk.rs"
+        );
     }
 }

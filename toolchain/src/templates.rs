@@ -18,6 +18,7 @@ pub struct TemplateMeta {
     pub language: String,
 }
 
+#[derive(Debug)]
 pub struct Template {
     pub name: String,
     pub meta: TemplateMeta,
@@ -34,7 +35,11 @@ pub fn all() -> Vec<Template> {
             let meta: TemplateMeta = serde_norway::from_slice(meta_file.contents())
                 .unwrap_or_else(|e| panic!("templates/{name}/template.yaml is invalid: {e}"));
             let content = dir.get_dir(dir.path().join("content"))?;
-            Some(Template { name, meta, content })
+            Some(Template {
+                name,
+                meta,
+                content,
+            })
         })
         .collect();
     templates.sort_by(|a, b| a.name.cmp(&b.name));
@@ -44,10 +49,13 @@ pub fn all() -> Vec<Template> {
 pub fn find(name: &str) -> Result<Template> {
     let templates = all();
     let names: Vec<String> = templates.iter().map(|t| t.name.clone()).collect();
-    templates.into_iter().find(|t| t.name == name).ok_or_else(|| {
-        Error::not_found(format!("unknown template `{name}`"))
-            .with_hint(format!("available templates: {}", names.join(", ")))
-    })
+    templates
+        .into_iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| {
+            Error::not_found(format!("unknown template `{name}`"))
+                .with_hint(format!("available templates: {}", names.join(", ")))
+        })
 }
 
 handlebars_helper!(quote: |value: str| serde_json::to_string(value).expect("a string serializes"));
@@ -61,7 +69,14 @@ impl Template {
         hb.register_escape_fn(handlebars::no_escape);
         hb.register_helper("quote", Box::new(quote));
         let mut written = Vec::new();
-        render_dir(&hb, self.content, self.content.path(), dest, values, &mut written)?;
+        render_dir(
+            &hb,
+            self.content,
+            self.content.path(),
+            dest,
+            values,
+            &mut written,
+        )?;
         written.sort();
         Ok(written)
     }
@@ -78,12 +93,18 @@ fn render_dir(
     for file in dir.files() {
         let relative = file.path().strip_prefix(base).expect("inside the template");
         let relative = output_name(relative);
-        let text = file
-            .contents_utf8()
-            .ok_or_else(|| Error::internal(format!("template file {} is not UTF-8", file.path().display())))?;
-        let rendered = hb
-            .render_template(text, values)
-            .map_err(|e| Error::internal(format!("template file {} failed to render: {e}", file.path().display())))?;
+        let text = file.contents_utf8().ok_or_else(|| {
+            Error::internal(format!(
+                "template file {} is not UTF-8",
+                file.path().display()
+            ))
+        })?;
+        let rendered = hb.render_template(text, values).map_err(|e| {
+            Error::internal(format!(
+                "template file {} failed to render: {e}",
+                file.path().display()
+            ))
+        })?;
         write_atomic(&dest.join(&relative), rendered.as_bytes())?;
         written.push(relative);
     }
@@ -95,8 +116,14 @@ fn render_dir(
 
 /// `Cargo.toml.tmpl` → `Cargo.toml`, `_gitignore` → `.gitignore`.
 fn output_name(relative: &Path) -> PathBuf {
-    let file_name = relative.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let mut name = file_name.strip_suffix(".tmpl").unwrap_or(file_name).to_string();
+    let file_name = relative
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let mut name = file_name
+        .strip_suffix(".tmpl")
+        .unwrap_or(file_name)
+        .to_string();
     if let Some(rest) = name.strip_prefix('_') {
         name = format!(".{rest}");
     }
@@ -121,7 +148,10 @@ mod tests {
         assert!(files.contains(&PathBuf::from("Cargo.toml")), "{files:?}");
         let cargo = std::fs::read_to_string(dir.path().join("hello/Cargo.toml")).unwrap();
         assert!(cargo.contains(r#"description = "Says \"hi\"""#), "{cargo}");
-        assert!(cargo.contains(r#"skill-sdk = { path = "/sdk/sdk-rust" }"#), "{cargo}");
+        assert!(
+            cargo.contains(r#"skill-sdk = { path = "/sdk/sdk-rust" }"#),
+            "{cargo}"
+        );
         assert!(find("cobol").unwrap_err().hint().unwrap().contains("rust"));
     }
 }

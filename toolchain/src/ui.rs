@@ -39,7 +39,11 @@ impl Printer {
     /// `   Compiling hello 0.1.0` — a right-aligned green verb, like cargo.
     pub fn status(&self, verb: &str, message: impl AsRef<str>) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("{} {}", style(format!("{verb:>12}")).green().bold(), message.as_ref());
+            eprintln!(
+                "{} {}",
+                style(format!("{verb:>12}")).green().bold(),
+                message.as_ref()
+            );
         }
     }
 
@@ -64,15 +68,23 @@ impl Printer {
         } else {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
-                ProgressStyle::with_template("{spinner:.green} {prefix:>10.green.bold} {msg} {elapsed:.dim}")
-                    .expect("valid template"),
+                ProgressStyle::with_template(
+                    "{spinner:.green} {prefix:>10.green.bold} {msg} {elapsed:.dim}",
+                )
+                .expect("valid template"),
             );
             bar.set_prefix(verb.to_string());
             bar.set_message(message.clone());
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         };
-        Stage { bar, printer: *self, verb: verb.to_string(), message, started: Instant::now() }
+        Stage {
+            bar,
+            printer: *self,
+            verb: verb.to_string(),
+            message,
+            started: Instant::now(),
+        }
     }
 }
 
@@ -97,7 +109,14 @@ impl Stage {
     pub fn done(self) -> Duration {
         let elapsed = self.started.elapsed();
         self.bar.finish_and_clear();
-        self.printer.status(&self.verb, format!("{} {}", self.message, style(format!("{:.2}s", elapsed.as_secs_f64())).dim()));
+        self.printer.status(
+            &self.verb,
+            format!(
+                "{} {}",
+                self.message,
+                style(format!("{:.2}s", elapsed.as_secs_f64())).dim()
+            ),
+        );
         elapsed
     }
 
@@ -122,7 +141,11 @@ pub fn render_error(err: &anyhow::Error) {
         }
     }
     let mut lines = lines.into_iter();
-    eprintln!("{} {}", style("error:").red().bold(), lines.next().unwrap_or_default());
+    eprintln!(
+        "{} {}",
+        style("error:").red().bold(),
+        lines.next().unwrap_or_default()
+    );
     for cause in lines {
         eprintln!("  {} {cause}", style("caused by:").dim());
     }
@@ -140,7 +163,11 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Asks a yes/no question on stderr and reads the answer from stdin. End of input means no.

@@ -19,7 +19,10 @@ use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, ExprLit, ExprUnary, FnArg, ItemFn, Lit, LitStr, Pat, Token, UnOp, parse_macro_input};
+use syn::{
+    Attribute, Expr, ExprLit, ExprUnary, FnArg, ItemFn, Lit, LitStr, Pat, Token, UnOp,
+    parse_macro_input,
+};
 
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -49,7 +52,10 @@ impl Parse for ToolOptions {
             } else if pair.path.is_ident("description") {
                 options.description = Some(value);
             } else {
-                return Err(syn::Error::new(pair.path.span(), "expected `name = \"...\"` or `description = \"...\"`"));
+                return Err(syn::Error::new(
+                    pair.path.span(),
+                    "expected `name = \"...\"` or `description = \"...\"`",
+                ));
             }
         }
         Ok(options)
@@ -83,7 +89,10 @@ impl Parse for ArgOptions {
                 options.default_json = Some(json_literal(&pair.value)?);
             } else if pair.path.is_ident("choices") {
                 let Expr::Array(array) = &pair.value else {
-                    return Err(syn::Error::new(pair.value.span(), "expected a list: choices = [\"a\", \"b\"]"));
+                    return Err(syn::Error::new(
+                        pair.value.span(),
+                        "expected a list: choices = [\"a\", \"b\"]",
+                    ));
                 };
                 for element in &array.elems {
                     options.choices.push(lit_str(element)?);
@@ -101,7 +110,9 @@ impl Parse for ArgOptions {
 
 fn lit_str(expr: &Expr) -> syn::Result<LitStr> {
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Ok(s.clone()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s.clone()),
         other => Err(syn::Error::new(other.span(), "expected a string literal")),
     }
 }
@@ -114,9 +125,16 @@ fn json_literal(expr: &Expr) -> syn::Result<String> {
             Lit::Int(i) => Ok(i.base10_digits().to_string()),
             Lit::Float(f) => Ok(f.base10_digits().to_string()),
             Lit::Bool(b) => Ok(b.value.to_string()),
-            other => Err(syn::Error::new(other.span(), "a default must be a string, number or bool literal")),
+            other => Err(syn::Error::new(
+                other.span(),
+                "a default must be a string, number or bool literal",
+            )),
         },
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => Ok(format!("-{}", json_literal(expr)?)),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) => Ok(format!("-{}", json_literal(expr)?)),
         other => Err(syn::Error::new(other.span(), "a default must be a literal")),
     }
 }
@@ -145,7 +163,9 @@ fn doc_text(attrs: &[Attribute]) -> String {
         .iter()
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
-            syn::Meta::NameValue(nv) => lit_str(&nv.value).ok().map(|s| s.value().trim().to_string()),
+            syn::Meta::NameValue(nv) => lit_str(&nv.value)
+                .ok()
+                .map(|s| s.value().trim().to_string()),
             _ => None,
         })
         .collect();
@@ -159,17 +179,26 @@ fn expand(options: ToolOptions, mut function: ItemFn) -> syn::Result<proc_macro2
         .name
         .map(|n| n.value())
         .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").replace('_', "-"));
-    let description = options.description.map(|d| d.value()).unwrap_or_else(|| doc_text(&function.attrs));
+    let description = options
+        .description
+        .map(|d| d.value())
+        .unwrap_or_else(|| doc_text(&function.attrs));
 
     let mut param_defs = Vec::new();
     let mut takes = Vec::new();
     let mut call_args = Vec::new();
     for (index, input) in function.sig.inputs.iter_mut().enumerate() {
         let FnArg::Typed(typed) = input else {
-            return Err(syn::Error::new(input.span(), "a tool is a free function; it cannot take `self`"));
+            return Err(syn::Error::new(
+                input.span(),
+                "a tool is a free function; it cannot take `self`",
+            ));
         };
         let Pat::Ident(pat) = &*typed.pat else {
-            return Err(syn::Error::new(typed.pat.span(), "tool parameters must be plain names"));
+            return Err(syn::Error::new(
+                typed.pat.span(),
+                "tool parameters must be plain names",
+            ));
         };
         let name = pat.ident.to_string().trim_start_matches("r#").to_string();
         let mut arg = ArgOptions::default();

@@ -17,17 +17,28 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<PathBuf> {
     check_target_installed()?;
     let manifest_path = project.root.join("Cargo.toml");
     if !manifest_path.is_file() {
-        return Err(Error::invalid(format!("{} has no Cargo.toml", project.root.display()))
-            .with_hint("skill.yaml says this is a Rust skill; create it with `skill init <name> -t rust`"));
+        return Err(
+            Error::invalid(format!("{} has no Cargo.toml", project.root.display())).with_hint(
+                "skill.yaml says this is a Rust skill; create it with `skill init <name> -t rust`",
+            ),
+        );
     }
     let mut child = Command::new(cargo())
-        .args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            TARGET,
+            "--message-format=json-render-diagnostics",
+            "--manifest-path",
+        ])
         .arg(&manifest_path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            Error::io("run", Path::new("cargo"), e).with_hint("install Rust with rustup (https://rustup.rs)")
+            Error::io("run", Path::new("cargo"), e)
+                .with_hint("install Rust with rustup (https://rustup.rs)")
         })?;
 
     // cargo's stderr carries progress and rendered diagnostics: keep it for a failure report,
@@ -36,7 +47,10 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<PathBuf> {
     let stage_progress = stage.progress_handle();
     let stderr_thread = std::thread::spawn(move || {
         let mut lines = Vec::new();
-        for line in BufReader::new(stderr).lines().map_while(std::result::Result::ok) {
+        for line in BufReader::new(stderr)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
             let trimmed = line.trim_start();
             if trimmed.starts_with("Compiling") || trimmed.starts_with("Checking") {
                 stage_progress(trimmed);
@@ -57,7 +71,9 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<PathBuf> {
             artifact = Some(wasm.clone().into_std_path_buf());
         }
     }
-    let status = child.wait().map_err(|e| Error::io("wait for", Path::new("cargo"), e))?;
+    let status = child
+        .wait()
+        .map_err(|e| Error::io("wait for", Path::new("cargo"), e))?;
     let stderr_lines = stderr_thread.join().unwrap_or_default();
 
     if !status.success() {
@@ -65,16 +81,29 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<PathBuf> {
         // progress chatter.
         for line in &stderr_lines {
             let t = line.trim_start();
-            if !(t.starts_with("Compiling") || t.starts_with("Checking") || t.starts_with("Blocking") || t.starts_with("Updating") || t.starts_with("Locking") || t.starts_with("Downloaded") || t.starts_with("Downloading")) {
+            if !(t.starts_with("Compiling")
+                || t.starts_with("Checking")
+                || t.starts_with("Blocking")
+                || t.starts_with("Updating")
+                || t.starts_with("Locking")
+                || t.starts_with("Downloaded")
+                || t.starts_with("Downloading"))
+            {
                 eprintln!("{line}");
             }
         }
-        return Err(Error::invalid(format!("could not compile `{}` (cargo exited with {status})", project.name()))
-            .with_hint("fix the errors above and run `skill build` again"));
+        return Err(Error::invalid(format!(
+            "could not compile `{}` (cargo exited with {status})",
+            project.name()
+        ))
+        .with_hint("fix the errors above and run `skill build` again"));
     }
     artifact.ok_or_else(|| {
-        Error::invalid(format!("cargo built `{}` but produced no .wasm library", project.name()))
-            .with_hint("a Rust skill is a library with `crate-type = [\"cdylib\"]` in Cargo.toml")
+        Error::invalid(format!(
+            "cargo built `{}` but produced no .wasm library",
+            project.name()
+        ))
+        .with_hint("a Rust skill is a library with `crate-type = [\"cdylib\"]` in Cargo.toml")
     })
 }
 
@@ -88,11 +117,16 @@ fn check_target_installed() -> Result<()> {
     let output = Command::new(&rustc)
         .args(["--print", "target-libdir", "--target", TARGET])
         .output()
-        .map_err(|e| Error::io("run", Path::new(&rustc), e).with_hint("install Rust with rustup (https://rustup.rs)"))?;
+        .map_err(|e| {
+            Error::io("run", Path::new(&rustc), e)
+                .with_hint("install Rust with rustup (https://rustup.rs)")
+        })?;
     let libdir = String::from_utf8_lossy(&output.stdout).trim().to_string();
     if output.status.success() && Path::new(&libdir).is_dir() {
         return Ok(());
     }
-    Err(Error::invalid(format!("the Rust target `{TARGET}` is not installed"))
-        .with_hint(format!("run `rustup target add {TARGET}`")))
+    Err(
+        Error::invalid(format!("the Rust target `{TARGET}` is not installed"))
+            .with_hint(format!("run `rustup target add {TARGET}`")),
+    )
 }

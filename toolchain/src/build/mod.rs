@@ -43,11 +43,28 @@ pub struct Artifact {
     pub sha256: String,
 }
 
-pub fn build(project: &Project, runtime: &Runtime, printer: &Printer) -> Result<(BuildReport, PackageManifest)> {
+pub fn build(
+    project: &Project,
+    runtime: &Runtime,
+    printer: &Printer,
+) -> Result<(BuildReport, PackageManifest)> {
     let mut stages = Vec::new();
-    let mut record = |name, duration: Duration| stages.push(StageReport { name, millis: duration.as_millis() });
+    let mut record = |name, duration: Duration| {
+        stages.push(StageReport {
+            name,
+            millis: duration.as_millis(),
+        })
+    };
 
-    let stage = printer.stage("Compiling", format!("{} {} ({})", project.name(), project.skill_yaml.version, language_label(project.language)));
+    let stage = printer.stage(
+        "Compiling",
+        format!(
+            "{} {} ({})",
+            project.name(),
+            project.skill_yaml.version,
+            language_label(project.language)
+        ),
+    );
     let compiled = match project.language {
         Language::Rust => cargo::compile(project, &stage),
     };
@@ -60,11 +77,15 @@ pub fn build(project: &Project, runtime: &Runtime, printer: &Printer) -> Result<
     };
     record("compile", stage.done());
 
-    let stage = printer.stage("Validating", format!("against {}", skill_runtime::bindings::CONTRACT));
+    let stage = printer.stage(
+        "Validating",
+        format!("against {}", skill_runtime::bindings::CONTRACT),
+    );
     let component = std::fs::read(&compiled).map_err(|e| Error::io("read", &compiled, e))?;
     let yaml_text = std::fs::read_to_string(project.root.join(SKILL_YAML))
         .map_err(|e| Error::io("read", &project.root.join(SKILL_YAML), e))?;
-    let package = match Package::prepare(runtime, component, yaml_text, project.skill_yaml.clone()) {
+    let package = match Package::prepare(runtime, component, yaml_text, project.skill_yaml.clone())
+    {
         Ok(p) => p,
         Err(e) => {
             stage.fail();
@@ -78,7 +99,9 @@ pub fn build(project: &Project, runtime: &Runtime, printer: &Printer) -> Result<
 
     // Package::prepare compiled the component into the AOT cache; reuse those bytes.
     let stage = printer.stage("Precompiling", format!("{}.cwasm", project.name()));
-    let cwasm = runtime.cache().read_verified(&package.manifest.component.sha256)?;
+    let cwasm = runtime
+        .cache()
+        .read_verified(&package.manifest.component.sha256)?;
     record("precompile", stage.done());
 
     let out = project.output_dir();
@@ -131,5 +154,8 @@ fn language_label(language: Language) -> &'static str {
 }
 
 fn relative(path: &std::path::Path, base: &std::path::Path) -> String {
-    path.strip_prefix(base).unwrap_or(path).display().to_string()
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }

@@ -20,7 +20,11 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let project = Project::discover(&args.path.unwrap_or_else(|| PathBuf::from(".")))?;
-    let printer = if args.json { Printer::new(true, false) } else { ctx.printer };
+    let printer = if args.json {
+        Printer::new(true, false)
+    } else {
+        ctx.printer
+    };
     let runtime = Runtime::new(&ctx.home()?)?;
     let (report, _) = build::build(&project, &runtime, &printer)?;
     if args.json {

@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use skill_runtime::manifest::validate_skill_name;
 use skill_runtime::Error;
+use skill_runtime::manifest::validate_skill_name;
 
 use super::Context;
 use crate::{sdk, templates};
@@ -39,14 +39,23 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     validate_skill_name(&args.name)?;
     let template = templates::find(&args.template)?;
     let dest = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
-    if dest.exists() && std::fs::read_dir(&dest).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(Error::invalid(format!("destination `{}` already exists and is not empty", dest.display()))
-            .with_hint("choose another name, or pass --dir with an empty or new directory")
-            .into());
+    if dest.exists()
+        && std::fs::read_dir(&dest)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(Error::invalid(format!(
+            "destination `{}` already exists and is not empty",
+            dest.display()
+        ))
+        .with_hint("choose another name, or pass --dir with an empty or new directory")
+        .into());
     }
 
     let sdk_path = sdk::ensure_rust_sdk(&ctx.home()?)?;
-    let description = args.description.unwrap_or_else(|| format!("The {} skill", args.name));
+    let description = args
+        .description
+        .unwrap_or_else(|| format!("The {} skill", args.name));
     let values = serde_json::json!({
         "name": args.name,
         "crate_name": args.name.replace('-', "_"),
@@ -71,12 +80,24 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     std::fs::rename(staging.path(), &dest).map_err(|e| Error::io("create", &dest, e))?;
     let _ = staging.keep();
 
-    ctx.printer.status("Created", format!("skill `{}` ({}) in {}", args.name, template.name, dest.display()));
+    ctx.printer.status(
+        "Created",
+        format!(
+            "skill `{}` ({}) in {}",
+            args.name,
+            template.name,
+            dest.display()
+        ),
+    );
     for file in &files {
         ctx.printer.detail(format!("  {}", file.display()));
     }
     if ctx.printer.verbosity != crate::ui::Verbosity::Quiet {
-        eprintln!("\nNext:\n  cd {}\n  skill build\n  skill install .\n  skill run {}:greet name=World", dest.display(), args.name);
+        eprintln!(
+            "\nNext:\n  cd {}\n  skill build\n  skill install .\n  skill run {}:greet name=World",
+            dest.display(),
+            args.name
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

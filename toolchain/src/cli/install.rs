@@ -1,10 +1,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use skill_runtime::Runtime;
 use skill_runtime::manifest::SKILL_YAML;
 use skill_runtime::package::Package;
 use skill_runtime::store::Store;
-use skill_runtime::Runtime;
 
 use super::Context;
 use crate::build;
@@ -23,7 +23,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let printer = if args.json { Printer::new(true, false) } else { ctx.printer };
+    let printer = if args.json {
+        Printer::new(true, false)
+    } else {
+        ctx.printer
+    };
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
     let package = match InstallSource::resolve(&args.path)? {
@@ -31,9 +35,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             if project.needs_build() {
                 build::build(&project, &runtime, &printer)?;
             }
-            Package::from_files(&runtime, &project.component_path(), &project.output_dir().join(SKILL_YAML))?
+            Package::from_files(
+                &runtime,
+                &project.component_path(),
+                &project.output_dir().join(SKILL_YAML),
+            )?
         }
-        InstallSource::Built { component, skill_yaml } => Package::from_files(&runtime, &component, &skill_yaml)?,
+        InstallSource::Built {
+            component,
+            skill_yaml,
+        } => Package::from_files(&runtime, &component, &skill_yaml)?,
     };
     for warning in &package.warnings {
         printer.warn(warning);
@@ -42,13 +53,20 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let manifest = &outcome.skill.manifest;
     let tools: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
     let what = match &outcome.previous {
-        Some(previous) if previous != &manifest.version => format!("{} {previous} → {}", manifest.name, manifest.version),
+        Some(previous) if previous != &manifest.version => {
+            format!("{} {previous} → {}", manifest.name, manifest.version)
+        }
         Some(_) => format!("{} {} (reinstalled)", manifest.name, manifest.version),
         None => format!("{} {}", manifest.name, manifest.version),
     };
     printer.status(
         "Installed",
-        format!("{what}: {} tool{} ({})", tools.len(), if tools.len() == 1 { "" } else { "s" }, tools.join(", ")),
+        format!(
+            "{what}: {} tool{} ({})",
+            tools.len(),
+            if tools.len() == 1 { "" } else { "s" },
+            tools.join(", ")
+        ),
     );
     if args.json {
         println!("{}", serde_json::to_string_pretty(manifest)?);

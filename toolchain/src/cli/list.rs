@@ -45,7 +45,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             if !m.description.is_empty() {
                 println!("  {}", m.description);
             }
-            println!("  component  sha256:{} ({})", m.component.sha256, human_size(m.component.size));
+            println!(
+                "  component  sha256:{} ({})",
+                m.component.sha256,
+                human_size(m.component.size)
+            );
             println!("  path       {}", skill.dir.display());
             println!("  instances  {}", skill.instances().join(", "));
             println!("  tools");
@@ -72,14 +76,40 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| {
             let m = &s.manifest;
-            [m.name.clone(), m.version.clone(), m.tools.len().to_string(), m.description.clone()]
+            [
+                m.name.clone(),
+                m.version.clone(),
+                m.tools.len().to_string(),
+                m.description.clone(),
+            ]
         })
         .collect();
-    let header = ["NAME".to_string(), "VERSION".to_string(), "TOOLS".to_string(), "DESCRIPTION".to_string()];
-    let widths: Vec<usize> =
-        (0..3).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let header = [
+        "NAME".to_string(),
+        "VERSION".to_string(),
+        "TOOLS".to_string(),
+        "DESCRIPTION".to_string(),
+    ];
+    let widths: Vec<usize> = (0..3)
+        .map(|i| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     for row in [&header].into_iter().chain(rows.iter()) {
-        let line = format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", row[0], row[1], row[2], row[3], w0 = widths[0], w1 = widths[1], w2 = widths[2]);
+        let line = format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
         println!("{}", line.trim_end());
     }
     Ok(ExitCode::SUCCESS)

@@ -89,7 +89,10 @@ impl Context {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = Context { printer: Printer::new(cli.quiet, cli.verbose), home: SkillHome::from_env().ok() };
+    let ctx = Context {
+        printer: Printer::new(cli.quiet, cli.verbose),
+        home: SkillHome::from_env().ok(),
+    };
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Build(args) => build::run(&ctx, args),
@@ -110,7 +113,10 @@ pub fn main() -> ExitCode {
 }
 
 fn shorthand(ctx: &Context, words: Vec<OsString>) -> anyhow::Result<ExitCode> {
-    let words: Vec<String> = words.into_iter().map(|w| w.to_string_lossy().into_owned()).collect();
+    let words: Vec<String> = words
+        .into_iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
     let first = words.first().cloned().unwrap_or_default();
     if !first.contains(':') {
         return Err(Error::invalid(format!("unknown command `{first}`"))

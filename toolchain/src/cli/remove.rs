@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
-use skill_runtime::store::Store;
 use skill_runtime::Error;
+use skill_runtime::store::Store;
 
 use super::Context;
 use crate::ui::confirm;
@@ -36,6 +36,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let removed = store.remove(&args.name)?;
-    ctx.printer.status("Removed", format!("{} {}", removed.manifest.name, removed.manifest.version));
+    ctx.printer.status(
+        "Removed",
+        format!("{} {}", removed.manifest.name, removed.manifest.version),
+    );
     Ok(ExitCode::SUCCESS)
 }

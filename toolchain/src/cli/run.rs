@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use skill_runtime::error::suggestion;
 use skill_runtime::host::{Event, LogLevel};
 use skill_runtime::store::Store;
 use skill_runtime::{CallOptions, Error, Runtime, ToolError, args};
@@ -33,18 +34,30 @@ pub struct Args {
     json: bool,
 
     /// The tool (when not given as SKILL:TOOL), then its arguments
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     args: Vec<String>,
 }
 
 impl Args {
     pub fn shorthand(target: String, args: Vec<String>) -> Self {
-        Args { target, instance: None, timeout: None, json: false, args }
+        Args {
+            target,
+            instance: None,
+            timeout: None,
+            json: false,
+            args,
+        }
     }
 }
 
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
     if secs.is_finite() && secs > 0.0 {
         Ok(Duration::from_secs_f64(secs))
     } else {
@@ -68,7 +81,11 @@ fn parse_target(target: &str) -> Target {
         Some((skill, instance)) => (skill.to_string(), Some(instance.to_string())),
         None => (head.to_string(), None),
     };
-    Target { skill, instance, tool }
+    Target {
+        skill,
+        instance,
+        tool,
+    }
 }
 
 pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
@@ -80,38 +97,69 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
 
     let instance = match (target.instance, args.instance.take()) {
         (Some(a), Some(b)) if a != b => {
-            return Err(Error::invalid(format!("two instances given: `{a}` (in the target) and `{b}` (--instance)"))
-                .with_hint("give the instance once")
-                .into());
+            return Err(Error::invalid(format!(
+                "two instances given: `{a}` (in the target) and `{b}` (--instance)"
+            ))
+            .with_hint("give the instance once")
+            .into());
         }
-        (a, b) => a.or(b).unwrap_or_else(|| skill_runtime::store::DEFAULT_INSTANCE.to_string()),
+        (a, b) => a
+            .or(b)
+            .unwrap_or_else(|| skill_runtime::store::DEFAULT_INSTANCE.to_string()),
     };
     let instances = skill.instances();
     if !instances.contains(&instance) {
-        return Err(Error::not_found(format!("skill `{}` has no instance `{instance}`", manifest.name))
-            .with_hint(format!("instances of {}: {}", manifest.name, instances.join(", ")))
-            .into());
+        return Err(Error::not_found(format!(
+            "skill `{}` has no instance `{instance}`",
+            manifest.name
+        ))
+        .with_hint(format!(
+            "{}instances of {}: {}",
+            suggestion(&instance, instances.iter().map(String::as_str)),
+            manifest.name,
+            instances.join(", ")
+        ))
+        .into());
     }
 
     let tool_name = match target.tool {
         Some(tool) => tool,
         None if !args.args.is_empty() => args.args.remove(0),
         None => {
-            return Err(Error::invalid(format!("which tool of `{}`?", manifest.name))
-                .with_hint(format!("tools: {}; e.g. `skill run {}:{}`", tool_names.join(", "), manifest.name, tool_names.first().unwrap_or(&"TOOL")))
-                .into());
+            return Err(
+                Error::invalid(format!("which tool of `{}`?", manifest.name))
+                    .with_hint(format!(
+                        "tools: {}; e.g. `skill run {}:{}`",
+                        tool_names.join(", "),
+                        manifest.name,
+                        tool_names.first().unwrap_or(&"TOOL")
+                    ))
+                    .into(),
+            );
         }
     };
     let tool = manifest.tool(&tool_name).ok_or_else(|| {
-        Error::not_found(format!("skill `{}` has no tool `{tool_name}`", manifest.name))
-            .with_hint(format!("tools of {}: {}", manifest.name, tool_names.join(", ")))
+        Error::not_found(format!(
+            "skill `{}` has no tool `{tool_name}`",
+            manifest.name
+        ))
+        .with_hint(format!(
+            "{}tools of {}: {}",
+            suggestion(&tool_name, tool_names.iter().copied()),
+            manifest.name,
+            tool_names.join(", ")
+        ))
     })?;
     let qualified = format!("{}:{}", manifest.name, tool.name);
     let call_args = args::parse_cli(tool, &qualified, &args.args)?;
 
     let runtime = Runtime::new(&home)?;
     let loaded = runtime.load_installed(&skill.component_path(), &manifest.component.sha256)?;
-    ctx.printer.detail(format!("component {}: {}", &manifest.component.sha256[..12], loaded.cache));
+    ctx.printer.detail(format!(
+        "component {}: {}",
+        &manifest.component.sha256[..12],
+        loaded.cache
+    ));
 
     let mut options = CallOptions::default();
     if let Some(timeout) = args.timeout {
@@ -119,13 +167,22 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     }
     let verbose = ctx.printer.is_verbose();
     let quiet = ctx.printer.verbosity == crate::ui::Verbosity::Quiet;
-    options.events = Some(Arc::new(move |event: &Event| print_event(event, verbose, quiet)));
+    options.events = Some(Arc::new(move |event: &Event| {
+        print_event(event, verbose, quiet)
+    }));
 
     let outcome = loaded.execute(&tool.name, &call_args, &options)?;
+    // The process ends right after this call: unmapping the compiled code would only add to
+    // every `skill run`. (The runtime is dropped: that stops its ticker thread cleanly.)
+    std::mem::forget(loaded);
+    drop(runtime);
     if verbose {
         for (stream, bytes) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
             if !bytes.is_empty() {
-                eprintln!("guest {stream}:\n{}", String::from_utf8_lossy(bytes).trim_end());
+                eprintln!(
+                    "guest {stream}:\n{}",
+                    String::from_utf8_lossy(bytes).trim_end()
+                );
             }
         }
         eprintln!("{qualified} took {:.2?}", outcome.duration);
@@ -145,12 +202,23 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(tool_error) => {
             let hint = match &tool_error {
-                ToolError::NotConfigured(_) => Some(format!("configure the instance `{}@{instance}`", manifest.name)),
-                ToolError::InvalidArgs(_) => Some(format!("usage: skill run {qualified} {}", args::usage_line(tool))),
-                ToolError::UnknownTool(_) => Some("the skill's manifest is out of date; reinstall it".to_string()),
+                ToolError::NotConfigured(_) => Some(format!(
+                    "configure the instance `{}@{instance}`",
+                    manifest.name
+                )),
+                ToolError::InvalidArgs(_) => Some(format!(
+                    "usage: skill run {qualified} {}",
+                    args::usage_line(tool)
+                )),
+                ToolError::UnknownTool(_) => {
+                    Some("the skill's manifest is out of date; reinstall it".to_string())
+                }
                 ToolError::Failed(_) => None,
             };
-            let err = Error::new(skill_runtime::ErrorKind::Tool, format!("{qualified} failed: {tool_error}"));
+            let err = Error::new(
+                skill_runtime::ErrorKind::Tool,
+                format!("{qualified} failed: {tool_error}"),
+            );
             Err(match hint {
                 Some(h) => err.with_hint(h),
                 None => err,
@@ -163,9 +231,19 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
 fn print_event(event: &Event, verbose: bool, quiet: bool) {
     match event {
         Event::Log { level, message } => {
-            let shown = if verbose { *level >= LogLevel::Debug } else { *level >= LogLevel::Info && !quiet };
+            let shown = if verbose {
+                *level >= LogLevel::Debug
+            } else {
+                *level >= LogLevel::Info && !quiet
+            };
             if shown || *level >= LogLevel::Error {
-                eprintln!("[{}] {message}", serde_json::to_value(level).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default());
+                eprintln!(
+                    "[{}] {message}",
+                    serde_json::to_value(level)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                );
             }
         }
         Event::Progress { percent, message } if !quiet => match percent {

@@ -34,38 +34,85 @@ fn files_that_are_not_skills() {
     std::fs::write(env.path("skill.yaml"), &yaml).unwrap();
 
     std::fs::write(env.path("text.wasm"), "hello").unwrap();
-    assert!(env.skill(&["install", "text.wasm"]).fails().contains("not a WebAssembly file"));
+    assert!(
+        env.skill(&["install", "text.wasm"])
+            .fails()
+            .contains("not a WebAssembly file")
+    );
 
     std::fs::write(env.path("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
     let core = env.skill(&["install", "core.wasm"]);
-    assert!(core.fails().contains("this is a core wasm module, not a component"), "{}", core.stderr);
+    assert!(
+        core.fails()
+            .contains("this is a core wasm module, not a component"),
+        "{}",
+        core.stderr
+    );
 
     // A valid component that implements nothing of the contract.
     std::fs::write(env.path("empty.wasm"), b"\0asm\x0d\0\x01\0").unwrap();
     let empty = env.skill(&["install", "empty.wasm"]);
-    assert!(empty.fails().contains("missing export `skill-engine:skill/guest@0.1.0`"), "{}", empty.stderr);
+    assert!(
+        empty
+            .fails()
+            .contains("missing export `skill-engine:skill/guest@0.1.0`"),
+        "{}",
+        empty.stderr
+    );
 
     // Truncated component.
     let component = std::fs::read(hello_rust().join("hello-rust.wasm")).unwrap();
     std::fs::write(env.path("cut.wasm"), &component[..component.len() / 2]).unwrap();
     let cut = env.skill(&["install", "cut.wasm"]);
-    assert!(cut.fails().contains("malformed component"), "{}", cut.stderr);
+    assert!(
+        cut.fails().contains("malformed component"),
+        "{}",
+        cut.stderr
+    );
 
     std::fs::create_dir(env.path("empty-dir")).unwrap();
     let neither = env.skill(&["install", "empty-dir"]);
-    assert!(neither.fails().contains("is neither a skill project nor a built skill"), "{}", neither.stderr);
-    assert!(env.skill(&["install", "missing"]).fails().contains("does not exist"));
+    assert!(
+        neither
+            .fails()
+            .contains("is neither a skill project nor a built skill"),
+        "{}",
+        neither.stderr
+    );
+    assert!(
+        env.skill(&["install", "missing"])
+            .fails()
+            .contains("does not exist")
+    );
 
     // A component whose skill.yaml disagrees with it.
     std::fs::create_dir(env.path("renamed")).unwrap();
     std::fs::write(env.path("renamed/other.wasm"), &component).unwrap();
-    std::fs::write(env.path("renamed/skill.yaml"), "name: other\nversion: 0.1.0\n").unwrap();
+    std::fs::write(
+        env.path("renamed/skill.yaml"),
+        "name: other\nversion: 0.1.0\n",
+    )
+    .unwrap();
     let renamed = env.skill(&["install", "renamed/other.wasm"]);
-    assert!(renamed.fails().contains("the component says it is `hello-rust 0.1.0`, but skill.yaml says `other 0.1.0`"), "{}", renamed.stderr);
+    assert!(
+        renamed.fails().contains(
+            "the component says it is `hello-rust 0.1.0`, but skill.yaml says `other 0.1.0`"
+        ),
+        "{}",
+        renamed.stderr
+    );
 
     // A broken skill.yaml.
-    std::fs::write(env.path("renamed/skill.yaml"), "name: other\nversion: 0.1.0\ncolour: red\n").unwrap();
-    assert!(env.skill(&["install", "renamed/other.wasm"]).fails().contains("unknown field `colour`"));
+    std::fs::write(
+        env.path("renamed/skill.yaml"),
+        "name: other\nversion: 0.1.0\ncolour: red\n",
+    )
+    .unwrap();
+    assert!(
+        env.skill(&["install", "renamed/other.wasm"])
+            .fails()
+            .contains("unknown field `colour`")
+    );
 
     assert_eq!(snapshot(&env), before, "the store changed");
 }
@@ -78,15 +125,44 @@ fn unknown_names_list_what_exists() {
     assert!(skill.fails().contains("skill `nope` is not installed"));
     assert!(skill.stderr.contains("installed skills: hello-rust"));
     let instance = env.skill(&["run", "hello-rust@prod:greet", "x"]);
-    assert!(instance.fails().contains("skill `hello-rust` has no instance `prod`"));
+    assert!(
+        instance
+            .fails()
+            .contains("skill `hello-rust` has no instance `prod`")
+    );
     assert!(instance.stderr.contains("instances of hello-rust: default"));
     let tool = env.skill(&["run", "hello-rust:gret", "x"]);
-    assert!(tool.fails().contains("skill `hello-rust` has no tool `gret`"));
-    assert!(tool.stderr.contains("tools of hello-rust: greet, add, repeat, divide"), "{}", tool.stderr);
-    assert!(env.skill(&["run", "hello-rust"]).fails().contains("which tool of `hello-rust`?"));
-    assert!(env.skill(&["rm", "nope", "-f"]).fails().contains("skill `nope` is not installed"));
-    assert!(env.skill(&["frobnicate"]).fails().contains("unknown command `frobnicate`"));
-    assert!(Env::new().skill(&["run", "x:y"]).fails().contains("no skills are installed"));
+    assert!(
+        tool.fails()
+            .contains("skill `hello-rust` has no tool `gret`")
+    );
+    assert!(
+        tool.stderr
+            .contains("tools of hello-rust: greet, add, repeat, divide"),
+        "{}",
+        tool.stderr
+    );
+    assert!(
+        env.skill(&["run", "hello-rust"])
+            .fails()
+            .contains("which tool of `hello-rust`?")
+    );
+    assert!(
+        env.skill(&["rm", "nope", "-f"])
+            .fails()
+            .contains("skill `nope` is not installed")
+    );
+    assert!(
+        env.skill(&["frobnicate"])
+            .fails()
+            .contains("unknown command `frobnicate`")
+    );
+    assert!(
+        Env::new()
+            .skill(&["run", "x:y"])
+            .fails()
+            .contains("no skills are installed")
+    );
     assert_eq!(snapshot(&env), before);
 }
 
@@ -94,16 +170,38 @@ fn unknown_names_list_what_exists() {
 fn arguments_are_checked_before_the_call() {
     let env = installed_env();
     let missing = env.skill(&["run", "hello-rust:greet"]);
-    assert!(missing.fails().contains("missing required argument `name` (string): Who to greet"), "{}", missing.stderr);
-    assert!(missing.stderr.contains("hint: usage: skill run hello-rust:greet name=<string>"));
+    assert!(
+        missing
+            .fails()
+            .contains("missing required argument `name` (string): Who to greet"),
+        "{}",
+        missing.stderr
+    );
+    assert!(
+        missing
+            .stderr
+            .contains("hint: usage: skill run hello-rust:greet name=<string>")
+    );
     let ill_typed = env.skill(&["run", "hello-rust:add", "a=two", "b=2"]);
-    assert!(ill_typed.fails().contains("argument `a` expects an integer, got `two`"));
+    assert!(
+        ill_typed
+            .fails()
+            .contains("argument `a` expects an integer, got `two`")
+    );
     let unknown = env.skill(&["run", "hello-rust:greet", "--nme", "x"]);
-    assert!(unknown.fails().contains("unknown argument `nme` for tool `greet` (parameters: name)"));
+    assert!(
+        unknown
+            .fails()
+            .contains("unknown argument `nme` for tool `greet` (parameters: name)")
+    );
     let extra = env.skill(&["run", "hello-rust:greet", "a", "b"]);
     assert!(extra.fails().contains("unexpected argument `b`"));
     let boolean = env.skill(&["run", "hello-rust:repeat", "x", "--shout=maybe"]);
-    assert!(boolean.fails().contains("argument `shout` expects true or false, got `maybe`"));
+    assert!(
+        boolean
+            .fails()
+            .contains("argument `shout` expects true or false, got `maybe`")
+    );
 }
 
 #[test]
@@ -112,9 +210,20 @@ fn init_refuses_bad_names_and_non_empty_directories() {
     std::fs::create_dir(env.path("taken")).unwrap();
     std::fs::write(env.path("taken/keep.txt"), "mine").unwrap();
     let taken = env.skill(&["init", "taken"]);
-    assert!(taken.fails().contains("destination `taken` already exists and is not empty"));
-    assert_eq!(std::fs::read_to_string(env.path("taken/keep.txt")).unwrap(), "mine");
-    assert!(env.skill(&["init", "Bad Name"]).fails().contains("invalid skill name `Bad Name`"));
+    assert!(
+        taken
+            .fails()
+            .contains("destination `taken` already exists and is not empty")
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("taken/keep.txt")).unwrap(),
+        "mine"
+    );
+    assert!(
+        env.skill(&["init", "Bad Name"])
+            .fails()
+            .contains("invalid skill name `Bad Name`")
+    );
     let template = env.skill(&["init", "x", "-t", "cobol"]);
     assert!(template.fails().contains("unknown template `cobol`"));
     assert!(template.stderr.contains("available templates: rust"));
@@ -131,11 +240,34 @@ fn compile_errors_point_at_the_users_file() {
     env.skill(&["init", "broken"]).ok();
     let lib = env.path("broken/src/lib.rs");
     let source = std::fs::read_to_string(&lib).unwrap();
-    std::fs::write(&lib, source.replace("format!(\"Hello, {name}!\")", "format!(\"Hello, {name}!\") + 1")).unwrap();
+    std::fs::write(
+        &lib,
+        source.replace(
+            "format!(\"Hello, {name}!\")",
+            "format!(\"Hello, {name}!\") + 1",
+        ),
+    )
+    .unwrap();
     let build = env.skill(&["build", "broken"]);
     assert_ne!(build.code, 0);
-    assert!(build.stderr.contains("src/lib.rs"), "the compiler's message names the file:\n{}", build.stderr);
-    assert!(build.stderr.contains("error: could not compile `broken`"), "{}", build.stderr);
-    assert!(build.stderr.contains("hint: fix the errors above"), "{}", build.stderr);
-    assert!(!build.stderr.contains("Compiling skill-sdk"), "no cargo chatter:\n{}", build.stderr);
+    assert!(
+        build.stderr.contains("src/lib.rs"),
+        "the compiler's message names the file:\n{}",
+        build.stderr
+    );
+    assert!(
+        build.stderr.contains("error: could not compile `broken`"),
+        "{}",
+        build.stderr
+    );
+    assert!(
+        build.stderr.contains("hint: fix the errors above"),
+        "{}",
+        build.stderr
+    );
+    assert!(
+        !build.stderr.contains("Compiling skill-sdk"),
+        "no cargo chatter:\n{}",
+        build.stderr
+    );
 }

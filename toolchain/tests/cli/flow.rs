@@ -7,39 +7,87 @@ fn init_build_install_run_list_remove() {
     let env = Env::new();
     let created = env.skill(&["init", "hello", "-t", "rust"]);
     created.ok();
-    assert!(created.stderr.contains("Created skill `hello` (rust)"), "{}", created.stderr);
+    assert!(
+        created.stderr.contains("Created skill `hello` (rust)"),
+        "{}",
+        created.stderr
+    );
     let project = env.path("hello");
-    for file in ["Cargo.toml", "skill.yaml", "src/lib.rs", ".gitignore", "README.md"] {
+    for file in [
+        "Cargo.toml",
+        "skill.yaml",
+        "src/lib.rs",
+        ".gitignore",
+        "README.md",
+    ] {
         assert!(project.join(file).is_file(), "{file} missing");
     }
     let lib = std::fs::read_to_string(project.join("src/lib.rs")).unwrap();
-    assert!(!lib.contains("wit_bindgen") && !lib.contains("Guest for"), "no hand-written WIT glue:\n{lib}");
+    assert!(
+        !lib.contains("wit_bindgen") && !lib.contains("Guest for"),
+        "no hand-written WIT glue:\n{lib}"
+    );
 
     let mut build = env.command(&["build"]);
     build.current_dir(&project);
     let build = build.output().unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
     for file in ["hello.wasm", "hello.cwasm", "skill.yaml", "manifest.json"] {
-        assert!(project.join("target/skill").join(file).is_file(), "target/skill/{file} missing");
+        assert!(
+            project.join("target/skill").join(file).is_file(),
+            "target/skill/{file} missing"
+        );
     }
 
     let mut install = env.command(&["install", "."]);
     install.current_dir(&project);
     let install = install.output().unwrap();
-    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
-    assert!(String::from_utf8_lossy(&install.stderr).contains("Installed hello 0.1.0: 1 tool (greet)"));
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&install.stderr).contains("Installed hello 0.1.0: 1 tool (greet)")
+    );
 
-    assert_eq!(env.skill(&["run", "hello:greet", "name=World"]).ok(), "Hello, World!\n");
-    assert_eq!(env.skill(&["run", "hello", "greet", "--name", "World"]).ok(), "Hello, World!\n");
-    assert_eq!(env.skill(&["run", "hello@default:greet", "--name=World"]).ok(), "Hello, World!\n");
-    assert_eq!(env.skill(&["run", "--instance", "default", "hello", "greet", "World"]).ok(), "Hello, World!\n");
+    assert_eq!(
+        env.skill(&["run", "hello:greet", "name=World"]).ok(),
+        "Hello, World!\n"
+    );
+    assert_eq!(
+        env.skill(&["run", "hello", "greet", "--name", "World"])
+            .ok(),
+        "Hello, World!\n"
+    );
+    assert_eq!(
+        env.skill(&["run", "hello@default:greet", "--name=World"])
+            .ok(),
+        "Hello, World!\n"
+    );
+    assert_eq!(
+        env.skill(&["run", "--instance", "default", "hello", "greet", "World"])
+            .ok(),
+        "Hello, World!\n"
+    );
     assert_eq!(env.skill(&["hello:greet", "World"]).ok(), "Hello, World!\n");
 
     let list = env.skill(&["list"]);
     let lines: Vec<&str> = list.ok().lines().collect();
-    assert_eq!(lines, ["NAME   VERSION  TOOLS  DESCRIPTION", "hello  0.1.0    1      The hello skill"]);
+    assert_eq!(
+        lines,
+        [
+            "NAME   VERSION  TOOLS  DESCRIPTION",
+            "hello  0.1.0    1      The hello skill"
+        ]
+    );
 
-    let json: serde_json::Value = serde_json::from_str(env.skill(&["list", "--json"]).ok()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(env.skill(&["list", "--json"]).ok()).unwrap();
     assert_eq!(json[0]["name"], "hello");
     assert_eq!(json[0]["tools"][0]["name"], "greet");
     assert_eq!(json[0]["tools"][0]["params"][0]["kind"], "string");
@@ -47,60 +95,191 @@ fn init_build_install_run_list_remove() {
     assert_eq!(json[0]["instances"][0], "default");
 
     let long = env.skill(&["ls", "-l"]);
-    assert!(long.ok().contains("greet            Greets someone by name."), "{}", long.stdout);
-    assert!(long.stdout.contains("name           string, required"), "{}", long.stdout);
+    assert!(
+        long.ok()
+            .contains("greet            Greets someone by name."),
+        "{}",
+        long.stdout
+    );
+    assert!(
+        long.stdout.contains("name           string, required"),
+        "{}",
+        long.stdout
+    );
 
     // `remove` asks; anything but yes keeps the skill.
     let declined = env.skill_with_input(&["remove", "hello"], "n\n");
     assert!(declined.fails().contains("did not remove `hello`"));
-    assert!(declined.stderr.contains("Remove hello 0.1.0 (1 tool, instances: default)? [y/N]"));
+    assert!(
+        declined
+            .stderr
+            .contains("Remove hello 0.1.0 (1 tool, instances: default)? [y/N]")
+    );
     env.skill(&["run", "hello:greet", "name=still"]).ok();
     let confirmed = env.skill_with_input(&["remove", "hello"], "y\n");
-    assert!(confirmed.stderr.contains("Removed hello 0.1.0"), "{}", confirmed.stderr);
-    assert!(env.skill(&["run", "hello:greet", "name=gone"]).fails().contains("skill `hello` is not installed"));
+    assert!(
+        confirmed.stderr.contains("Removed hello 0.1.0"),
+        "{}",
+        confirmed.stderr
+    );
+    assert!(
+        env.skill(&["run", "hello:greet", "name=gone"])
+            .fails()
+            .contains("skill `hello` is not installed")
+    );
 
     // `rm -f` does not ask.
-    env.skill(&["install", project.join("target/skill").to_str().unwrap()]).ok();
+    env.skill(&["install", project.join("target/skill").to_str().unwrap()])
+        .ok();
     env.skill(&["rm", "hello", "-f"]).ok();
     assert_eq!(env.skill(&["list", "--json"]).ok().trim(), "[]");
+}
+
+#[test]
+fn install_builds_an_unbuilt_project_first() {
+    let env = Env::new();
+    env.skill(&["init", "fresh", "--description", "Fresh from the oven"])
+        .ok();
+    assert!(!env.path("fresh/target/skill").exists());
+    let install = env.skill(&["install", "fresh"]);
+    install.ok();
+    assert!(
+        install.stderr.contains("Compiling fresh 0.1.0"),
+        "{}",
+        install.stderr
+    );
+    assert!(
+        install.stderr.contains("Installed fresh 0.1.0"),
+        "{}",
+        install.stderr
+    );
+    assert_eq!(env.skill(&["fresh:greet", "oven"]).ok(), "Hello, oven!\n");
+    assert!(env.skill(&["list"]).ok().contains("Fresh from the oven"));
+
+    // Up to date: installing again does not rebuild.
+    let again = env.skill(&["install", "fresh"]);
+    assert!(!again.stderr.contains("Compiling"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("Installed fresh 0.1.0 (reinstalled)"),
+        "{}",
+        again.stderr
+    );
+
+    // A changed source is rebuilt, and the JSON build report describes the result.
+    let lib = env.path("fresh/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(&lib, source.replace("Hello, {name}!", "Hi, {name}!")).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(env.skill(&["build", "fresh", "--json"]).ok()).unwrap();
+    assert_eq!(report["name"], "fresh");
+    assert_eq!(report["tools"], serde_json::json!(["greet"]));
+    let stages: Vec<&str> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["compile", "validate", "precompile"]);
+    assert_eq!(report["component"]["sha256"].as_str().unwrap().len(), 64);
+    env.skill(&["install", "fresh"]).ok();
+    assert_eq!(env.skill(&["fresh:greet", "oven"]).ok(), "Hi, oven!\n");
 }
 
 #[test]
 fn typed_parameters_defaults_and_data() {
     let env = Env::new();
     env.skill(&["install", hello_rust().to_str().unwrap()]).ok();
-    assert_eq!(env.skill(&["run", "hello-rust:add", "2", "40"]).ok(), "42\n");
-    assert_eq!(env.skill(&["run", "hello-rust:add", "a=-2", "--b", "1"]).ok(), "-1\n");
+    assert_eq!(
+        env.skill(&["run", "hello-rust:add", "2", "40"]).ok(),
+        "42\n"
+    );
+    assert_eq!(
+        env.skill(&["run", "hello-rust:add", "a=-2", "--b", "1"])
+            .ok(),
+        "-1\n"
+    );
     // `times` defaults to 2 (filled in by the host); an optional flag and an optional string.
-    assert_eq!(env.skill(&["run", "hello-rust:repeat", "ab"]).ok(), "abab\n");
-    assert_eq!(env.skill(&["run", "hello-rust:repeat", "ab", "--times", "3", "--separator=-", "--shout"]).ok(), "AB-AB-AB\n");
-    let json: serde_json::Value =
-        serde_json::from_str(env.skill(&["run", "--json", "hello-rust:divide", "7", "2"]).ok()).unwrap();
-    assert_eq!(json, serde_json::json!({ "text": "3.5", "data": { "quotient": 3.5 } }));
+    assert_eq!(
+        env.skill(&["run", "hello-rust:repeat", "ab"]).ok(),
+        "abab\n"
+    );
+    assert_eq!(
+        env.skill(&[
+            "run",
+            "hello-rust:repeat",
+            "ab",
+            "--times",
+            "3",
+            "--separator=-",
+            "--shout"
+        ])
+        .ok(),
+        "AB-AB-AB\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        env.skill(&["run", "--json", "hello-rust:divide", "7", "2"])
+            .ok(),
+    )
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({ "text": "3.5", "data": { "quotient": 3.5 } })
+    );
 
     // A tool error: stderr, exit code 1, nothing on stdout.
     let failed = env.skill(&["run", "hello-rust:divide", "a=1", "b=0"]);
     assert_eq!(failed.code, 1);
     assert_eq!(failed.stdout, "");
-    assert!(failed.stderr.contains("error: hello-rust:divide failed: cannot divide by zero"), "{}", failed.stderr);
+    assert!(
+        failed
+            .stderr
+            .contains("error: hello-rust:divide failed: cannot divide by zero"),
+        "{}",
+        failed.stderr
+    );
     // A typed invalid-args error from the guest comes with the usage line.
     let overflow = env.skill(&["run", "hello-rust:add", "9223372036854775807", "1"]);
-    assert!(overflow.fails().contains("invalid arguments: the sum overflows"), "{}", overflow.stderr);
-    assert!(overflow.stderr.contains("usage: skill run hello-rust:add a=<integer> b=<integer>"));
+    assert!(
+        overflow
+            .fails()
+            .contains("invalid arguments: the sum overflows"),
+        "{}",
+        overflow.stderr
+    );
+    assert!(
+        overflow
+            .stderr
+            .contains("usage: skill run hello-rust:add a=<integer> b=<integer>")
+    );
 }
 
 #[test]
 fn version_and_help() {
     let env = Env::new();
     let version = env.skill(&["version"]);
-    assert!(version.ok().contains("wasmtime 48.0.8"), "{}", version.stdout);
+    assert!(
+        version.ok().contains("wasmtime 48.0.8"),
+        "{}",
+        version.stdout
+    );
     assert!(version.stdout.contains("contract skill-engine:skill@0.1.0"));
-    let json: serde_json::Value = serde_json::from_str(env.skill(&["version", "--json"]).ok()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(env.skill(&["version", "--json"]).ok()).unwrap();
     assert_eq!(json["skill"], env!("CARGO_PKG_VERSION"));
     assert!(env.skill(&["--version"]).ok().starts_with("skill "));
-    for command in ["init", "build", "install", "run", "list", "remove", "version"] {
+    for command in [
+        "init", "build", "install", "run", "list", "remove", "version",
+    ] {
         let help = env.skill(&[command, "--help"]);
-        assert!(help.ok().contains("Usage: skill"), "{command}: {}", help.stdout);
+        assert!(
+            help.ok().contains("Usage: skill"),
+            "{command}: {}",
+            help.stdout
+        );
     }
-    assert!(env.skill(&["run", "--help"]).ok().contains("key=value   --key value"));
+    assert!(
+        env.skill(&["run", "--help"])
+            .ok()
+            .contains("key=value   --key value")
+    );
 }

@@ -12,7 +12,10 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// One cargo target directory for every guest the tests build.
@@ -44,23 +47,49 @@ impl Run {
     /// Asserts success and returns stdout.
     #[track_caller]
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 
     /// Asserts failure with exactly one `error:` line and a hint; returns stderr.
     #[track_caller]
     pub fn fails(&self) -> &str {
-        assert_ne!(self.code, 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        assert_eq!(self.stderr.matches("error:").count(), 1, "one error line expected:\n{}", self.stderr);
-        assert!(self.stderr.contains("hint:"), "a hint expected:\n{}", self.stderr);
+        assert_ne!(
+            self.code, 0,
+            "expected failure\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(
+            self.stderr.matches("error:").count(),
+            1,
+            "one error line expected:\n{}",
+            self.stderr
+        );
+        assert!(
+            self.stderr.contains("hint:"),
+            "a hint expected:\n{}",
+            self.stderr
+        );
         &self.stderr
+    }
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl Env {
     pub fn new() -> Env {
-        Env { home: tempfile::tempdir().unwrap(), work: tempfile::tempdir().unwrap() }
+        Env {
+            home: tempfile::tempdir().unwrap(),
+            work: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -81,8 +110,19 @@ impl Env {
     /// Runs `skill` with `input` on stdin.
     pub fn skill_with_input(&self, args: &[&str], input: &str) -> Run {
         use std::io::Write;
-        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         Run::from(child.wait_with_output().unwrap())
     }
 
@@ -109,5 +149,8 @@ pub fn hello_rust() -> &'static Path {
 /// The misbehaving fixture, built.
 pub fn misbehave() -> &'static Path {
     static CELL: OnceLock<PathBuf> = OnceLock::new();
-    build_once(&CELL, repo_root().join("toolchain/tests/fixtures/misbehave"))
+    build_once(
+        &CELL,
+        repo_root().join("toolchain/tests/fixtures/misbehave"),
+    )
 }

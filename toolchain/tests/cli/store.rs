@@ -23,7 +23,10 @@ fn a_damaged_cache_entry_is_recompiled_never_loaded() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(env.home.path().join("cache/aot")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(env.home.path().join("cache/aot"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
     }
     let entries = cache_entries(&env);
@@ -32,7 +35,11 @@ fn a_damaged_cache_entry_is_recompiled_never_loaded() {
     let original = std::fs::read(entry).unwrap();
 
     let hit = env.skill(&["-v", "run", "hello-rust:greet", "x"]);
-    assert!(hit.stderr.contains("loaded from the AOT cache"), "{}", hit.stderr);
+    assert!(
+        hit.stderr.contains("loaded from the AOT cache"),
+        "{}",
+        hit.stderr
+    );
 
     // Flip one byte in the code: the MAC no longer matches.
     let mut tampered = original.clone();
@@ -40,8 +47,17 @@ fn a_damaged_cache_entry_is_recompiled_never_loaded() {
     std::fs::write(entry, &tampered).unwrap();
     let run = env.skill(&["-v", "run", "hello-rust:greet", "x"]);
     assert_eq!(run.ok(), "Hello, x!\n");
-    assert!(run.stderr.contains("recompiled (cache entry failed its integrity check"), "{}", run.stderr);
-    assert_eq!(std::fs::read(entry).unwrap(), original, "the entry is rewritten");
+    assert!(
+        run.stderr
+            .contains("recompiled (cache entry failed its integrity check"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(entry).unwrap(),
+        original,
+        "the entry is rewritten"
+    );
 
     // Truncate it.
     std::fs::write(entry, &original[..100]).unwrap();
@@ -76,7 +92,12 @@ fn a_modified_component_in_the_store_is_refused() {
     bytes.push(0);
     std::fs::write(&component, bytes).unwrap();
     let run = env.skill(&["run", "hello-rust:greet", "x"]);
-    assert!(run.fails().contains("does not match the digest recorded at install time"), "{}", run.stderr);
+    assert!(
+        run.fails()
+            .contains("does not match the digest recorded at install time"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -92,23 +113,40 @@ fn concurrent_installs_and_runs_leave_a_consistent_store() {
                 vec!["run".into(), "hello-rust:greet".into(), format!("n{i}")]
             };
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            env.command(&args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+            env.command(&args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
     for (i, child) in children.into_iter().enumerate() {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "child {i}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "child {i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if i % 2 == 1 {
-            assert_eq!(String::from_utf8_lossy(&out.stdout), format!("Hello, n{i}!\n"));
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                format!("Hello, n{i}!\n")
+            );
         }
     }
     // Exactly one version directory and the pointer, no staging debris.
     let skill_dir = env.home.path().join("skills/hello-rust");
-    let mut names: Vec<String> =
-        std::fs::read_dir(&skill_dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&skill_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names.len(), 2, "{names:?}");
     assert_eq!(names[1], "current");
     assert!(names[0].starts_with("0.1.0-"), "{names:?}");
-    assert_eq!(env.skill(&["run", "hello-rust:greet", "after"]).ok(), "Hello, after!\n");
+    assert_eq!(
+        env.skill(&["run", "hello-rust:greet", "after"]).ok(),
+        "Hello, after!\n"
+    );
 }

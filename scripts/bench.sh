@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmark: median wall time of `skill run hello:greet name=World` (a skill made by
+# `skill init hello -t rust`, built and installed) next to the floor — a minimal wasmtime
+# host (runtime/examples/floor.rs) that loads the same .cwasm and calls the same export.
+# Targets: skill run under 10 ms, and at most 1.3x the floor.
+#
+# Usage: scripts/bench.sh [RUNS]   (default 50; both commands run alternately, after warm-up)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-50}"
+
+echo "==> building skill and the floor host (release)" >&2
+cargo build --release --locked -q -p skill-toolchain --bin skill -p skill-runtime --example floor
+skill="$PWD/target/release/skill"
+floor="$PWD/target/release/examples/floor"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export SKILL_HOME="$work/home"
+echo "==> skill init hello && skill build && skill install ." >&2
+(cd "$work" && "$skill" -q init hello -t rust && cd hello && "$skill" -q build && "$skill" -q install .)
+cwasm="$work/hello/target/skill/hello.cwasm"
+
+python3 - "$runs" "$skill" "$floor" "$cwasm" <<'PY'
+import statistics, subprocess, sys, time
+
+runs, skill, floor, cwasm = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+commands = {
+    "skill run hello:greet name=World": [skill, "run", "hello:greet", "name=World"],
+    "floor (minimal wasmtime host)": [floor, cwasm, "greet", "name=World"],
+}
+for argv in commands.values():
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "Hello, World!", out
+    for _ in range(5):
+        subprocess.run(argv, capture_output=True, check=True)
+
+times = {name: [] for name in commands}
+for _ in range(runs):
+    for name, argv in commands.items():
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times[name].append((time.perf_counter() - start) * 1000)
+
+medians = {}
+print(f"{'command':<36} {'median':>8} {'min':>8} {'p90':>8}   ({runs} runs each)")
+for name, samples in times.items():
+    samples.sort()
+    medians[name] = statistics.median(samples)
+    p90 = samples[int(len(samples) * 0.9) - 1]
+    print(f"{name:<36} {medians[name]:>6.2f}ms {samples[0]:>6.2f}ms {p90:>6.2f}ms")
+skill_ms, floor_ms = medians.values()
+ratio = skill_ms / floor_ms
+print(f"ratio skill/floor: {ratio:.2f}x   targets: < 10 ms ({'ok' if skill_ms < 10 else 'MISSED'}), "
+      f"<= 1.3x ({'ok' if ratio <= 1.3 else 'MISSED'})")
+PY

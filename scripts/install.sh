@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs `skill` and everything it needs on a fresh machine, then runs the main job on the
+# bundled example: build it, install it, run one of its tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "rustup target add wasm32-wasip2   (skills compile to this target)"
+rustup target add wasm32-wasip2
+
+step "cargo install --path toolchain --locked   (the skill binary, into ~/.cargo/bin; first build takes ~5 min)"
+cargo install --path toolchain --locked
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+step "skill build examples/hello-rust"
+skill build examples/hello-rust
+
+step "skill install examples/hello-rust"
+skill install examples/hello-rust
+
+step "skill run hello-rust:greet name=World"
+skill run hello-rust:greet name=World
