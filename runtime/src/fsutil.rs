@@ -7,6 +7,9 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// Prefix of the temporary files [`write_atomic`] renames into place.
+pub const TMP_PREFIX: &str = ".tmp-";
+
 /// Writes `bytes` to `path` so that readers see either the old file or the whole new one:
 /// temp file in the same directory, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -22,7 +25,7 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-");
+    builder.prefix(TMP_PREFIX);
     // The mode is set when the temp file is created (umask applies), so the final file is
     // never visible with other permissions.
     #[cfg(unix)]

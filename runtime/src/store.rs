@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, list_or_none, suggestion};
-use crate::fsutil::{FileLock, sha256_hex, sync_dir, write_atomic};
+use crate::fsutil::{FileLock, TMP_PREFIX, sha256_hex, sync_dir, write_atomic};
 use crate::home::SkillHome;
 use crate::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill_name};
 use crate::package::Package;
@@ -214,11 +214,19 @@ fn read_current(skill_dir: &Path) -> Option<String> {
     (!name.is_empty() && !name.contains(['/', '\\']) && name != "..").then(|| name.to_string())
 }
 
-/// Deletes leftovers of interrupted writes (`prefix*` entries) in `dir`. Best effort.
+/// Deletes leftovers of interrupted writes (entries named `prefix*`, and the `.tmp-*` files
+/// of an interrupted atomic write) in `dir`. Only called under the exclusive lock. Best effort.
 fn sweep(dir: &Path, prefix: &str) {
     for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.file_name().to_string_lossy().starts_with(prefix) {
-            let _ = fs::remove_dir_all(entry.path());
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(prefix) || name.starts_with(TMP_PREFIX) {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
         }
     }
 }

@@ -150,3 +150,56 @@ fn concurrent_installs_and_runs_leave_a_consistent_store() {
         "Hello, after!\n"
     );
 }
+
+#[test]
+fn an_install_killed_at_any_moment_leaves_the_old_state_or_the_new() {
+    let source = hello_rust().to_str().unwrap().to_string();
+    // Kill later and later (7 ms steps) until an install finishes before the kill, so some
+    // kills land in the short window where the store is written.
+    let mut killed = 0;
+    for delay_ms in (0u64..5000).step_by(7) {
+        let env = Env::new();
+        let mut child = env
+            .command(&["install", &source])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill(); // SIGKILL: no cleanup runs
+        let _ = child.wait();
+
+        // Either not installed at all, or installed and working; never half.
+        let listed: serde_json::Value =
+            serde_json::from_str(env.skill(&["list", "--json"]).ok()).unwrap();
+        match listed.as_array().unwrap().len() {
+            0 => assert!(!finished, "a finished install left nothing"),
+            1 => assert_eq!(
+                env.skill(&["run", "hello-rust:greet", "x"]).ok(),
+                "Hello, x!\n"
+            ),
+            n => panic!("{n} skills after one install"),
+        }
+        // And the next install works and sweeps any debris.
+        env.skill(&["install", &source]).ok();
+        assert_eq!(
+            env.skill(&["run", "hello-rust:greet", "y"]).ok(),
+            "Hello, y!\n"
+        );
+        let debris: Vec<_> = std::fs::read_dir(env.home.path().join("skills/hello-rust"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(debris.is_empty(), "delay {delay_ms} ms: {debris:?}");
+        if finished {
+            break;
+        }
+        killed += 1;
+    }
+    assert!(
+        killed > 3,
+        "the install finished before most kills ({killed} killed)"
+    );
+}
