@@ -10,7 +10,7 @@ step "rustup target add wasm32-wasip2   (skills compile to this target)"
 rustup target add wasm32-wasip2
 
 step "cargo install --path toolchain --locked   (the skill binary, into ~/.cargo/bin; first build takes ~5 min)"
-cargo install --path toolchain --locked
+cargo install --path toolchain --locked --target-dir target
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 step "skill build examples/hello-rust"

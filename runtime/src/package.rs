@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::contract::ContractReport;
 use crate::error::{Error, Result};
 use crate::fsutil::sha256_hex;
 use crate::manifest::{ComponentDigest, MANIFEST_FORMAT, PackageManifest, SkillYaml};
@@ -14,6 +15,8 @@ pub struct Package {
     pub skill_yaml_text: String,
     pub skill_yaml: SkillYaml,
     pub manifest: PackageManifest,
+    /// The contract check of the component (imports, exports, differences).
+    pub report: Option<ContractReport>,
     pub warnings: Vec<String>,
 }
 
@@ -90,6 +93,7 @@ impl Package {
             skill_yaml_text,
             skill_yaml,
             manifest,
+            report: loaded.report.clone(),
             warnings,
         })
     }

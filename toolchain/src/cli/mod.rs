@@ -6,6 +6,7 @@ mod install;
 mod list;
 mod remove;
 mod run;
+mod validate;
 mod version;
 
 use std::ffi::OsString;
@@ -65,6 +66,8 @@ enum Command {
     /// Remove an installed skill
     #[command(visible_alias = "rm")]
     Remove(remove::Args),
+    /// Check skill.yaml and a built component against the contract, without rebuilding
+    Validate(validate::Args),
     /// Print version information
     Version(version::Args),
     /// `skill SKILL:TOOL [ARGS]...` is short for `skill run SKILL:TOOL [ARGS]...`
@@ -100,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Remove(args) => remove::run(&ctx, args),
+        Command::Validate(args) => validate::run(&ctx, args),
         Command::Version(args) => version::run(&ctx, args),
         Command::Shorthand(words) => shorthand(&ctx, words),
     };

@@ -268,7 +268,7 @@ fn version_and_help() {
     assert_eq!(json["skill"], env!("CARGO_PKG_VERSION"));
     assert!(env.skill(&["--version"]).ok().starts_with("skill "));
     for command in [
-        "init", "build", "install", "run", "list", "remove", "version",
+        "init", "build", "install", "run", "list", "remove", "validate", "version",
     ] {
         let help = env.skill(&[command, "--help"]);
         assert!(
@@ -281,5 +281,50 @@ fn version_and_help() {
         env.skill(&["run", "--help"])
             .ok()
             .contains("key=value   --key value")
+    );
+}
+
+#[test]
+fn validate_checks_what_was_built_without_building() {
+    let env = Env::new();
+    let built = hello_rust().to_str().unwrap();
+    let valid = env.skill(&["validate", built]);
+    valid.ok();
+    assert!(
+        valid
+            .stderr
+            .contains("Valid hello-rust 0.1.0 implements skill-engine:skill@0.1.0"),
+        "{}",
+        valid.stderr
+    );
+    assert!(
+        valid
+            .stderr
+            .contains("Tools 4 (greet, add, repeat, divide)"),
+        "{}",
+        valid.stderr
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(env.skill(&["validate", "--json", built]).ok()).unwrap();
+    assert_eq!(json["ok"], true);
+    assert!(
+        json["exports"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("skill-engine:skill/guest@0.1.0"))
+    );
+    // Validating installs nothing.
+    assert_eq!(env.skill(&["list", "--json"]).ok().trim(), "[]");
+
+    env.skill(&["init", "unbuilt"]).ok();
+    let unbuilt = env.skill(&["validate", "unbuilt"]);
+    assert!(
+        unbuilt.fails().contains("`unbuilt` has not been built yet"),
+        "{}",
+        unbuilt.stderr
+    );
+    assert!(
+        !env.path("unbuilt/target").exists(),
+        "validate must not build"
     );
 }
