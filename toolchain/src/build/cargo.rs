@@ -53,7 +53,10 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<PathBuf> {
         {
             let trimmed = line.trim_start();
             if trimmed.starts_with("Compiling") || trimmed.starts_with("Checking") {
-                stage_progress(trimmed);
+                // "Compiling serde v1.0.0 (/long/path)" -> "serde v1.0.0"
+                let crate_and_version: Vec<&str> =
+                    trimmed.split_whitespace().skip(1).take(2).collect();
+                stage_progress(&crate_and_version.join(" "));
             }
             lines.push(line);
         }
