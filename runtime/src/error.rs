@@ -72,14 +72,6 @@ impl Error {
         self
     }
 
-    pub fn with_source(
-        mut self,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
-        self.source = Some(source.into());
-        self
-    }
-
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use crate::contract::ContractReport;
 use crate::error::{Error, Result};
-use crate::fsutil::sha256_hex;
 use crate::manifest::{ComponentDigest, MANIFEST_FORMAT, PackageManifest, SkillYaml};
 use crate::runtime::Runtime;
 
@@ -83,7 +82,7 @@ impl Package {
             repository: info.repository,
             contract: crate::bindings::CONTRACT.to_string(),
             component: ComponentDigest {
-                sha256: sha256_hex(&component),
+                sha256: loaded.sha256.clone(),
                 size: component.len() as u64,
             },
             tools,

@@ -124,10 +124,6 @@ impl Runtime {
         })
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     pub fn cache(&self) -> &AotCache {
         &self.cache
     }

@@ -56,10 +56,6 @@ impl Store {
         Store { home }
     }
 
-    pub fn home(&self) -> &SkillHome {
-        &self.home
-    }
-
     fn skill_dir(&self, name: &str) -> PathBuf {
         self.home.skills_dir().join(name)
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use skill_runtime::fsutil::{sha256_hex, write_atomic};
-use skill_runtime::manifest::{Language, MANIFEST_JSON, PackageManifest, SKILL_YAML};
+use skill_runtime::manifest::{Language, MANIFEST_JSON, SKILL_YAML};
 use skill_runtime::package::Package;
 use skill_runtime::{Error, Result, Runtime};
 
@@ -47,7 +47,7 @@ pub fn build(
     project: &Project,
     runtime: &Runtime,
     printer: &Printer,
-) -> Result<(BuildReport, PackageManifest)> {
+) -> Result<(BuildReport, Package)> {
     let mut stages = Vec::new();
     let mut record = |name, duration: Duration| {
         stages.push(StageReport {
@@ -110,7 +110,7 @@ pub fn build(
     write_atomic(&out.join(SKILL_YAML), package.skill_yaml_text.as_bytes())?;
     write_atomic(&out.join(MANIFEST_JSON), &package.manifest.to_json())?;
 
-    let manifest = package.manifest;
+    let manifest = &package.manifest;
     let report = BuildReport {
         name: manifest.name.clone(),
         version: manifest.version.clone(),
@@ -128,7 +128,7 @@ pub fn build(
         },
         manifest: out.join(MANIFEST_JSON).display().to_string(),
         tools: manifest.tools.iter().map(|t| t.name.clone()).collect(),
-        warnings: package.warnings,
+        warnings: package.warnings.clone(),
     };
     let total: u128 = report.stages.iter().map(|s| s.millis).sum();
     printer.status(
@@ -144,7 +144,7 @@ pub fn build(
             if report.tools.len() == 1 { "" } else { "s" },
         ),
     );
-    Ok((report, manifest))
+    Ok((report, package))
 }
 
 fn language_label(language: Language) -> &'static str {

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use skill_runtime::Runtime;
@@ -31,24 +31,21 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
     let package = match InstallSource::resolve(&args.path)? {
-        InstallSource::Project(project) => {
-            if project.needs_build() {
-                build::build(&project, &runtime, &printer)?;
-            }
-            Package::from_files(
-                &runtime,
-                &project.component_path(),
-                &project.output_dir().join(SKILL_YAML),
-            )?
+        // A fresh build already validated, described and warned; install what it made.
+        InstallSource::Project(project) if project.needs_build() => {
+            build::build(&project, &runtime, &printer)?.1
         }
+        InstallSource::Project(project) => prepared(
+            &printer,
+            &runtime,
+            &project.component_path(),
+            &project.output_dir().join(SKILL_YAML),
+        )?,
         InstallSource::Built {
             component,
             skill_yaml,
-        } => Package::from_files(&runtime, &component, &skill_yaml)?,
+        } => prepared(&printer, &runtime, &component, &skill_yaml)?,
     };
-    for warning in &package.warnings {
-        printer.warn(warning);
-    }
     let outcome = Store::new(home).install(&package)?;
     let manifest = &outcome.skill.manifest;
     let tools: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
@@ -72,4 +69,18 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(manifest)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prepares an already built package, showing its warnings.
+fn prepared(
+    printer: &Printer,
+    runtime: &Runtime,
+    component: &Path,
+    skill_yaml: &Path,
+) -> anyhow::Result<Package> {
+    let package = Package::from_files(runtime, component, skill_yaml)?;
+    for warning in &package.warnings {
+        printer.warn(warning);
+    }
+    Ok(package)
 }

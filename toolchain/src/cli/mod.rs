@@ -78,15 +78,12 @@ enum Command {
 /// What every command gets: how to print, and where the store is.
 pub struct Context {
     pub printer: Printer,
-    home: Option<SkillHome>,
 }
 
 impl Context {
+    /// `$SKILL_HOME` (default `~/.skill-engine`); only commands that need the store ask.
     pub fn home(&self) -> anyhow::Result<SkillHome> {
-        match &self.home {
-            Some(home) => Ok(home.clone()),
-            None => Ok(SkillHome::from_env()?),
-        }
+        Ok(SkillHome::from_env()?)
     }
 }
 
@@ -94,7 +91,6 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = Context {
         printer: Printer::new(cli.quiet, cli.verbose),
-        home: SkillHome::from_env().ok(),
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),

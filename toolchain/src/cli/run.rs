@@ -237,13 +237,7 @@ fn print_event(event: &Event, verbose: bool, quiet: bool) {
                 *level >= LogLevel::Info && !quiet
             };
             if shown || *level >= LogLevel::Error {
-                eprintln!(
-                    "[{}] {message}",
-                    serde_json::to_value(level)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                );
+                eprintln!("[{}] {message}", level.as_str());
             }
         }
         Event::Progress { percent, message } if !quiet => match percent {
