@@ -70,6 +70,10 @@ pub struct ContractReport {
     pub extra_exports: Vec<String>,
 }
 
+/// Exports the supported componentizers add on their own (componentize-qjs's `init`,
+/// componentize-py's `exports`): expected, so not worth a warning.
+const TOOLCHAIN_EXPORTS: &[&str] = &["init", "exports"];
+
 impl ContractReport {
     pub fn is_ok(&self) -> bool {
         self.missing_exports.is_empty() && self.unexpected_imports.is_empty()
@@ -79,6 +83,7 @@ impl ContractReport {
     pub fn warnings(&self) -> Vec<String> {
         self.extra_exports
             .iter()
+            .filter(|e| !TOOLCHAIN_EXPORTS.contains(&e.as_str()))
             .map(|e| format!("component exports `{e}`, which is not part of the contract and will not be used"))
             .collect()
     }

@@ -7,7 +7,11 @@
 //!   skills/<name>/<version>-<digest12>/     immutable: component.wasm, skill.yaml, manifest.json
 //!   cache/aot/                              0700: <sha256>-<engine-hash>.cwasm, MAC-protected
 //!   cache/aot/key                           0600: this machine's key for those MACs
+//!   sdk/<version>-<digest>/                 the SDKs + WIT that scaffolded projects use
+//!   tools/<kind>-<digest>/                  pinned build tools (npm, venv), installed once
 //! ```
+//!
+//! `SKILL_TOOLS_DIR` moves `tools/` elsewhere (tests share one copy across many homes).
 
 use std::path::{Path, PathBuf};
 
@@ -56,5 +60,14 @@ impl SkillHome {
     /// Where `skill init` writes the SDK sources that scaffolded projects depend on.
     pub fn sdk_dir(&self) -> PathBuf {
         self.root.join("sdk")
+    }
+
+    /// Where `skill build` installs its pinned build tools: `$SKILL_TOOLS_DIR`, else
+    /// `$SKILL_HOME/tools`.
+    pub fn tools_dir(&self) -> PathBuf {
+        match std::env::var_os("SKILL_TOOLS_DIR").filter(|v| !v.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => self.root.join("tools"),
+        }
     }
 }

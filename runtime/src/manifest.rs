@@ -28,17 +28,95 @@ pub struct SkillYaml {
     pub build: Option<BuildSection>,
 }
 
-/// How `skill build` builds the project; written by `skill init`, trusted by `skill build`.
+/// How `skill build` builds the project. `skill init` writes it; when it is missing,
+/// `skill build` detects the language from the project files and records the result here, so
+/// later builds trust the manifest instead of guessing again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BuildSection {
     pub language: Language,
+    /// The source the build starts from: the module a JS/TS bundle starts at, or the Python
+    /// module that defines the tools. Rust builds start from Cargo.toml and ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+    /// Where build outputs go, relative to the project (default `target/skill`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// The JavaScript engine embedded in a JS/TS component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<JsEngine>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     Rust,
+    Javascript,
+    Typescript,
+    Python,
+}
+
+impl Language {
+    pub const ALL: [Language; 4] = [
+        Language::Rust,
+        Language::Javascript,
+        Language::Typescript,
+        Language::Python,
+    ];
+
+    /// The spelling used in skill.yaml and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Javascript => "javascript",
+            Language::Typescript => "typescript",
+            Language::Python => "python",
+        }
+    }
+
+    pub fn is_js(self) -> bool {
+        matches!(self, Language::Javascript | Language::Typescript)
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "rust" | "rs" => Ok(Language::Rust),
+            "javascript" | "js" => Ok(Language::Javascript),
+            "typescript" | "ts" => Ok(Language::Typescript),
+            "python" | "py" => Ok(Language::Python),
+            other => Err(Error::invalid(format!("unknown language `{other}`"))
+                .with_hint("use one of: rust, javascript, typescript, python")),
+        }
+    }
+}
+
+/// componentize-js embeds StarlingMonkey (SpiderMonkey, with the web APIs: fetch, URL,
+/// TextEncoder, crypto...); componentize-qjs embeds QuickJS (a smaller engine, far smaller and
+/// faster-loading components, fewer web APIs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsEngine {
+    #[default]
+    Starlingmonkey,
+    Quickjs,
+}
+
+impl JsEngine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JsEngine::Starlingmonkey => "starlingmonkey",
+            JsEngine::Quickjs => "quickjs",
+        }
+    }
 }
 
 impl SkillYaml {

@@ -3,7 +3,9 @@
 
 pub mod build;
 pub mod cli;
+pub mod lockfile;
 pub mod project;
 pub mod sdk;
 pub mod templates;
+pub mod tools;
 pub mod ui;

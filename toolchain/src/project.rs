@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use skill_runtime::manifest::{Language, SKILL_YAML, SkillYaml};
+use skill_runtime::fsutil::write_atomic;
+use skill_runtime::manifest::{BuildSection, JsEngine, Language, SKILL_YAML, SkillYaml};
 use skill_runtime::store::COMPONENT_WASM;
 use skill_runtime::{Error, Result};
 
@@ -16,11 +17,25 @@ pub struct Project {
     pub root: PathBuf,
     pub skill_yaml: SkillYaml,
     pub language: Language,
+    /// The build section in effect: skill.yaml's, or what detection found.
+    pub build: BuildSection,
+    /// True when skill.yaml had no build section and `build` was detected.
+    pub detected: bool,
 }
 
 impl Project {
     /// The project containing `start`: the nearest directory upwards with a `skill.yaml`.
     pub fn discover(start: &Path) -> Result<Project> {
+        Self::discover_as(start, None)
+    }
+
+    /// Like `discover`, with the language forced (`--lang`).
+    pub fn discover_as(start: &Path, language: Option<Language>) -> Result<Project> {
+        Self::open_as(&Self::find_root(start)?, language)
+    }
+
+    /// The nearest directory from `start` upwards that has a `skill.yaml`.
+    pub fn find_root(start: &Path) -> Result<PathBuf> {
         let start = start
             .canonicalize()
             .map_err(|e| Error::io("open", start, e))?;
@@ -36,25 +51,64 @@ impl Project {
                     "run this inside a skill project, or create one with `skill init <name>`",
                 )
             })?;
-        Self::open(root)
+        Ok(root.to_path_buf())
     }
 
     /// The project at exactly `root`.
     pub fn open(root: &Path) -> Result<Project> {
+        Self::open_as(root, None)
+    }
+
+    /// The project at exactly `root`; `language` overrides skill.yaml and detection.
+    pub fn open_as(root: &Path, language: Option<Language>) -> Result<Project> {
         // Absolute, so paths compare equal to the ones cargo reports.
         let root = &root
             .canonicalize()
             .map_err(|e| Error::io("open", root, e))?;
         let skill_yaml = SkillYaml::read(&root.join(SKILL_YAML))?;
-        let language = match &skill_yaml.build {
-            Some(build) => build.language,
-            None => detect_language(root)?,
+        let (mut build, detected) = match (&skill_yaml.build, language) {
+            (Some(build), None) => (build.clone(), false),
+            (Some(build), Some(lang)) if build.language == lang => (build.clone(), false),
+            (_, Some(lang)) => (detect_build(root, Some(lang))?, skill_yaml.build.is_none()),
+            (None, None) => (detect_build(root, None)?, true),
         };
+        if build.entry.is_none() {
+            build.entry = default_entry(root, build.language);
+        }
+        if build.language.is_js() && build.engine.is_none() {
+            build.engine = Some(JsEngine::default());
+        }
         Ok(Project {
             root: root.to_path_buf(),
+            language: build.language,
             skill_yaml,
-            language,
+            build,
+            detected,
         })
+    }
+
+    /// Writes a detected build section into skill.yaml (appended, so the author's comments
+    /// and layout stay), so later builds trust it instead of detecting again.
+    pub fn record_detected_build(&mut self) -> Result<Option<String>> {
+        if !self.detected {
+            return Ok(None);
+        }
+        let path = self.root.join(SKILL_YAML);
+        let mut text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let mut section = format!("build:\n  language: {}\n", self.build.language);
+        if let Some(entry) = &self.build.entry {
+            section.push_str(&format!("  entry: {entry}\n"));
+        }
+        text.push_str(&section);
+        // Parse before writing: never leave a skill.yaml behind that does not load.
+        let parsed = SkillYaml::parse(&text)?;
+        write_atomic(&path, text.as_bytes())?;
+        self.skill_yaml = parsed;
+        self.detected = false;
+        Ok(Some(section))
     }
 
     pub fn name(&self) -> &str {
@@ -62,7 +116,22 @@ impl Project {
     }
 
     pub fn output_dir(&self) -> PathBuf {
-        self.root.join(OUTPUT_DIR)
+        self.root
+            .join(self.build.output.as_deref().unwrap_or(OUTPUT_DIR))
+    }
+
+    /// Intermediate build files (bundles, generated entry modules, dependency installs).
+    pub fn work_dir(&self) -> PathBuf {
+        self.root.join("target").join("skill-build")
+    }
+
+    /// The entry file, for languages that have one.
+    pub fn entry_path(&self) -> Option<PathBuf> {
+        self.build.entry.as_ref().map(|e| self.root.join(e))
+    }
+
+    pub fn js_engine(&self) -> JsEngine {
+        self.build.engine.unwrap_or_default()
     }
 
     pub fn component_path(&self) -> PathBuf {
@@ -82,14 +151,103 @@ impl Project {
     }
 }
 
-/// Without a `build:` section in skill.yaml, the project files decide.
-fn detect_language(root: &Path) -> Result<Language> {
-    if root.join("Cargo.toml").is_file() {
-        return Ok(Language::Rust);
+/// The files that say which toolchain builds a project.
+const MARKERS: &[(&str, Language)] = &[
+    ("Cargo.toml", Language::Rust),
+    ("package.json", Language::Javascript),
+    ("pyproject.toml", Language::Python),
+    ("componentize-py.toml", Language::Python),
+];
+
+/// The languages whose marker files are present in `root`, each with the marker that says so.
+pub fn markers(root: &Path) -> Vec<(&'static str, Language)> {
+    let mut found: Vec<(&'static str, Language)> = Vec::new();
+    for (file, lang) in MARKERS {
+        if root.join(file).is_file() && !found.iter().any(|(_, l)| l == lang) {
+            found.push((file, *lang));
+        }
     }
-    Err(Error::invalid(format!("cannot tell how to build {}", root.display()))
-        .with_hint("skill.yaml has no `build:` section and there is no Cargo.toml; add `build: {language: rust}`"))
+    found
 }
+
+/// Without a `build:` section in skill.yaml (or with `--lang`), the project files decide.
+fn detect_build(root: &Path, forced: Option<Language>) -> Result<BuildSection> {
+    let found = markers(root);
+    let language = match (forced, found.as_slice()) {
+        (Some(lang), _) => lang,
+        (None, [(_, lang)]) => *lang,
+        (None, []) => {
+            return Err(Error::invalid(format!("cannot tell how to build {}", root.display()))
+                .with_hint(
+                    "there is no Cargo.toml, package.json or pyproject.toml; add one, \
+                     or a `build: {language: rust|javascript|typescript|python}` section to skill.yaml",
+                ));
+        }
+        (None, several) => {
+            let names: Vec<String> = several
+                .iter()
+                .map(|(file, lang)| format!("{file} ({lang})"))
+                .collect();
+            let langs: Vec<&str> = several.iter().map(|(_, l)| l.as_str()).collect();
+            return Err(Error::invalid(format!(
+                "{} has more than one kind of project: {}",
+                root.display(),
+                names.join(" and ")
+            ))
+            .with_hint(format!(
+                "pick one with `skill build --lang {}`; the choice is saved in skill.yaml",
+                langs.join("|")
+            )));
+        }
+    };
+    // package.json alone does not say JavaScript or TypeScript: a tsconfig or a .ts entry does.
+    let language = if language == Language::Javascript
+        && (root.join("tsconfig.json").is_file()
+            || default_entry(root, Language::Typescript).is_some_and(|e| root.join(e).is_file()))
+    {
+        Language::Typescript
+    } else {
+        language
+    };
+    Ok(BuildSection {
+        language,
+        entry: default_entry(root, language),
+        output: None,
+        engine: None,
+    })
+}
+
+/// Where a project's code starts when skill.yaml does not say: the first that exists of the
+/// usual places (package.json's `main` first for JS/TS), else the template's.
+fn default_entry(root: &Path, language: Language) -> Option<String> {
+    let candidates: &[&str] = match language {
+        Language::Rust => return None,
+        Language::Javascript => &["src/index.js", "src/index.mjs", "index.js", "index.mjs"],
+        Language::Typescript => &["src/index.ts", "src/index.mts", "index.ts", "index.mts"],
+        Language::Python => &["app.py", "main.py", "src/app.py"],
+    };
+    if language.is_js()
+        && let Some(main) = package_json_main(root)
+        && root.join(&main).is_file()
+    {
+        return Some(main);
+    }
+    candidates
+        .iter()
+        .find(|c| root.join(c).is_file())
+        .or(candidates.first())
+        .map(|c| c.to_string())
+}
+
+fn package_json_main(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let main = json.get("main")?.as_str()?;
+    Some(main.trim_start_matches("./").to_string())
+}
+
+/// Directories that hold outputs or fetched dependencies, never the author's sources.
+pub const IGNORED_DIRS: &[&str] = &["target", "node_modules", "dist", "__pycache__"];
 
 fn modified(path: &Path) -> Option<SystemTime> {
     path.metadata().and_then(|m| m.modified()).ok()
@@ -101,7 +259,8 @@ fn newest_source(dir: &Path) -> Option<SystemTime> {
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name == "target" || name.starts_with('.') {
+        // skill.lock is written by the build itself.
+        if IGNORED_DIRS.contains(&name.as_ref()) || name.starts_with('.') || name == "skill.lock" {
             continue;
         }
         let path = entry.path();
@@ -153,14 +312,14 @@ impl InstallSource {
             // A built skill directory (target/skill/, or an installed version directory).
             for candidate in [format!("{}.wasm", yaml.name), COMPONENT_WASM.to_string()] {
                 let component = path.join(candidate);
-                if component.is_file() && !path.join("Cargo.toml").exists() {
+                if component.is_file() && markers(path).is_empty() {
                     return Ok(InstallSource::Built {
                         component,
                         skill_yaml,
                     });
                 }
             }
-            if yaml.build.is_some() || path.join("Cargo.toml").is_file() {
+            if yaml.build.is_some() || !markers(path).is_empty() {
                 return Ok(InstallSource::Project(Project::open(path)?));
             }
         }
@@ -169,7 +328,8 @@ impl InstallSource {
             path.display()
         ))
         .with_hint(
-            "a skill project has skill.yaml and Cargo.toml (create one with `skill init`); \
+            "a skill project has skill.yaml and Cargo.toml, package.json or pyproject.toml \
+             (create one with `skill init`); \
              a built skill has skill.yaml and a component .wasm",
         ))
     }

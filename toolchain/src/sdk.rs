@@ -1,8 +1,9 @@
-//! The Rust SDK that scaffolded projects depend on, compiled into the `skill` binary and
-//! written to `$SKILL_HOME/sdk/rust-<version>-<digest>/` on first use. Until the SDK is on
-//! crates.io this keeps `skill init` working offline, anywhere, without a checkout of this
-//! repository. The directory mirrors the repository (`sdk-rust/`, `wit/`), so the SDK's
-//! `path = "../wit"` finds the contract in both places.
+//! The SDKs that scaffolded projects depend on (Rust, JavaScript, Python) and the contract's
+//! WIT, compiled into the `skill` binary and written to `$SKILL_HOME/sdk/<version>-<digest>/`
+//! on first use. Until the SDKs are on crates.io / npm / PyPI this keeps `skill init` and
+//! `skill build` working offline, anywhere, without a checkout of this repository. The
+//! directory mirrors the repository (`sdk-rust/`, `sdk-js/`, `sdk-python/`, `wit/`), so the
+//! Rust SDK's `path = "../wit"` finds the contract in both places.
 
 use std::path::{Path, PathBuf};
 
@@ -30,12 +31,63 @@ pub const SDK_FILES: &[(&str, &str)] = &[
         "sdk-rust/macros/src/lib.rs",
         include_str!("../../sdk-rust/macros/src/lib.rs"),
     ),
+    (
+        "sdk-js/package.json",
+        include_str!("../../sdk-js/package.json"),
+    ),
+    ("sdk-js/index.js", include_str!("../../sdk-js/index.js")),
+    ("sdk-js/index.d.ts", include_str!("../../sdk-js/index.d.ts")),
+    (
+        "sdk-python/pyproject.toml",
+        include_str!("../../sdk-python/pyproject.toml"),
+    ),
+    (
+        "sdk-python/skill_sdk/__init__.py",
+        include_str!("../../sdk-python/skill_sdk/__init__.py"),
+    ),
+    (
+        "sdk-python/skill_sdk/_tools.py",
+        include_str!("../../sdk-python/skill_sdk/_tools.py"),
+    ),
+    (
+        "sdk-python/skill_sdk/_host.py",
+        include_str!("../../sdk-python/skill_sdk/_host.py"),
+    ),
+    (
+        "sdk-python/skill_sdk/_guest.py",
+        include_str!("../../sdk-python/skill_sdk/_guest.py"),
+    ),
     ("wit/skill.wit", include_str!("../../wit/skill.wit")),
     ("wit/README.md", include_str!("../../wit/README.md")),
 ];
 
-/// Makes sure the SDK is on disk and returns the path of the `skill-sdk` crate.
-pub fn ensure_rust_sdk(home: &SkillHome) -> Result<PathBuf> {
+/// The SDKs and the WIT on disk, under `$SKILL_HOME/sdk/<version>-<digest>/`.
+#[derive(Debug, Clone)]
+pub struct SdkDir {
+    pub root: PathBuf,
+}
+
+impl SdkDir {
+    /// The `skill-sdk` crate.
+    pub fn rust(&self) -> PathBuf {
+        self.root.join("sdk-rust")
+    }
+    /// The `@skill-engine/sdk` npm package.
+    pub fn js(&self) -> PathBuf {
+        self.root.join("sdk-js")
+    }
+    /// The directory holding the `skill_sdk` Python package.
+    pub fn python(&self) -> PathBuf {
+        self.root.join("sdk-python")
+    }
+    /// The contract's WIT package.
+    pub fn wit(&self) -> PathBuf {
+        self.root.join("wit")
+    }
+}
+
+/// Makes sure the SDKs are on disk.
+pub fn ensure_sdk(home: &SkillHome) -> Result<SdkDir> {
     let digest = {
         let mut all = Vec::new();
         for (path, text) in SDK_FILES {
@@ -48,10 +100,10 @@ pub fn ensure_rust_sdk(home: &SkillHome) -> Result<PathBuf> {
     };
     let root = home
         .sdk_dir()
-        .join(format!("rust-{SDK_VERSION}-{}", &digest[..12]));
-    let crate_dir = root.join("sdk-rust");
-    if crate_dir.join("Cargo.toml").exists() {
-        return Ok(crate_dir);
+        .join(format!("{SDK_VERSION}-{}", &digest[..12]));
+    let complete = root.join("wit/skill.wit");
+    if complete.exists() {
+        return Ok(SdkDir { root });
     }
     // Write into a staging directory, then rename: never a half-written SDK.
     let parent = home.sdk_dir();
@@ -68,16 +120,16 @@ pub fn ensure_rust_sdk(home: &SkillHome) -> Result<PathBuf> {
             let _ = staging.keep();
         }
         // Another process won the race; its copy is identical.
-        Err(_) if crate_dir.join("Cargo.toml").exists() => {}
+        Err(_) if complete.exists() => {}
         Err(e) => return Err(Error::io("move into place", &root, e)),
     }
-    Ok(crate_dir)
+    Ok(SdkDir { root })
 }
 
 /// The repository files the SDK consists of, for the completeness test.
 pub fn sdk_source_files(repo_root: &Path) -> Vec<String> {
     let mut files = Vec::new();
-    for dir in ["sdk-rust", "wit"] {
+    for dir in ["sdk-rust", "sdk-js", "sdk-python", "wit"] {
         collect(repo_root, &repo_root.join(dir), &mut files);
     }
     files.sort();
@@ -88,7 +140,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
         let name = entry.file_name();
-        if name == "target" || name.to_string_lossy().starts_with('.') {
+        let name = name.to_string_lossy();
+        if ["target", "node_modules", "__pycache__", "tests", "test"].contains(&name.as_ref())
+            || name.starts_with('.')
+        {
             continue;
         }
         if path.is_dir() {

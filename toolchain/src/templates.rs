@@ -142,6 +142,7 @@ mod tests {
         let values = serde_json::json!({
             "name": "hello", "crate_name": "hello", "description": "Says \"hi\"",
             "sdk_rust_path": "/sdk/sdk-rust",
+            "sdk_js_dependency": "file:/sdk/sdk-js",
         });
         let files = rust.render(&dir.path().join("hello"), &values).unwrap();
         assert!(files.contains(&PathBuf::from(".gitignore")), "{files:?}");
@@ -153,5 +154,15 @@ mod tests {
             "{cargo}"
         );
         assert!(find("cobol").unwrap_err().hint().unwrap().contains("rust"));
+
+        // Every template renders a skill.yaml that loads and names the template's language.
+        for template in all() {
+            let dest = dir.path().join(format!("t-{}", template.name));
+            template.render(&dest, &values).unwrap();
+            let yaml = skill_runtime::manifest::SkillYaml::read(&dest.join("skill.yaml")).unwrap();
+            let build = yaml.build.expect("templates write a build section");
+            assert_eq!(build.language.as_str(), template.meta.language);
+            assert!(dest.join(".gitignore").is_file(), "{}", template.name);
+        }
     }
 }

@@ -105,6 +105,12 @@ impl Stage {
         move |detail| bar.set_message(format!("{message} ({detail})"))
     }
 
+    /// Shows what the stage is doing right now; in verbose mode also prints it.
+    pub fn set_detail(&self, detail: &str) {
+        self.bar.set_message(format!("{} ({detail})", self.message));
+        self.printer.detail(format!("  {detail}"));
+    }
+
     /// Clears the spinner and prints a status line with the elapsed time.
     pub fn done(self) -> Duration {
         let elapsed = self.started.elapsed();

@@ -2,18 +2,19 @@
 //! progress shown on the spinner and its diagnostics printed only when the build fails.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use cargo_metadata::{Message, TargetKind};
 use skill_runtime::{Error, Result};
 
+use super::Compiled;
 use crate::project::Project;
 use crate::ui::Stage;
 
 pub const TARGET: &str = "wasm32-wasip2";
 
-pub fn compile(project: &Project, stage: &Stage) -> Result<PathBuf> {
+pub fn compile(project: &Project, stage: &Stage) -> Result<Compiled> {
     check_target_installed()?;
     let manifest_path = project.root.join("Cargo.toml");
     if !manifest_path.is_file() {
@@ -101,13 +102,30 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<PathBuf> {
         ))
         .with_hint("fix the errors above and run `skill build` again"));
     }
-    artifact.ok_or_else(|| {
+    let component = artifact.ok_or_else(|| {
         Error::invalid(format!(
             "cargo built `{}` but produced no .wasm library",
             project.name()
         ))
         .with_hint("a Rust skill is a library with `crate-type = [\"cdylib\"]` in Cargo.toml")
+    })?;
+    Ok(Compiled {
+        component,
+        is_core_module: false,
+        tools: vec![("rustc".to_string(), rustc_version()?)],
+        dependency_lock: super::js::lock_digest(&project.root, "Cargo.lock"),
     })
+}
+
+/// `rustc -V`, e.g. "1.95.0 (59807616e 2026-04-14)".
+pub fn rustc_version() -> Result<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    crate::tools::program_version(&rustc, &["-V"])
+        .map(|v| v.trim_start_matches("rustc ").to_string())
+        .ok_or_else(|| {
+            Error::not_found("`rustc` is not installed or not on PATH")
+                .with_hint("install Rust with rustup (https://rustup.rs); `skill doctor` lists what is missing")
+        })
 }
 
 fn cargo() -> String {

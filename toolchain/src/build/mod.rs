@@ -1,21 +1,96 @@
-//! `skill build`: compile → validate and describe → precompile → write outputs, each stage
-//! timed and shown with a spinner. Outputs go to `<project>/target/skill/`:
-//! `<name>.wasm` (the component), `<name>.cwasm` (AOT-compiled for this machine, for
-//! inspection or other hosts — the runtime itself only loads its own cache), `skill.yaml`
-//! and `manifest.json`.
+//! `skill build`: (install build tools) → compile → stamp metadata → validate and describe →
+//! precompile → write outputs, each stage timed and shown with a spinner. Outputs go to
+//! `<project>/target/skill/` (or `build.output`): `<name>.wasm` (the component),
+//! `<name>.cwasm` (AOT-compiled for this machine, for inspection or other hosts — the runtime
+//! itself only loads its own cache), `skill.yaml` and `manifest.json`. Intermediate files go
+//! to `<project>/target/skill-build/`. `skill.lock` records the tools that were used.
 
 mod cargo;
+mod js;
+mod metadata;
+mod python;
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde::Serialize;
 use skill_runtime::fsutil::{sha256_hex, write_atomic};
 use skill_runtime::manifest::{Language, MANIFEST_JSON, SKILL_YAML};
 use skill_runtime::package::Package;
-use skill_runtime::{Error, Result, Runtime};
+use skill_runtime::{Error, Result, Runtime, SkillHome};
 
+use crate::lockfile::{LOCK_FILE, LockFile};
 use crate::project::Project;
+use crate::sdk::{SdkDir, ensure_sdk};
+use crate::tools::Kit;
 use crate::ui::{Printer, human_size};
+
+/// How a build runs, beyond the project itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Fail when skill.lock is missing or differs from the tools used here.
+    pub locked: bool,
+}
+
+/// What a compile stage produced.
+pub struct Compiled {
+    pub component: PathBuf,
+    /// Rust core modules still need componentizing (not yet used: cargo emits a component).
+    #[allow(dead_code)]
+    pub is_core_module: bool,
+    /// The tools that shaped the output and their exact versions.
+    pub tools: Vec<(String, String)>,
+    /// The project's dependency lock and its digest, if it has one.
+    pub dependency_lock: Option<(String, String)>,
+}
+
+/// What the compile stages may use: the SDK/WIT on disk and the private build tools.
+pub struct Toolchain {
+    pub sdk: SdkDir,
+    js_tools: Option<PathBuf>,
+    python_tools: Option<PathBuf>,
+}
+
+impl Toolchain {
+    /// Gets what `language` needs on disk, installing pinned tools once (with their own
+    /// status line) before any compile spinner starts.
+    pub fn prepare(home: &SkillHome, language: Language, printer: &Printer) -> Result<Self> {
+        let sdk = ensure_sdk(home)?;
+        let mut tc = Toolchain {
+            sdk,
+            js_tools: None,
+            python_tools: None,
+        };
+        if language.is_js() {
+            tc.js_tools = Some(Kit::Js.ensure(home, printer)?);
+        }
+        if language == Language::Python {
+            tc.python_tools = Some(Kit::Python.ensure(home, printer)?);
+        }
+        Ok(tc)
+    }
+
+    fn js_tools(&self) -> Result<PathBuf> {
+        self.js_tools
+            .clone()
+            .ok_or_else(|| Error::invalid("JavaScript build tools were not prepared"))
+    }
+
+    fn python_tools(&self) -> Result<PathBuf> {
+        self.python_tools
+            .clone()
+            .ok_or_else(|| Error::invalid("Python build tools were not prepared"))
+    }
+
+    fn js_pins(&self) -> Vec<(String, String)> {
+        Kit::Js.pins()
+    }
+
+    fn python_pins(&self) -> Vec<(String, String)> {
+        Kit::Python.pins()
+    }
+}
 
 #[derive(Debug, Serialize)]
 pub struct BuildReport {
@@ -27,6 +102,10 @@ pub struct BuildReport {
     pub cwasm: Artifact,
     pub manifest: String,
     pub tools: Vec<String>,
+    /// The build tools used and their versions (as recorded in skill.lock).
+    pub toolchain: std::collections::BTreeMap<String, String>,
+    /// sha256 over the project's source files (also stamped into the component).
+    pub source_digest: String,
     pub warnings: Vec<String>,
 }
 
@@ -45,8 +124,10 @@ pub struct Artifact {
 
 pub fn build(
     project: &Project,
+    home: &SkillHome,
     runtime: &Runtime,
     printer: &Printer,
+    options: BuildOptions,
 ) -> Result<(BuildReport, Package)> {
     let mut stages = Vec::new();
     let mut record = |name, duration: Duration| {
@@ -56,20 +137,32 @@ pub fn build(
         })
     };
 
+    let started = std::time::Instant::now();
+    let tc = Toolchain::prepare(home, project.language, printer)?;
+    let lock_path = project.root.join(LOCK_FILE);
+    // With --locked, the tools are checked before anything is compiled.
+    if options.locked {
+        let expected = expected_lock(project)?;
+        check_locked(&lock_path, &expected, false)?;
+    }
+    record("tools", started.elapsed());
+
     let stage = printer.stage(
         "Compiling",
         format!(
             "{} {} ({})",
             project.name(),
             project.skill_yaml.version,
-            language_label(project.language)
+            language_label(project)
         ),
     );
     let compiled = match project.language {
         Language::Rust => cargo::compile(project, &stage),
+        Language::Javascript | Language::Typescript => js::compile(project, &tc, &stage),
+        Language::Python => python::compile(project, &tc, &stage),
     };
     let compiled = match compiled {
-        Ok(path) => path,
+        Ok(c) => c,
         Err(e) => {
             stage.fail();
             return Err(e);
@@ -77,11 +170,36 @@ pub fn build(
     };
     record("compile", stage.done());
 
+    let lock = LockFile {
+        language: project.language.to_string(),
+        tools: base_tools()
+            .into_iter()
+            .chain(compiled.tools.iter().cloned())
+            .collect(),
+        dependencies: compiled.dependency_lock.iter().cloned().collect(),
+    };
+    if options.locked {
+        // The dependency lock may only exist after the compile stage (npm install).
+        check_locked(&lock_path, &lock, true)?;
+    }
+
+    let stage = printer.stage("Stamping", "metadata (name, version, tools, source digest)");
+    let source_digest = source_digest(&project.root)?;
+    let raw = std::fs::read(&compiled.component)
+        .map_err(|e| Error::io("read", &compiled.component, e))?;
+    let component = match metadata::stamp(&raw, project, &lock.tools, &source_digest) {
+        Ok(c) => c,
+        Err(e) => {
+            stage.fail();
+            return Err(e);
+        }
+    };
+    record("stamp", stage.done());
+
     let stage = printer.stage(
         "Validating",
         format!("against {}", skill_runtime::bindings::CONTRACT),
     );
-    let component = std::fs::read(&compiled).map_err(|e| Error::io("read", &compiled, e))?;
     let yaml_text = std::fs::read_to_string(project.root.join(SKILL_YAML))
         .map_err(|e| Error::io("read", &project.root.join(SKILL_YAML), e))?;
     let package = match Package::prepare(runtime, component, yaml_text, project.skill_yaml.clone())
@@ -128,8 +246,14 @@ pub fn build(
         },
         manifest: out.join(MANIFEST_JSON).display().to_string(),
         tools: manifest.tools.iter().map(|t| t.name.clone()).collect(),
+        toolchain: lock.tools.clone(),
+        source_digest,
         warnings: package.warnings.clone(),
     };
+    if !options.locked && LockFile::read(&lock_path)?.as_ref() != Some(&lock) {
+        lock.write(&lock_path)?;
+        printer.detail(format!("  wrote {LOCK_FILE}"));
+    }
     let total: u128 = report.stages.iter().map(|s| s.millis).sum();
     printer.status(
         "Finished",
@@ -147,10 +271,175 @@ pub fn build(
     Ok((report, package))
 }
 
-fn language_label(language: Language) -> &'static str {
-    match language {
-        Language::Rust => "cargo, wasm32-wasip2",
+fn language_label(project: &Project) -> String {
+    match project.language {
+        Language::Rust => "cargo, wasm32-wasip2".to_string(),
+        Language::Javascript | Language::Typescript => format!(
+            "{}, esbuild + {}",
+            project.language,
+            match project.js_engine() {
+                skill_runtime::manifest::JsEngine::Starlingmonkey => "componentize-js",
+                skill_runtime::manifest::JsEngine::Quickjs => "componentize-qjs",
+            }
+        ),
+        Language::Python => "python, componentize-py".to_string(),
     }
+}
+
+/// Tools every build uses, whatever the language.
+fn base_tools() -> Vec<(String, String)> {
+    vec![
+        ("skill".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "contract".to_string(),
+            skill_runtime::bindings::CONTRACT.to_string(),
+        ),
+    ]
+}
+
+/// The lock this machine would write, known before compiling (tool pins and versions, the
+/// dependency lock if it already exists).
+fn expected_lock(project: &Project) -> Result<LockFile> {
+    let mut tools: std::collections::BTreeMap<String, String> = base_tools().into_iter().collect();
+    let mut dependencies = std::collections::BTreeMap::new();
+    match project.language {
+        Language::Rust => {
+            tools.insert("rustc".into(), cargo::rustc_version()?);
+            dependencies.extend(js::lock_digest(&project.root, "Cargo.lock"));
+        }
+        Language::Javascript | Language::Typescript => {
+            let engine = project.js_engine();
+            for (name, version) in Kit::Js.pins() {
+                let used = match name.as_str() {
+                    "componentize-js" => {
+                        engine == skill_runtime::manifest::JsEngine::Starlingmonkey
+                    }
+                    "componentize-qjs" => engine == skill_runtime::manifest::JsEngine::Quickjs,
+                    "typescript" => project.language == Language::Typescript,
+                    _ => true,
+                };
+                if used {
+                    tools.insert(name, version);
+                }
+            }
+            dependencies.extend(js::lock_digest(&project.root, "package-lock.json"));
+        }
+        Language::Python => {
+            tools.extend(Kit::Python.pins());
+            tools.insert("python".into(), "3.14".into());
+        }
+    }
+    Ok(LockFile {
+        language: project.language.to_string(),
+        tools,
+        dependencies,
+    })
+}
+
+/// `--locked`: skill.lock must exist and match. `with_dependencies` is false for the early
+/// check, when the dependency lock may not exist yet.
+fn check_locked(path: &Path, here: &LockFile, with_dependencies: bool) -> Result<()> {
+    let Some(locked) = LockFile::read(path)? else {
+        return Err(
+            Error::invalid(format!("--locked was given but there is no {LOCK_FILE}"))
+                .with_hint("run `skill build` once without --locked and commit skill.lock"),
+        );
+    };
+    let mut compared = locked.clone();
+    let mut here = here.clone();
+    if !with_dependencies {
+        compared
+            .dependencies
+            .retain(|k, _| here.dependencies.contains_key(k));
+        here.dependencies
+            .retain(|k, _| compared.dependencies.contains_key(k));
+    }
+    let diff = here.diff(&compared);
+    if diff.is_empty() {
+        return Ok(());
+    }
+    for line in &diff {
+        eprintln!("  {line}");
+    }
+    Err(Error::invalid(format!(
+        "the build tools differ from {LOCK_FILE} ({} difference{})",
+        diff.len(),
+        if diff.len() == 1 { "" } else { "s" }
+    ))
+    .with_hint(
+        "install the locked versions, or run `skill build` without --locked to update skill.lock",
+    ))
+}
+
+/// sha256 over the project's sources: relative paths and contents, in sorted order, without
+/// outputs, fetched dependencies, VCS directories or skill.lock.
+pub fn source_digest(root: &Path) -> Result<String> {
+    let mut files = Vec::new();
+    collect_sources(root, root, &mut files);
+    files.sort();
+    let mut all = Vec::new();
+    for rel in files {
+        let bytes =
+            std::fs::read(root.join(&rel)).map_err(|e| Error::io("read", &root.join(&rel), e))?;
+        all.extend_from_slice(rel.as_bytes());
+        all.push(0);
+        all.extend_from_slice(sha256_hex(&bytes).as_bytes());
+        all.push(0);
+    }
+    Ok(sha256_hex(&all))
+}
+
+fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || crate::project::IGNORED_DIRS.contains(&name.as_ref()) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            collect_sources(root, &path, out);
+        } else if kind.is_file() && name != LOCK_FILE {
+            if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+}
+
+/// Runs a build tool, capturing its output; on failure prints what it said (the compiler's
+/// own messages point at the author's files) and returns one summary line.
+pub fn run_tool(
+    command: &mut Command,
+    what: &str,
+    summary: impl FnOnce(&Output) -> String,
+) -> Result<()> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::io("run", Path::new(what), e))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let line = summary(&output);
+    report_tool_output(&output, || line)
+}
+
+pub fn report_tool_output(output: &Output, summary: impl FnOnce() -> String) -> Result<()> {
+    if output.status.success() {
+        return Ok(());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for text in [stdout.trim_end(), stderr.trim_end()] {
+        if !text.is_empty() {
+            eprintln!("{text}");
+        }
+    }
+    Err(Error::invalid(summary()).with_hint("fix the errors above and run `skill build` again"))
 }
 
 fn relative(path: &std::path::Path, base: &std::path::Path) -> String {

@@ -1,11 +1,13 @@
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use skill_runtime::Runtime;
+use skill_runtime::manifest::{Language, SKILL_YAML, SkillYaml};
+use skill_runtime::{Error, Runtime};
 
 use super::Context;
-use crate::build;
-use crate::project::Project;
+use crate::build::{self, BuildOptions};
+use crate::project::{Project, markers};
 use crate::ui::Printer;
 
 #[derive(Debug, clap::Args)]
@@ -13,22 +15,79 @@ pub struct Args {
     /// The skill project (default: the one containing the current directory)
     path: Option<PathBuf>,
 
-    /// Print a JSON build report on stdout (stages, durations, sizes, digests, warnings)
+    /// Build as this language, overriding skill.yaml and detection (rust, javascript,
+    /// typescript, python); saved into skill.yaml when it has no build section
+    #[arg(long, value_name = "LANG")]
+    lang: Option<Language>,
+
+    /// Fail if skill.lock is missing or any build tool or dependency lock differs from it
+    #[arg(long)]
+    locked: bool,
+
+    /// Print a JSON build report on stdout (stages, durations, sizes, digests, tools, warnings)
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let project = Project::discover(&args.path.unwrap_or_else(|| PathBuf::from(".")))?;
+    let root = Project::find_root(&args.path.unwrap_or_else(|| PathBuf::from(".")))?;
+    let lang = match args.lang {
+        Some(lang) => Some(lang),
+        None => ask_language_if_ambiguous(&root)?,
+    };
+    let mut project = Project::open_as(&root, lang)?;
     let printer = if args.json {
         Printer::new(true, false)
     } else {
         ctx.printer
     };
-    let runtime = Runtime::new(&ctx.home()?)?;
-    let (report, _) = build::build(&project, &runtime, &printer)?;
+    if let Some(section) = project.record_detected_build()? {
+        printer.status(
+            "Detected",
+            format!(
+                "a {} project; saved to skill.yaml:\n{}",
+                project.language,
+                section.trim_end()
+            ),
+        );
+    }
+    let home = ctx.home()?;
+    let runtime = Runtime::new(&home)?;
+    let options = BuildOptions {
+        locked: args.locked,
+    };
+    let (report, _) = build::build(&project, &home, &runtime, &printer, options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Two project markers (say Cargo.toml and package.json) and no build section: in a terminal,
+/// ask which one; otherwise detection fails with a hint naming both.
+fn ask_language_if_ambiguous(root: &Path) -> anyhow::Result<Option<Language>> {
+    let found = markers(root);
+    if found.len() < 2
+        || !std::io::stdin().is_terminal()
+        || SkillYaml::read(&root.join(SKILL_YAML))?.build.is_some()
+    {
+        return Ok(None);
+    }
+    eprintln!("This project has more than one kind of build file:");
+    for (i, (file, lang)) in found.iter().enumerate() {
+        eprintln!("  {}) {lang} ({file})", i + 1);
+    }
+    eprint!("Build it as which? [1-{}] ", found.len());
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    let choice = answer
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| found.get(n.wrapping_sub(1)))
+        .ok_or_else(|| {
+            Error::invalid(format!("`{}` is not one of the choices", answer.trim()))
+                .with_hint("run again and type a number, or pass --lang")
+        })?;
+    Ok(Some(choice.1))
 }

@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
 
-    let sdk_path = sdk::ensure_rust_sdk(&ctx.home()?)?;
+    let sdk = sdk::ensure_sdk(&ctx.home()?)?;
     let description = args
         .description
         .unwrap_or_else(|| format!("The {} skill", args.name));
@@ -60,7 +60,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         "name": args.name,
         "crate_name": args.name.replace('-', "_"),
         "description": description,
-        "sdk_rust_path": sdk_path.display().to_string(),
+        "sdk_rust_path": sdk.rust().display().to_string(),
+        "sdk_js_dependency": format!("file:{}", sdk.js().display()),
     });
 
     // Render next to the destination, then rename: an interrupted init leaves nothing behind.

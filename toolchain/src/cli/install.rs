@@ -32,8 +32,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new(&home)?;
     let package = match InstallSource::resolve(&args.path)? {
         // A fresh build already validated, described and warned; install what it made.
-        InstallSource::Project(project) if project.needs_build() => {
-            build::build(&project, &runtime, &printer)?.1
+        InstallSource::Project(mut project) if project.needs_build() => {
+            project.record_detected_build()?;
+            build::build(&project, &home, &runtime, &printer, Default::default())?.1
         }
         InstallSource::Project(project) => prepared(
             &printer,

@@ -1,0 +1,21 @@
+"""Write skill tools in Python.
+
+    from skill_sdk import tool
+
+    @tool
+    def greet(name: str) -> str:
+        \"\"\"Say hello to someone.
+
+        Args:
+            name: Who to greet.
+        \"\"\"
+        return f"Hello, {name}!"
+
+`skill build` runs componentize-py on the project; the tools registered here become the
+component's `guest` export (see `skill_sdk._guest`).
+"""
+
+from ._tools import ToolError, tool, registered_tools
+from ._host import config, log, progress
+
+__all__ = ["tool", "ToolError", "config", "log", "progress", "registered_tools"]

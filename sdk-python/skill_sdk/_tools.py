@@ -1,0 +1,137 @@
+"""The @tool decorator: parameters from type hints, descriptions from the docstring."""
+
+import inspect
+import json
+import re
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+
+class ToolError(Exception):
+    """An error the caller sees as a tool error (not a crash).
+
+    kind is one of "invalid-args", "not-configured", "failed".
+    """
+
+    KINDS = ("invalid-args", "not-configured", "failed")
+
+    def __init__(self, message: str, kind: str = "failed"):
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown ToolError kind {kind!r}; use one of {self.KINDS}")
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+    @classmethod
+    def invalid_args(cls, message: str) -> "ToolError":
+        return cls(message, "invalid-args")
+
+    @classmethod
+    def not_configured(cls, message: str) -> "ToolError":
+        return cls(message, "not-configured")
+
+
+@dataclass
+class ParamSpec:
+    name: str
+    description: str
+    kind: str
+    required: bool
+    default: Optional[str]  # JSON literal
+    choices: list = field(default_factory=list)
+
+
+@dataclass
+class ToolSpec:
+    name: str
+    description: str
+    params: list
+    func: Callable[..., Any]
+
+
+_TOOLS: "dict[str, ToolSpec]" = {}
+
+
+def registered_tools() -> "list[ToolSpec]":
+    return list(_TOOLS.values())
+
+
+def _kind_of(annotation: Any) -> "tuple[str, bool]":
+    """The contract kind for a type hint, and whether it was Optional."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        annotation = args[0] if len(args) == 1 else Any
+        origin = typing.get_origin(annotation)
+    if annotation is bool:
+        return "boolean", optional
+    if annotation is int:
+        return "integer", optional
+    if annotation is float:
+        return "number", optional
+    if annotation is str or annotation is inspect.Parameter.empty:
+        return "string", optional
+    if typing.get_origin(annotation) is typing.Literal:
+        return "string", optional
+    return "json", optional
+
+
+def _parse_docstring(doc: str) -> "tuple[str, dict[str, str]]":
+    """Google-style docstring: summary paragraph, then `Args:` with `name: description`."""
+    doc = inspect.cleandoc(doc or "")
+    summary_lines, params, in_args, current = [], {}, False, None
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if re.fullmatch(r"(Args|Arguments|Parameters):", stripped):
+            in_args = True
+            continue
+        if in_args:
+            m = re.match(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", stripped)
+            if m and not line.startswith(" " * 8):
+                current = m.group(1)
+                params[current] = m.group(3)
+            elif stripped and current:
+                params[current] += " " + stripped
+            elif re.fullmatch(r"\w+:", stripped):
+                in_args = False
+            continue
+        summary_lines.append(stripped)
+    summary = " ".join(" ".join(summary_lines).split("  ")).strip()
+    first_para = summary.split("\n\n")[0]
+    return first_para, params
+
+
+def tool(func=None, *, name: Optional[str] = None, description: Optional[str] = None):
+    """Declares a tool. Use as `@tool` or `@tool(name="other-name")`."""
+
+    def register(f):
+        summary, docs = _parse_docstring(f.__doc__ or "")
+        hints = typing.get_type_hints(f, include_extras=False)
+        params = []
+        for p in inspect.signature(f).parameters.values():
+            kind, optional = _kind_of(hints.get(p.name, inspect.Parameter.empty))
+            has_default = p.default is not inspect.Parameter.empty
+            choices = []
+            hint = hints.get(p.name)
+            if typing.get_origin(hint) is typing.Literal:
+                choices = [str(c) for c in typing.get_args(hint)]
+            params.append(
+                ParamSpec(
+                    name=p.name,
+                    description=docs.get(p.name, ""),
+                    kind=kind,
+                    required=not (has_default or optional),
+                    default=json.dumps(p.default) if has_default and p.default is not None else None,
+                    choices=choices,
+                )
+            )
+        tool_name = name or f.__name__.replace("_", "-")
+        if tool_name in _TOOLS:
+            raise ValueError(f"tool {tool_name!r} is declared twice")
+        _TOOLS[tool_name] = ToolSpec(tool_name, description or summary, params, f)
+        return f
+
+    return register(func) if func is not None else register
