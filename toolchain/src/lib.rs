@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod cli;
+pub mod doctor;
 pub mod lockfile;
 pub mod project;
 pub mod sdk;

@@ -132,20 +132,23 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
-/// Fails early, with the command that fixes it, when the wasm target is missing.
-fn check_target_installed() -> Result<()> {
+/// The wasm target's library directory, when the target is installed.
+pub fn target_libdir() -> Option<std::path::PathBuf> {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
     let output = Command::new(&rustc)
         .args(["--print", "target-libdir", "--target", TARGET])
         .output()
-        .map_err(|e| {
-            Error::io("run", Path::new(&rustc), e)
-                .with_hint("install Rust with rustup (https://rustup.rs)")
-        })?;
-    let libdir = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    if output.status.success() && Path::new(&libdir).is_dir() {
+        .ok()?;
+    let libdir = std::path::PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    (output.status.success() && libdir.is_dir()).then_some(libdir)
+}
+
+/// Fails early, with the command that fixes it, when the wasm target is missing.
+fn check_target_installed() -> Result<()> {
+    if target_libdir().is_some() {
         return Ok(());
     }
+    rustc_version()?;
     Err(
         Error::invalid(format!("the Rust target `{TARGET}` is not installed"))
             .with_hint(format!("run `rustup target add {TARGET}`")),

@@ -22,6 +22,7 @@ pub const SDK_PACKAGE: &str = "@skill-engine/sdk";
 pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compiled> {
     let tools = &tc.js_tools()?;
     let node = crate::tools::node();
+    crate::tools::require_program(&node, &["--version"])?;
     let entry = project.entry_path().expect("JS projects have an entry");
     let entry_rel = project.build.entry.clone().expect("entry");
     if !entry.is_file() {

@@ -6,6 +6,7 @@
 //! to `<project>/target/skill-build/`. `skill.lock` records the tools that were used.
 
 mod cargo;
+pub use cargo::{TARGET, target_libdir};
 mod js;
 mod metadata;
 mod python;
@@ -200,6 +201,20 @@ pub fn build(
         "Validating",
         format!("against {}", skill_runtime::bindings::CONTRACT),
     );
+    // Names first (fast, exact differences); types are checked when linking below.
+    if let Err(e) =
+        skill_runtime::contract::check_component(&component).and_then(|r| r.into_result())
+    {
+        stage.fail();
+        return Err(e);
+    }
+    record("validate", stage.done());
+
+    // AOT-compile into the runtime's cache, link (type check), then ask for info and tools.
+    let stage = printer.stage(
+        "Precompiling",
+        format!("{}.cwasm and reading its tools", project.name()),
+    );
     let yaml_text = std::fs::read_to_string(project.root.join(SKILL_YAML))
         .map_err(|e| Error::io("read", &project.root.join(SKILL_YAML), e))?;
     let package = match Package::prepare(runtime, component, yaml_text, project.skill_yaml.clone())
@@ -210,17 +225,13 @@ pub fn build(
             return Err(e);
         }
     };
-    record("validate", stage.done());
-    for warning in &package.warnings {
-        printer.warn(warning);
-    }
-
-    // Package::prepare compiled the component into the AOT cache; reuse those bytes.
-    let stage = printer.stage("Precompiling", format!("{}.cwasm", project.name()));
     let cwasm = runtime
         .cache()
         .read_verified(&package.manifest.component.sha256)?;
     record("precompile", stage.done());
+    for warning in &package.warnings {
+        printer.warn(warning);
+    }
 
     let out = project.output_dir();
     write_atomic(&project.component_path(), &package.component)?;

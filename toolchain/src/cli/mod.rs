@@ -1,6 +1,7 @@
 //! The `skill` command line: parsing and printing only; the work is in library modules.
 
 mod build;
+mod doctor;
 mod init;
 mod install;
 mod list;
@@ -19,14 +20,15 @@ use crate::ui::{Printer, render_error};
 
 const AFTER_HELP: &str = "\
 Examples:
-  skill init hello -t rust          Scaffold a skill project
+  skill init hello -t rust          Scaffold a skill project (-t javascript|typescript|python)
   skill build                       Build it into a component (+ .cwasm)
   skill install .                   Install it into $SKILL_HOME
   skill run hello:greet name=World  Run a tool (also: skill hello:greet World)
   skill list                        What is installed
 
 Environment:
-  SKILL_HOME   where skills, instances and caches live (default ~/.skill-engine)";
+  SKILL_HOME       where skills, instances and caches live (default ~/.skill-engine)
+  SKILL_TOOLS_DIR  where pinned build tools are installed (default $SKILL_HOME/tools)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,6 +70,8 @@ enum Command {
     Remove(remove::Args),
     /// Check skill.yaml and a built component against the contract, without rebuilding
     Validate(validate::Args),
+    /// Check what building skills needs (Rust target, node, python, pinned build tools)
+    Doctor(doctor::Args),
     /// Print version information
     Version(version::Args),
     /// `skill SKILL:TOOL [ARGS]...` is short for `skill run SKILL:TOOL [ARGS]...`
@@ -100,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(&ctx, args),
         Command::Remove(args) => remove::run(&ctx, args),
         Command::Validate(args) => validate::run(&ctx, args),
+        Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Version(args) => version::run(&ctx, args),
         Command::Shorthand(words) => shorthand(&ctx, words),
     };

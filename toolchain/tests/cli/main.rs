@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod flow;
+mod languages;
 mod sandbox;
 mod store;
 
@@ -21,6 +22,11 @@ pub fn repo_root() -> PathBuf {
 /// One cargo target directory for every guest the tests build.
 pub fn guest_target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("guests")
+}
+
+/// One private build-tools directory (npm, venv) for every test, installed on first use.
+pub fn tools_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-tools")
 }
 
 /// A fresh `$SKILL_HOME` and working directory.
@@ -98,6 +104,7 @@ impl Env {
             .current_dir(self.work.path())
             .env("SKILL_HOME", self.home.path())
             .env("CARGO_TARGET_DIR", guest_target_dir())
+            .env("SKILL_TOOLS_DIR", tools_dir())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
         cmd

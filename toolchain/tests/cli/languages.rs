@@ -1,0 +1,296 @@
+//! JavaScript, TypeScript and Python skills from their templates: built with the pinned
+//! toolchains (installed once into a shared tools directory), installed, run; their compile
+//! errors reported in the author's terms; detection, skill.lock and --locked.
+
+use crate::{Env, repo_root};
+
+/// `skill init NAME -t TEMPLATE` in a fresh env; returns the env and the project dir name.
+fn init(template: &str, name: &str) -> Env {
+    let env = Env::new();
+    env.skill(&["init", name, "-t", template]).ok();
+    env
+}
+
+fn build_install_run(env: &Env, name: &str) {
+    let project = env.path(name);
+    let dir = project.to_str().unwrap();
+    env.skill(&["build", dir]).ok();
+    env.skill(&["install", dir]).ok();
+    let run = env.skill(&["run", &format!("{name}:greet"), "name=World"]);
+    assert_eq!(run.ok(), "Hello, World!\n");
+}
+
+#[test]
+fn javascript_template_builds_installs_and_runs() {
+    let env = init("javascript", "hello-js");
+    build_install_run(&env, "hello-js");
+    let project = env.path("hello-js");
+
+    // The lock records the exact tools; a second build with --locked agrees with it.
+    let lock = std::fs::read_to_string(project.join("skill.lock")).unwrap();
+    for needle in [
+        "language = \"javascript\"",
+        "componentize-js = \"0.23.0\"",
+        "esbuild = \"0.28.2\"",
+        "\"package-lock.json\" = \"sha256:",
+    ] {
+        assert!(lock.contains(needle), "{needle} missing from\n{lock}");
+    }
+    assert!(!lock.contains("typescript"), "{lock}");
+    let report = env.skill(&["build", project.to_str().unwrap(), "--locked", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(report.ok()).unwrap();
+    assert_eq!(report["toolchain"]["componentize-js"], "0.23.0");
+    assert_eq!(report["tools"], serde_json::json!(["greet"]));
+
+    // A tool the author declared without a handler: named, in their terms.
+    std::fs::write(
+        project.join("src/index.js"),
+        "import { defineSkill } from '@skill-engine/sdk';\n\
+         defineSkill({ tools: { greet: { description: 'hi' } } });\n",
+    )
+    .unwrap();
+    let run = env.skill(&["build", project.to_str().unwrap()]);
+    let stderr = run.fails();
+    assert!(
+        stderr.contains("tool 'greet' has no handler function"),
+        "{stderr}"
+    );
+
+    // A syntax error: esbuild's message points at the author's file and line.
+    std::fs::write(project.join("src/index.js"), "export const x = ;\n").unwrap();
+    let run = env.skill(&["build", project.to_str().unwrap()]);
+    let stderr = run.fails();
+    assert!(stderr.contains("src/index.js:1:"), "{stderr}");
+    assert!(
+        stderr.contains("could not bundle hello-js (esbuild)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn typescript_template_with_quickjs() {
+    let env = init("typescript", "hello-ts");
+    let project = env.path("hello-ts");
+    let yaml = project.join("skill.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(
+        &yaml,
+        text.replace("  # engine: quickjs ", "  engine: quickjs "),
+    )
+    .unwrap();
+    build_install_run(&env, "hello-ts");
+    let lock = std::fs::read_to_string(project.join("skill.lock")).unwrap();
+    assert!(lock.contains("componentize-qjs = \"0.4.5\""), "{lock}");
+    assert!(lock.contains("typescript = \"5.9.3\""), "{lock}");
+    assert!(!lock.contains("componentize-js"), "{lock}");
+    let size = std::fs::metadata(project.join("target/skill/hello-ts.wasm"))
+        .unwrap()
+        .len();
+    assert!(
+        size < 4_000_000,
+        "a QuickJS component is small, got {size} bytes"
+    );
+
+    // A type error: tsc's message with the author's file, line and column, then one summary.
+    std::fs::write(
+        project.join("src/index.ts"),
+        "import { defineSkill, tool } from '@skill-engine/sdk';\n\
+         const n: number = 'text';\n\
+         defineSkill({ tools: {} });\n",
+    )
+    .unwrap();
+    let run = env.skill(&["build", project.to_str().unwrap()]);
+    let stderr = run.fails();
+    assert!(
+        stderr.contains("src/index.ts(2,7): error TS2322"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("type errors in hello-ts (tsc)"), "{stderr}");
+}
+
+#[test]
+fn python_template_builds_installs_and_runs() {
+    let env = init("python", "hello-py");
+    build_install_run(&env, "hello-py");
+    let project = env.path("hello-py");
+    let lock = std::fs::read_to_string(project.join("skill.lock")).unwrap();
+    assert!(lock.contains("componentize-py = \"0.25.1\""), "{lock}");
+
+    // Types from hints, optional from defaults, descriptions from the docstring.
+    std::fs::write(
+        project.join("app.py"),
+        "from skill_sdk import tool, ToolError\n\n\
+         @tool\n\
+         def greet(name: str) -> str:\n    \"\"\"Say hello.\"\"\"\n    return f'Hello, {name}!'\n\n\
+         @tool\n\
+         def add(a: int, b: int = 2) -> dict:\n    \"\"\"Add two numbers.\n\n    Args:\n        a: The first.\n        b: The second.\n    \"\"\"\n    return {'sum': a + b}\n\n\
+         @tool\n\
+         def fail(reason: str) -> str:\n    \"\"\"Always fails.\"\"\"\n    raise ToolError.invalid_args(reason)\n",
+    )
+    .unwrap();
+    env.skill(&["install", project.to_str().unwrap()]).ok();
+    assert_eq!(
+        env.skill(&["run", "hello-py:add", "a=3"]).ok(),
+        "{\"sum\": 5}\n"
+    );
+    let run = env.skill(&["run", "hello-py:fail", "reason=nope"]);
+    assert!(run.fails().contains("nope"), "{}", run.stderr);
+    let list = env.skill(&["list", "--json"]);
+    assert!(list.ok().contains("The first."), "{}", list.stdout);
+
+    // A syntax error: Python's own message with the author's file and line.
+    std::fs::write(project.join("app.py"), "def broken(:\n    pass\n").unwrap();
+    let run = env.skill(&["build", project.to_str().unwrap()]);
+    let stderr = run.fails();
+    assert!(stderr.contains("app.py\", line 1"), "{stderr}");
+    assert!(stderr.contains("SyntaxError"), "{stderr}");
+}
+
+#[test]
+fn detection_is_saved_and_two_markers_ask_for_a_choice() {
+    let env = Env::new();
+    let dir = env.path("detect");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("skill.yaml"),
+        "# mine\nname: detect\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("package.json"),
+        "{\"name\": \"detect\", \"type\": \"module\"}",
+    )
+    .unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"detect\"\n").unwrap();
+
+    // Two markers, no terminal: both are named and --lang is the way out.
+    let run = env.skill(&["build", dir.to_str().unwrap()]);
+    let stderr = run.fails();
+    assert!(
+        stderr.contains("Cargo.toml (rust) and package.json (javascript)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--lang rust|javascript"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("skill.yaml")).unwrap(),
+        "# mine\nname: detect\nversion: 0.1.0\n",
+        "nothing is written when detection fails"
+    );
+
+    // One marker plus a .ts entry: TypeScript, saved into skill.yaml with comments kept.
+    std::fs::remove_file(dir.join("Cargo.toml")).unwrap();
+    std::fs::write(dir.join("src/index.ts"), "export const x: number = 1;\n").unwrap();
+    let run = env.skill(&["build", dir.to_str().unwrap()]);
+    // No SDK and no defineSkill: the build fails later, after detection was saved.
+    assert_ne!(run.code, 0);
+    let yaml = std::fs::read_to_string(dir.join("skill.yaml")).unwrap();
+    assert_eq!(
+        yaml,
+        "# mine\nname: detect\nversion: 0.1.0\nbuild:\n  language: typescript\n  entry: src/index.ts\n"
+    );
+}
+
+#[test]
+fn locked_builds_fail_with_the_difference() {
+    let env = Env::new();
+    let project = copy_rust_example(&env.path("copy"));
+    let dir = project.to_str().unwrap();
+
+    let run = env.skill(&["build", dir, "--locked"]);
+    if !project.join("skill.lock").exists() {
+        assert!(
+            run.fails().contains("there is no skill.lock"),
+            "{}",
+            run.stderr
+        );
+        env.skill(&["build", dir]).ok();
+    } else {
+        run.ok();
+    }
+    let lock_path = project.join("skill.lock");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    assert!(lock.contains("rustc = \"1."), "{lock}");
+    assert!(lock.contains("\"Cargo.lock\" = \"sha256:"), "{lock}");
+    let tampered = lock
+        .lines()
+        .map(|l| {
+            if l.starts_with("rustc = ") {
+                "rustc = \"0.1.0 (old)\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&lock_path, tampered).unwrap();
+    let run = env.skill(&["build", dir, "--locked"]);
+    let stderr = run.fails();
+    assert!(
+        stderr.contains("tools.rustc: 0.1.0 (old) in skill.lock, 1."),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 difference"), "{stderr}");
+    // Without --locked the lock is brought up to date.
+    env.skill(&["build", dir]).ok();
+    assert_eq!(std::fs::read_to_string(&lock_path).unwrap(), lock);
+}
+
+/// Two clean builds of the Rust example, from two different project directories and two
+/// different cargo target directories, give byte-identical components (metadata stamp
+/// included). Both use the same SDK path: cargo hashes the absolute path of a path dependency
+/// outside the workspace into the crate's metadata (and so into TypeIds in the code), which
+/// is why `skill init` projects share `$SKILL_HOME/sdk` (docs/architecture.md).
+#[test]
+fn rust_builds_are_reproducible() {
+    let env = Env::new();
+    let sdk = repo_root().join("sdk-rust");
+    let mut digests = Vec::new();
+    for copy in ["a", "b/nested"] {
+        let project = env.path(copy).join("hello-rust");
+        copy_dir(&repo_root().join("examples/hello-rust"), &project);
+        let manifest = project.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let text = text.replace(
+            "path = \"../../sdk-rust\"",
+            &format!("path = {:?}", sdk.display().to_string()),
+        );
+        std::fs::write(&manifest, text).unwrap();
+        let report = env
+            .command(&["build", project.to_str().unwrap(), "--json"])
+            .env("CARGO_TARGET_DIR", env.path(copy).join("target"))
+            .output()
+            .unwrap();
+        assert!(
+            report.status.success(),
+            "{}",
+            String::from_utf8_lossy(&report.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+        digests.push(report["component"]["sha256"].as_str().unwrap().to_string());
+    }
+    assert_eq!(digests[0], digests[1]);
+}
+
+/// The Rust example with the SDK and WIT it refers to by relative path.
+fn copy_rust_example(root: &std::path::Path) -> std::path::PathBuf {
+    for dir in ["examples/hello-rust", "sdk-rust", "wit"] {
+        copy_dir(&repo_root().join(dir), &root.join(dir));
+    }
+    root.join("examples/hello-rust")
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(&name));
+        } else {
+            std::fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
