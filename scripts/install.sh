@@ -13,6 +13,9 @@ step "cargo install --path toolchain --locked   (the skill binary, into ~/.cargo
 cargo install --path toolchain --locked --target-dir target
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
+step "skill doctor --install   (the pinned JavaScript/TypeScript and Python build tools, into \$SKILL_HOME/tools)"
+skill doctor --install || echo "(some build tools are missing; JavaScript/Python skills need them — see above)"
+
 step "skill build examples/hello-rust"
 skill build examples/hello-rust
 

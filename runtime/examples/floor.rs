@@ -4,6 +4,11 @@
 //! check, limits or epoch ticker. `scripts/bench.sh` times `skill run` against this.
 //!
 //! Usage: floor <skill.cwasm> <tool> [name=value]...   (string arguments only)
+//!
+//! With `FLOOR_MEASURE=N` it instead instantiates N times and reports, in microseconds, the
+//! median of: a new store + instantiate, the first call on that instance, and a second call
+//! on the same instance. The first call minus the second is the guest's own start-up work
+//! (what a Wizer snapshot could save at most).
 
 use skill_runtime::bindings::{Skill, host, types};
 use wasmtime::Store;
@@ -66,6 +71,12 @@ fn main() -> wasmtime::Result<()> {
             value: types::Value::Text(v.to_string()),
         })
         .collect();
+    if let Some(n) = std::env::var("FLOOR_MEASURE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        return measure(&engine, &pre, tool, &args, n);
+    }
     let skill = pre.instantiate(&mut store)?;
     match skill
         .skill_engine_skill_guest()
@@ -77,5 +88,47 @@ fn main() -> wasmtime::Result<()> {
             std::process::exit(1);
         }
     }
+    Ok(())
+}
+
+fn measure(
+    engine: &wasmtime::Engine,
+    pre: &skill_runtime::bindings::SkillPre<State>,
+    tool: &str,
+    args: &[types::Arg],
+    n: usize,
+) -> wasmtime::Result<()> {
+    use std::time::Instant;
+    let (mut inst, mut first, mut second) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        let t = Instant::now();
+        let mut store = Store::new(
+            engine,
+            State {
+                wasi: WasiCtxBuilder::new().build(),
+                table: ResourceTable::new(),
+            },
+        );
+        store.set_epoch_deadline(u64::MAX);
+        let skill = pre.instantiate(&mut store)?;
+        inst.push(t.elapsed());
+        let guest = skill.skill_engine_skill_guest();
+        let t = Instant::now();
+        let _ = guest.call_execute(&mut store, tool, args)?;
+        first.push(t.elapsed());
+        let t = Instant::now();
+        let _ = guest.call_execute(&mut store, tool, args)?;
+        second.push(t.elapsed());
+    }
+    let median = |v: &mut Vec<std::time::Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e6
+    };
+    println!(
+        "instantiate {:.1} us, first call {:.1} us, second call {:.1} us (median of {n})",
+        median(&mut inst),
+        median(&mut first),
+        median(&mut second)
+    );
     Ok(())
 }

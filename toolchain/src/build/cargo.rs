@@ -1,5 +1,8 @@
-//! The Rust compile stage: `cargo build --release --target wasm32-wasip2`, with cargo's
-//! progress shown on the spinner and its diagnostics printed only when the build fails.
+//! The Rust compile stage, with cargo's progress shown on the spinner and its diagnostics
+//! printed only when the build fails. A release build asks for the core module
+//! (`cargo rustc ... -- -C link-arg=--skip-wit-component`, which touches only the skill's own
+//! crate, not its dependencies or the author's RUSTFLAGS) so wasm-opt can run before the
+//! component is made; `--dev` lets cargo's linker make the component directly.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -14,7 +17,7 @@ use crate::ui::Stage;
 
 pub const TARGET: &str = "wasm32-wasip2";
 
-pub fn compile(project: &Project, stage: &Stage) -> Result<Compiled> {
+pub fn compile(project: &Project, stage: &Stage, core_module: bool) -> Result<Compiled> {
     check_target_installed()?;
     let manifest_path = project.root.join("Cargo.toml");
     if !manifest_path.is_file() {
@@ -24,16 +27,21 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<Compiled> {
             ),
         );
     }
-    let mut child = Command::new(cargo())
+    let mut command = Command::new(cargo());
+    command
+        .arg(if core_module { "rustc" } else { "build" })
         .args([
-            "build",
             "--release",
             "--target",
             TARGET,
             "--message-format=json-render-diagnostics",
             "--manifest-path",
         ])
-        .arg(&manifest_path)
+        .arg(&manifest_path);
+    if core_module {
+        command.args(["--lib", "--", "-C", "link-arg=--skip-wit-component"]);
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -111,7 +119,7 @@ pub fn compile(project: &Project, stage: &Stage) -> Result<Compiled> {
     })?;
     Ok(Compiled {
         component,
-        is_core_module: false,
+        is_core_module: core_module,
         tools: vec![("rustc".to_string(), rustc_version()?)],
         dependency_lock: super::js::lock_digest(&project.root, "Cargo.lock"),
     })

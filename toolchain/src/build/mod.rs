@@ -9,6 +9,7 @@ mod cargo;
 pub use cargo::{TARGET, target_libdir};
 mod js;
 mod metadata;
+mod optimize;
 mod python;
 
 use std::path::{Path, PathBuf};
@@ -32,13 +33,14 @@ use crate::ui::{Printer, human_size};
 pub struct BuildOptions {
     /// Fail when skill.lock is missing or differs from the tools used here.
     pub locked: bool,
+    /// Skip the slow optional stages (wasm-opt); never writes skill.lock.
+    pub dev: bool,
 }
 
 /// What a compile stage produced.
 pub struct Compiled {
     pub component: PathBuf,
-    /// Rust core modules still need componentizing (not yet used: cargo emits a component).
-    #[allow(dead_code)]
+    /// A Rust core module, to optimize and componentize (release builds).
     pub is_core_module: bool,
     /// The tools that shaped the output and their exact versions.
     pub tools: Vec<(String, String)>,
@@ -158,7 +160,7 @@ pub fn build(
         ),
     );
     let compiled = match project.language {
-        Language::Rust => cargo::compile(project, &stage),
+        Language::Rust => cargo::compile(project, &stage, !options.dev),
         Language::Javascript | Language::Typescript => js::compile(project, &tc, &stage),
         Language::Python => python::compile(project, &tc, &stage),
     };
@@ -171,7 +173,7 @@ pub fn build(
     };
     record("compile", stage.done());
 
-    let lock = LockFile {
+    let mut lock = LockFile {
         language: project.language.to_string(),
         tools: base_tools()
             .into_iter()
@@ -179,15 +181,45 @@ pub fn build(
             .collect(),
         dependencies: compiled.dependency_lock.iter().cloned().collect(),
     };
+    if compiled.is_core_module {
+        lock.tools.extend(rust_release_tools());
+    }
     if options.locked {
         // The dependency lock may only exist after the compile stage (npm install).
         check_locked(&lock_path, &lock, true)?;
     }
 
+    let raw = if compiled.is_core_module {
+        let stage = printer.stage("Optimizing", "core module (wasm-opt -Os)");
+        let optimized = project
+            .work_dir()
+            .join(format!("{}.opt.wasm", project.name()));
+        if let Err(e) = std::fs::create_dir_all(project.work_dir())
+            .map_err(|e| Error::io("create directory", &project.work_dir(), e))
+            .and_then(|()| optimize::wasm_opt(&compiled.component, &optimized))
+        {
+            stage.fail();
+            return Err(e);
+        }
+        record("optimize", stage.done());
+        let stage = printer.stage("Componentizing", "wit-component");
+        let core = std::fs::read(&optimized).map_err(|e| Error::io("read", &optimized, e))?;
+        match optimize::componentize(&core) {
+            Ok(c) => {
+                record("componentize", stage.done());
+                c
+            }
+            Err(e) => {
+                stage.fail();
+                return Err(e);
+            }
+        }
+    } else {
+        std::fs::read(&compiled.component).map_err(|e| Error::io("read", &compiled.component, e))?
+    };
+
     let stage = printer.stage("Stamping", "metadata (name, version, tools, source digest)");
     let source_digest = source_digest(&project.root)?;
-    let raw = std::fs::read(&compiled.component)
-        .map_err(|e| Error::io("read", &compiled.component, e))?;
     let component = match metadata::stamp(&raw, project, &lock.tools, &source_digest) {
         Ok(c) => c,
         Err(e) => {
@@ -261,7 +293,7 @@ pub fn build(
         source_digest,
         warnings: package.warnings.clone(),
     };
-    if !options.locked && LockFile::read(&lock_path)?.as_ref() != Some(&lock) {
+    if !options.locked && !options.dev && LockFile::read(&lock_path)?.as_ref() != Some(&lock) {
         lock.write(&lock_path)?;
         printer.detail(format!("  wrote {LOCK_FILE}"));
     }
@@ -297,6 +329,20 @@ fn language_label(project: &Project) -> String {
     }
 }
 
+/// The tools a Rust release build adds after cargo.
+fn rust_release_tools() -> Vec<(String, String)> {
+    vec![
+        (
+            "wasm-opt".to_string(),
+            optimize::WASM_OPT_VERSION.to_string(),
+        ),
+        (
+            "wit-component".to_string(),
+            optimize::WIT_COMPONENT_VERSION.to_string(),
+        ),
+    ]
+}
+
 /// Tools every build uses, whatever the language.
 fn base_tools() -> Vec<(String, String)> {
     vec![
@@ -316,6 +362,7 @@ fn expected_lock(project: &Project) -> Result<LockFile> {
     match project.language {
         Language::Rust => {
             tools.insert("rustc".into(), cargo::rustc_version()?);
+            tools.extend(rust_release_tools());
             dependencies.extend(js::lock_digest(&project.root, "Cargo.lock"));
         }
         Language::Javascript | Language::Typescript => {

@@ -21,8 +21,13 @@ pub struct Args {
     lang: Option<Language>,
 
     /// Fail if skill.lock is missing or any build tool or dependency lock differs from it
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dev")]
     locked: bool,
+
+    /// Skip the slow optional stages (wasm-opt for Rust) for a quicker edit-build loop;
+    /// skill.lock is left alone
+    #[arg(long)]
+    dev: bool,
 
     /// Print a JSON build report on stdout (stages, durations, sizes, digests, tools, warnings)
     #[arg(long)]
@@ -55,6 +60,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let runtime = Runtime::new(&home)?;
     let options = BuildOptions {
         locked: args.locked,
+        dev: args.dev,
     };
     let (report, _) = build::build(&project, &home, &runtime, &printer, options)?;
     if args.json {

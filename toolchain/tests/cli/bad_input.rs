@@ -226,7 +226,11 @@ fn init_refuses_bad_names_and_non_empty_directories() {
     );
     let template = env.skill(&["init", "x", "-t", "cobol"]);
     assert!(template.fails().contains("unknown template `cobol`"));
-    assert!(template.stderr.contains("available templates: rust"));
+    assert!(
+        template
+            .stderr
+            .contains("available templates: javascript, python, rust, typescript")
+    );
     assert!(!env.path("x").exists());
     // An existing empty directory is fine.
     std::fs::create_dir(env.path("fresh")).unwrap();

@@ -179,7 +179,18 @@ fn install_builds_an_unbuilt_project_first() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(stages, ["compile", "validate", "precompile"]);
+    assert_eq!(
+        stages,
+        [
+            "tools",
+            "compile",
+            "optimize",
+            "componentize",
+            "stamp",
+            "validate",
+            "precompile"
+        ]
+    );
     assert_eq!(report["component"]["sha256"].as_str().unwrap().len(), 64);
     env.skill(&["install", "fresh"]).ok();
     assert_eq!(env.skill(&["fresh:greet", "oven"]).ok(), "Hi, oven!\n");

@@ -37,6 +37,20 @@ fn javascript_template_builds_installs_and_runs() {
         assert!(lock.contains(needle), "{needle} missing from\n{lock}");
     }
     assert!(!lock.contains("typescript"), "{lock}");
+
+    // node missing: the build says so and points at `skill doctor`.
+    let run = env
+        .command(&["build", project.to_str().unwrap()])
+        .env("SKILL_NODE", "node-that-is-not-installed")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(
+        stderr.contains("`node-that-is-not-installed` is not installed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("skill doctor"), "{stderr}");
     let report = env.skill(&["build", project.to_str().unwrap(), "--locked", "--json"]);
     let report: serde_json::Value = serde_json::from_str(report.ok()).unwrap();
     assert_eq!(report["toolchain"]["componentize-js"], "0.23.0");
@@ -116,12 +130,22 @@ fn python_template_builds_installs_and_runs() {
     let lock = std::fs::read_to_string(project.join("skill.lock")).unwrap();
     assert!(lock.contains("componentize-py = \"0.25.1\""), "{lock}");
 
-    // Types from hints, optional from defaults, descriptions from the docstring.
+    // Types from hints, optional from defaults, descriptions from the docstring; a pure-Python
+    // dependency from pyproject.toml goes into the component.
+    let pyproject = project.join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(
+        &pyproject,
+        text.replace("dependencies = []", "dependencies = [\"six==1.16.0\"]"),
+    )
+    .unwrap();
     std::fs::write(
         project.join("app.py"),
-        "from skill_sdk import tool, ToolError\n\n\
+        "import six\nfrom skill_sdk import tool, ToolError\n\n\
          @tool\n\
          def greet(name: str) -> str:\n    \"\"\"Say hello.\"\"\"\n    return f'Hello, {name}!'\n\n\
+         @tool\n\
+         def six_version() -> str:\n    \"\"\"The bundled six.\"\"\"\n    return six.__version__\n\n\
          @tool\n\
          def add(a: int, b: int = 2) -> dict:\n    \"\"\"Add two numbers.\n\n    Args:\n        a: The first.\n        b: The second.\n    \"\"\"\n    return {'sum': a + b}\n\n\
          @tool\n\
@@ -132,6 +156,12 @@ fn python_template_builds_installs_and_runs() {
     assert_eq!(
         env.skill(&["run", "hello-py:add", "a=3"]).ok(),
         "{\"sum\": 5}\n"
+    );
+    assert_eq!(env.skill(&["run", "hello-py:six-version"]).ok(), "1.16.0\n");
+    let lock = std::fs::read_to_string(project.join("skill.lock")).unwrap();
+    assert!(
+        lock.contains("\"pyproject.toml dependencies\" = \"sha256:"),
+        "{lock}"
     );
     let run = env.skill(&["run", "hello-py:fail", "reason=nope"]);
     assert!(run.fails().contains("nope"), "{}", run.stderr);
