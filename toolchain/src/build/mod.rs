@@ -460,10 +460,11 @@ fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<String>) {
         };
         if kind.is_dir() {
             collect_sources(root, &path, out);
-        } else if kind.is_file() && name != LOCK_FILE {
-            if let Ok(rel) = path.strip_prefix(root) {
-                out.push(rel.to_string_lossy().replace('\\', "/"));
-            }
+        } else if kind.is_file()
+            && name != LOCK_FILE
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
 }
