@@ -257,17 +257,31 @@ pub fn install_hint(program: &str) -> &'static str {
     }
 }
 
-/// Runs a setup command, showing its output only when it fails.
-fn run_quiet(command: &mut Command, what: &str) -> Result<()> {
-    let output = command
+/// Runs a command with no input and its output captured.
+pub fn run_captured(command: &mut Command, what: &str) -> Result<std::process::Output> {
+    command
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::io("run", Path::new(what), e))?;
+        .map_err(|e| Error::io("run", Path::new(what), e))
+}
+
+/// Prints what a failed command said, stdout then stderr.
+pub fn print_output(output: &std::process::Output) {
+    for bytes in [&output.stdout, &output.stderr] {
+        let text = String::from_utf8_lossy(bytes);
+        if !text.trim().is_empty() {
+            eprintln!("{}", text.trim_end());
+        }
+    }
+}
+
+/// Runs a setup command, showing its output only when it fails.
+fn run_quiet(command: &mut Command, what: &str) -> Result<()> {
+    let output = run_captured(command, what)?;
     if output.status.success() {
         return Ok(());
     }
-    eprint!("{}", String::from_utf8_lossy(&output.stdout));
-    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    print_output(&output);
     Err(Error::invalid(format!(
         "`{what}` failed ({}) while installing build tools",
         output.status

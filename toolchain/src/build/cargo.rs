@@ -121,7 +121,7 @@ pub fn compile(project: &Project, stage: &Stage, core_module: bool) -> Result<Co
         component,
         is_core_module: core_module,
         tools: vec![("rustc".to_string(), rustc_version()?)],
-        dependency_lock: super::js::lock_digest(&project.root, "Cargo.lock"),
+        dependency_lock: super::lock_digest(&project.root, "Cargo.lock"),
     })
 }
 

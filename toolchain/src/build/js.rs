@@ -59,7 +59,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
             .arg(&entry_rel);
         }
         tsc.current_dir(&project.root);
-        run_tool(&mut tsc, "tsc", |_| {
+        run_tool(&mut tsc, "tsc", || {
             format!("type errors in {} (tsc)", project.name())
         })?;
     }
@@ -111,7 +111,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
                 .arg(&output)
                 .arg(format!("{}.js", project.name()))
                 .current_dir(&work);
-            run_tool(&mut cmd, "componentize-js", |_| {
+            run_tool(&mut cmd, "componentize-js", || {
                 format!("componentize-js could not build {}", project.name())
             })?;
         }
@@ -126,7 +126,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
                 .args(["--world", "skill", "--sync", "--output"])
                 .arg(&output)
                 .current_dir(&work);
-            run_tool(&mut cmd, "componentize-qjs", |_| {
+            run_tool(&mut cmd, "componentize-qjs", || {
                 format!("componentize-qjs could not build {}", project.name())
             })?;
         }
@@ -143,7 +143,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
         component: output,
         is_core_module: false,
         tools: tools_used,
-        dependency_lock: lock_digest(&project.root, "package-lock.json"),
+        dependency_lock: super::lock_digest(&project.root, "package-lock.json"),
     })
 }
 
@@ -174,21 +174,12 @@ fn install_dependencies(project: &Project, stage: &Stage) -> Result<()> {
     npm.arg(if ci { "ci" } else { "install" })
         .args(["--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(&project.root);
-    run_tool(&mut npm, "npm", |_| {
+    run_tool(&mut npm, "npm", || {
         format!(
             "could not install the npm dependencies of {}",
             project.name()
         )
     })
-}
-
-/// `sha256:<hex>` of a dependency lock file, when the project has one.
-pub fn lock_digest(root: &Path, file: &str) -> Option<(String, String)> {
-    let bytes = std::fs::read(root.join(file)).ok()?;
-    Some((
-        file.to_string(),
-        format!("sha256:{}", skill_runtime::fsutil::sha256_hex(&bytes)),
-    ))
 }
 
 fn run_tool_with_stdin(

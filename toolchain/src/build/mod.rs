@@ -13,7 +13,7 @@ mod optimize;
 mod python;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -363,7 +363,7 @@ fn expected_lock(project: &Project) -> Result<LockFile> {
         Language::Rust => {
             tools.insert("rustc".into(), cargo::rustc_version()?);
             tools.extend(rust_release_tools());
-            dependencies.extend(js::lock_digest(&project.root, "Cargo.lock"));
+            dependencies.extend(lock_digest(&project.root, "Cargo.lock"));
         }
         Language::Javascript | Language::Typescript => {
             let engine = project.js_engine();
@@ -380,7 +380,7 @@ fn expected_lock(project: &Project) -> Result<LockFile> {
                     tools.insert(name, version);
                 }
             }
-            dependencies.extend(js::lock_digest(&project.root, "package-lock.json"));
+            dependencies.extend(lock_digest(&project.root, "package-lock.json"));
         }
         Language::Python => {
             tools.extend(Kit::Python.pins());
@@ -469,35 +469,27 @@ fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
+/// `sha256:<hex>` of a dependency lock file, when the project has one.
+pub fn lock_digest(root: &Path, file: &str) -> Option<(String, String)> {
+    let bytes = std::fs::read(root.join(file)).ok()?;
+    Some((
+        file.to_string(),
+        format!("sha256:{}", skill_runtime::fsutil::sha256_hex(&bytes)),
+    ))
+}
+
 /// Runs a build tool, capturing its output; on failure prints what it said (the compiler's
 /// own messages point at the author's files) and returns one summary line.
-pub fn run_tool(
-    command: &mut Command,
-    what: &str,
-    summary: impl FnOnce(&Output) -> String,
-) -> Result<()> {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::io("run", Path::new(what), e))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let line = summary(&output);
-    report_tool_output(&output, || line)
+pub fn run_tool(command: &mut Command, what: &str, summary: impl FnOnce() -> String) -> Result<()> {
+    let output = crate::tools::run_captured(command, what)?;
+    report_tool_output(&output, summary)
 }
 
 pub fn report_tool_output(output: &Output, summary: impl FnOnce() -> String) -> Result<()> {
     if output.status.success() {
         return Ok(());
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    for text in [stdout.trim_end(), stderr.trim_end()] {
-        if !text.is_empty() {
-            eprintln!("{text}");
-        }
-    }
+    crate::tools::print_output(output);
     Err(Error::invalid(summary()).with_hint("fix the errors above and run `skill build` again"))
 }
 

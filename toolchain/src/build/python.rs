@@ -89,7 +89,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
     cmd.arg("-o").arg(&output).current_dir(&project.root);
     // componentize-py would otherwise add the caller's virtualenv to the component.
     cmd.env_remove("VIRTUAL_ENV");
-    run_tool(&mut cmd, "componentize-py", |_| {
+    run_tool(&mut cmd, "componentize-py", || {
         format!("componentize-py could not build {}", project.name())
     })?;
 
@@ -167,7 +167,7 @@ fn install_dependencies(
     ])
     .arg(deps_dir)
     .args(dependencies);
-    run_tool(&mut pip, "pip", |_| {
+    run_tool(&mut pip, "pip", || {
         "could not install the dependencies from pyproject.toml; only pure-Python packages \
          (py3-none-any wheels) can go into a component"
             .to_string()
