@@ -26,7 +26,7 @@ use crate::lockfile::{LOCK_FILE, LockFile};
 use crate::project::Project;
 use crate::sdk::{SdkDir, ensure_sdk};
 use crate::tools::Kit;
-use crate::ui::{Printer, human_size};
+use crate::ui::{Printer, Stage, human_size};
 
 /// How a build runs, beyond the project itself.
 #[derive(Debug, Clone, Copy, Default)]
@@ -150,7 +150,7 @@ pub fn build(
     }
     record("tools", started.elapsed());
 
-    let stage = printer.stage(
+    let compiling = printer.stage(
         "Compiling",
         format!(
             "{} {} ({})",
@@ -159,19 +159,12 @@ pub fn build(
             language_label(project)
         ),
     );
-    let compiled = match project.language {
-        Language::Rust => cargo::compile(project, &stage, !options.dev),
-        Language::Javascript | Language::Typescript => js::compile(project, &tc, &stage),
-        Language::Python => python::compile(project, &tc, &stage),
-    };
-    let compiled = match compiled {
-        Ok(c) => c,
-        Err(e) => {
-            stage.fail();
-            return Err(e);
-        }
-    };
-    record("compile", stage.done());
+    let (compiled, took) = run_stage(compiling, |stage| match project.language {
+        Language::Rust => cargo::compile(project, stage, !options.dev),
+        Language::Javascript | Language::Typescript => js::compile(project, &tc, stage),
+        Language::Python => python::compile(project, &tc, stage),
+    })?;
+    record("compile", took);
 
     let mut lock = LockFile {
         language: project.language.to_string(),
@@ -190,77 +183,65 @@ pub fn build(
     }
 
     let raw = if compiled.is_core_module {
-        let stage = printer.stage("Optimizing", "core module (wasm-opt -Os)");
         let optimized = project
             .work_dir()
             .join(format!("{}.opt.wasm", project.name()));
-        if let Err(e) = std::fs::create_dir_all(project.work_dir())
-            .map_err(|e| Error::io("create directory", &project.work_dir(), e))
-            .and_then(|()| optimize::wasm_opt(&compiled.component, &optimized))
-        {
-            stage.fail();
-            return Err(e);
-        }
-        record("optimize", stage.done());
-        let stage = printer.stage("Componentizing", "wit-component");
-        let core = std::fs::read(&optimized).map_err(|e| Error::io("read", &optimized, e))?;
-        match optimize::componentize(&core) {
-            Ok(c) => {
-                record("componentize", stage.done());
-                c
-            }
-            Err(e) => {
-                stage.fail();
-                return Err(e);
-            }
-        }
+        let ((), took) = run_stage(
+            printer.stage("Optimizing", "core module (wasm-opt -Os)"),
+            |_| {
+                std::fs::create_dir_all(project.work_dir())
+                    .map_err(|e| Error::io("create directory", &project.work_dir(), e))?;
+                optimize::wasm_opt(&compiled.component, &optimized)
+            },
+        )?;
+        record("optimize", took);
+        let (component, took) =
+            run_stage(printer.stage("Componentizing", "wit-component"), |_| {
+                let core =
+                    std::fs::read(&optimized).map_err(|e| Error::io("read", &optimized, e))?;
+                optimize::componentize(&core)
+            })?;
+        record("componentize", took);
+        component
     } else {
         std::fs::read(&compiled.component).map_err(|e| Error::io("read", &compiled.component, e))?
     };
 
-    let stage = printer.stage("Stamping", "metadata (name, version, tools, source digest)");
     let source_digest = source_digest(&project.root)?;
-    let component = match metadata::stamp(&raw, project, &lock.tools, &source_digest) {
-        Ok(c) => c,
-        Err(e) => {
-            stage.fail();
-            return Err(e);
-        }
-    };
-    record("stamp", stage.done());
+    let (component, took) = run_stage(
+        printer.stage("Stamping", "metadata (name, version, tools, source digest)"),
+        |_| metadata::stamp(&raw, project, &lock.tools, &source_digest),
+    )?;
+    record("stamp", took);
 
-    let stage = printer.stage(
-        "Validating",
-        format!("against {}", skill_runtime::bindings::CONTRACT),
-    );
     // Names first (fast, exact differences); types are checked when linking below.
-    if let Err(e) =
-        skill_runtime::contract::check_component(&component).and_then(|r| r.into_result())
-    {
-        stage.fail();
-        return Err(e);
-    }
-    record("validate", stage.done());
+    let (_, took) = run_stage(
+        printer.stage(
+            "Validating",
+            format!("against {}", skill_runtime::bindings::CONTRACT),
+        ),
+        |_| skill_runtime::contract::check_component(&component)?.into_result(),
+    )?;
+    record("validate", took);
 
     // AOT-compile into the runtime's cache, link (type check), then ask for info and tools.
-    let stage = printer.stage(
-        "Precompiling",
-        format!("{}.cwasm and reading its tools", project.name()),
-    );
     let yaml_text = std::fs::read_to_string(project.root.join(SKILL_YAML))
         .map_err(|e| Error::io("read", &project.root.join(SKILL_YAML), e))?;
-    let package = match Package::prepare(runtime, component, yaml_text, project.skill_yaml.clone())
-    {
-        Ok(p) => p,
-        Err(e) => {
-            stage.fail();
-            return Err(e);
-        }
-    };
-    let cwasm = runtime
-        .cache()
-        .read_verified(&package.manifest.component.sha256)?;
-    record("precompile", stage.done());
+    let ((package, cwasm), took) = run_stage(
+        printer.stage(
+            "Precompiling",
+            format!("{}.cwasm and reading its tools", project.name()),
+        ),
+        |_| {
+            let package =
+                Package::prepare(runtime, component, yaml_text, project.skill_yaml.clone())?;
+            let cwasm = runtime
+                .cache()
+                .read_verified(&package.manifest.component.sha256)?;
+            Ok((package, cwasm))
+        },
+    )?;
+    record("precompile", took);
     for warning in &package.warnings {
         printer.warn(warning);
     }
@@ -326,6 +307,18 @@ fn language_label(project: &Project) -> String {
             }
         ),
         Language::Python => "python, componentize-py".to_string(),
+    }
+}
+
+/// Runs one stage under its spinner: a status line with its time when it succeeds, the
+/// spinner cleared when it fails (the error says what happened).
+fn run_stage<T>(stage: Stage, work: impl FnOnce(&Stage) -> Result<T>) -> Result<(T, Duration)> {
+    match work(&stage) {
+        Ok(value) => Ok((value, stage.done())),
+        Err(e) => {
+            stage.fail();
+            Err(e)
+        }
     }
 }
 
