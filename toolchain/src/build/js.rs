@@ -131,20 +131,28 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
             })?;
         }
     }
-    let mut tools_used = tc.js_pins();
-    tools_used.retain(|(name, _)| match engine {
-        JsEngine::Starlingmonkey => name != "componentize-qjs",
-        JsEngine::Quickjs => name != "componentize-js",
-    });
-    if project.language == Language::Javascript {
-        tools_used.retain(|(name, _)| name != "typescript");
-    }
     Ok(Compiled {
         component: output,
         is_core_module: false,
-        tools: tools_used,
+        tools: tools_used(project),
         dependency_lock: super::lock_digest(&project.root, "package-lock.json"),
     })
+}
+
+/// The pinned JS tools that shape this project's component: the engine's componentizer,
+/// esbuild, and TypeScript for TypeScript projects.
+pub fn tools_used(project: &Project) -> Vec<(String, String)> {
+    let engine = project.js_engine();
+    crate::tools::Kit::Js
+        .pins()
+        .into_iter()
+        .filter(|(name, _)| match name.as_str() {
+            "componentize-js" => engine == JsEngine::Starlingmonkey,
+            "componentize-qjs" => engine == JsEngine::Quickjs,
+            "typescript" => project.language == Language::Typescript,
+            _ => true,
+        })
+        .collect()
 }
 
 /// `npm ci` (with a lock) or `npm install` when the project has dependencies and no

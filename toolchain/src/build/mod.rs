@@ -85,14 +85,6 @@ impl Toolchain {
             .clone()
             .ok_or_else(|| Error::invalid("Python build tools were not prepared"))
     }
-
-    fn js_pins(&self) -> Vec<(String, String)> {
-        Kit::Js.pins()
-    }
-
-    fn python_pins(&self) -> Vec<(String, String)> {
-        Kit::Python.pins()
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -359,25 +351,11 @@ fn expected_lock(project: &Project) -> Result<LockFile> {
             dependencies.extend(lock_digest(&project.root, "Cargo.lock"));
         }
         Language::Javascript | Language::Typescript => {
-            let engine = project.js_engine();
-            for (name, version) in Kit::Js.pins() {
-                let used = match name.as_str() {
-                    "componentize-js" => {
-                        engine == skill_runtime::manifest::JsEngine::Starlingmonkey
-                    }
-                    "componentize-qjs" => engine == skill_runtime::manifest::JsEngine::Quickjs,
-                    "typescript" => project.language == Language::Typescript,
-                    _ => true,
-                };
-                if used {
-                    tools.insert(name, version);
-                }
-            }
+            tools.extend(js::tools_used(project));
             dependencies.extend(lock_digest(&project.root, "package-lock.json"));
         }
         Language::Python => {
-            tools.extend(Kit::Python.pins());
-            tools.insert("python".into(), "3.14".into());
+            tools.extend(python::tools_used());
         }
     }
     Ok(LockFile {

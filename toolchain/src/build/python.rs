@@ -93,12 +93,10 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
         format!("componentize-py could not build {}", project.name())
     })?;
 
-    let mut tools_used = tc.python_pins();
-    tools_used.push(("python".to_string(), EMBEDDED_PYTHON.to_string()));
     Ok(Compiled {
         component: output,
         is_core_module: false,
-        tools: tools_used,
+        tools: tools_used(),
         dependency_lock: (!dependencies.is_empty()).then(|| {
             (
                 "pyproject.toml dependencies".to_string(),
@@ -106,6 +104,13 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
             )
         }),
     })
+}
+
+/// componentize-py's pin and the Python version it embeds.
+pub fn tools_used() -> Vec<(String, String)> {
+    let mut tools = crate::tools::Kit::Python.pins();
+    tools.push(("python".to_string(), EMBEDDED_PYTHON.to_string()));
+    tools
 }
 
 /// `[project] dependencies` of pyproject.toml, if any.
