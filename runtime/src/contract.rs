@@ -70,9 +70,10 @@ pub struct ContractReport {
     pub extra_exports: Vec<String>,
 }
 
-/// Exports the supported componentizers add on their own (componentize-qjs's `init`,
-/// componentize-py's `exports`): expected, so not worth a warning.
-const TOOLCHAIN_EXPORTS: &[&str] = &["init", "exports"];
+/// Exports the supported toolchains add on their own (componentize-qjs's `init`,
+/// componentize-py's `exports`, the Rust SDK's Wizer initializer): expected, so not worth a
+/// warning.
+const TOOLCHAIN_EXPORTS: &[&str] = &["init", "exports", "wizer-initialize"];
 
 impl ContractReport {
     pub fn is_ok(&self) -> bool {

@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{
+    Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView,
+    WasiView,
+};
 
 use crate::bindings::{host, types};
 
@@ -69,6 +73,28 @@ pub struct HostState {
 }
 
 impl HostState {
+    /// The state `skill build` pre-initializes a component in (Wizer): no files, network,
+    /// environment or config, and fixed clocks and random bytes, so whatever the guest's
+    /// initializer computes is the same on every build and the snapshot stays reproducible.
+    pub fn for_preinitialization(stdout: MemoryOutputPipe, stderr: MemoryOutputPipe) -> Self {
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout)
+            .stderr(stderr)
+            .secure_random(Deterministic::new(vec![0x5a; 32]))
+            .insecure_random(Deterministic::new(vec![0xa5; 32]))
+            .insecure_random_seed(0)
+            .wall_clock(FixedClock)
+            .monotonic_clock(FixedClock)
+            .build();
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limits: StoreLimits::default(),
+            config: BTreeMap::new(),
+            events: None,
+        }
+    }
+
     fn emit(&self, event: Event) {
         if let Some(sink) = &self.events {
             sink(&event);
@@ -104,5 +130,26 @@ impl host::Host for HostState {
             percent: percent.map(|p| p.min(100)),
             message,
         });
+    }
+}
+
+/// A clock stopped at zero, for pre-initialization.
+struct FixedClock;
+
+impl HostWallClock for FixedClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(1)
+    }
+    fn now(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FixedClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        0
     }
 }

@@ -128,6 +128,15 @@ impl Runtime {
         &self.cache
     }
 
+    /// For build-time work that runs a guest outside the sandboxed call path (Wizer).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn linker(&self) -> &wasmtime::component::Linker<HostState> {
+        &self.linker
+    }
+
     /// Checks `bytes` against the contract, then compiles it (or takes it from the cache).
     pub fn load_bytes(&self, bytes: &[u8]) -> Result<LoadedSkill> {
         let report = check_component(bytes)?.into_result()?;

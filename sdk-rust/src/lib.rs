@@ -27,9 +27,19 @@ pub use skill_sdk_macros::tool;
 /// Bindings generated from the contract in `wit/`. Not hand-written, not for direct use.
 #[doc(hidden)]
 pub mod bindings {
+    // The contract's world plus `wizer-initialize`, which `skill build` calls once at build
+    // time (Wizer) and snapshots: whatever it sets up is already there in every instance.
     wit_bindgen::generate!({
         path: "../wit",
-        world: "skill",
+        inline: "
+            package skill-engine:sdk-rust;
+            world skill-guest {
+                include skill-engine:skill/skill@0.1.0;
+                export wizer-initialize: func();
+            }
+        ",
+        world: "skill-engine:sdk-rust/skill-guest",
+        generate_all,
         pub_export_macro: true,
         export_macro_name: "__export_skill_world",
         default_bindings_module: "::skill_sdk::bindings",
@@ -320,6 +330,7 @@ pub mod log {
 }
 
 #[doc(hidden)]
+#[doc(hidden)]
 pub fn __info(
     name: &str,
     version: &str,
@@ -343,15 +354,30 @@ pub fn __info(
 ///
 /// ```ignore
 /// skill_sdk::export!(greet, add);
-/// // or, with config validation:
-/// skill_sdk::export! { tools: [greet, add], validate_config: check_config }
+/// // or, with config validation and an initializer (both optional, in this order):
+/// skill_sdk::export! { tools: [greet, add], validate_config: check_config, init: warm_up }
 /// ```
 /// `check_config` is `fn(&[(String, String)]) -> Result<(), String>`.
+///
+/// `warm_up` is `fn()`. `skill build` runs it once, at build time, and snapshots the memory it
+/// leaves (Wizer): tables, parsed data and statics it fills are already there when every call
+/// starts. It sees no config, files, network or environment, and a clock stopped at zero.
 #[macro_export]
 macro_rules! export {
-    (tools: [$($tool:path),+ $(,)?] $(, validate_config: $validate:path)? $(,)?) => {
+    (
+        tools: [$($tool:path),+ $(,)?]
+        $(, validate_config: $validate:path)?
+        $(, init: $init:path)?
+        $(,)?
+    ) => {
         #[doc(hidden)]
         struct __SkillGuest;
+
+        impl $crate::bindings::Guest for __SkillGuest {
+            fn wizer_initialize() {
+                $( $init(); )?
+            }
+        }
 
         impl $crate::bindings::exports::skill_engine::skill::guest::Guest for __SkillGuest {
             fn info() -> $crate::types::SkillInfo {

@@ -11,6 +11,7 @@ mod js;
 mod metadata;
 mod optimize;
 mod python;
+mod wizer;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -194,7 +195,19 @@ pub fn build(
                 optimize::componentize(&core)
             })?;
         record("componentize", took);
-        component
+        if wizer::has_initializer(&component) {
+            let (component, took) = run_stage(
+                printer.stage(
+                    "Pre-initializing",
+                    format!("{} (Wizer)", wizer::INIT_EXPORT),
+                ),
+                |_| wizer::preinitialize(runtime, &component),
+            )?;
+            record("preinitialize", took);
+            component
+        } else {
+            component
+        }
     } else {
         std::fs::read(&compiled.component).map_err(|e| Error::io("read", &compiled.component, e))?
     };
@@ -325,6 +338,7 @@ fn rust_release_tools() -> Vec<(String, String)> {
             "wit-component".to_string(),
             optimize::WIT_COMPONENT_VERSION.to_string(),
         ),
+        ("wizer".to_string(), wizer::WIZER_VERSION.to_string()),
     ]
 }
 

@@ -186,6 +186,7 @@ fn install_builds_an_unbuilt_project_first() {
             "compile",
             "optimize",
             "componentize",
+            "preinitialize",
             "stamp",
             "validate",
             "precompile"

@@ -11,6 +11,17 @@ fn installed_env() -> Env {
 }
 
 #[test]
+fn the_initializer_ran_once_at_build_time_with_a_stopped_clock() {
+    let env = installed_env();
+    // `init` never runs at call time: the count comes from the Wizer snapshot, and the clock
+    // it read was the build's fixed one (which keeps the snapshot reproducible).
+    assert_eq!(
+        env.skill(&["run", "misbehave:preinitialized"]).ok(),
+        "init runs=1 clock=0\n"
+    );
+}
+
+#[test]
 fn a_guest_sees_nothing_it_was_not_given() {
     let env = installed_env();
     let peek = env.skill(&["run", "misbehave:peek"]);
