@@ -7,6 +7,9 @@
 //!   skills/<name>/<version>-<digest12>/     immutable: component.wasm, skill.yaml, manifest.json
 //!   cache/aot/                              0700: <sha256>-<engine-hash>.cwasm, MAC-protected
 //!   cache/aot/key                           0600: this machine's key for those MACs
+//!   instances/<skill>/<instance>/           config.toml, secrets.enc, grants.toml, data/
+//!   secret.key                              0600: the key secrets.enc files are sealed with
+//!   audit.log                               JSON lines: installs, grants, config changes
 //!   sdk/<version>-<digest>/                 the SDKs + WIT that scaffolded projects use
 //!   tools/<kind>-<digest>/                  pinned build tools (npm, venv), installed once
 //! ```
@@ -55,6 +58,18 @@ impl SkillHome {
 
     pub fn lock_file(&self) -> PathBuf {
         self.root.join(".lock")
+    }
+
+    pub fn instances_dir(&self) -> PathBuf {
+        self.root.join("instances")
+    }
+
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.root.join("secret.key")
+    }
+
+    pub fn audit_log(&self) -> PathBuf {
+        self.root.join("audit.log")
     }
 
     /// Where `skill init` writes the SDK sources that scaffolded projects depend on.

@@ -8,16 +8,21 @@
 
 pub mod aot;
 pub mod args;
+pub mod audit;
 pub mod bindings;
+pub mod capabilities;
+pub mod config;
 pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod home;
 pub mod host;
+pub mod instance;
 pub mod manifest;
 pub mod package;
 pub mod runtime;
+pub mod secrets;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

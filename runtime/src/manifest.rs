@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::bindings::types as wit;
+use crate::capabilities::Capabilities;
+use crate::config::{ConfigSchema, validate_schema};
 use crate::error::{Error, Result};
 
 pub const SKILL_YAML: &str = "skill.yaml";
@@ -26,6 +28,12 @@ pub struct SkillYaml {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildSection>,
+    /// Per-instance settings the skill reads with `config-get` (see `config.rs`).
+    #[serde(default, skip_serializing_if = "ConfigSchema::is_empty")]
+    pub config: ConfigSchema,
+    /// What the sandbox must grant beyond the instance's own data directory.
+    #[serde(default, skip_serializing_if = "Capabilities::is_empty")]
+    pub capabilities: Capabilities,
 }
 
 /// How `skill build` builds the project. `skill init` writes it; when it is missing,
@@ -146,6 +154,8 @@ impl SkillYaml {
             ))
             .with_hint("use a semantic version such as 0.1.0")
         })?;
+        validate_schema(&yaml.config)?;
+        yaml.capabilities.validate()?;
         Ok(yaml)
     }
 }

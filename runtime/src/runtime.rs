@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::aot::{AotCache, CacheOutcome};
 use crate::args::Args;
@@ -42,10 +42,31 @@ impl Default for Limits {
     }
 }
 
+/// What one call may reach beyond its own memory. The default grants nothing at all.
+#[derive(Debug, Clone, Default)]
+pub struct Sandbox {
+    pub preopens: Vec<Preopen>,
+    /// Environment variables the guest sees.
+    pub env: Vec<(String, String)>,
+    /// Hosts outgoing wasi:http requests may go to.
+    pub network: Vec<crate::capabilities::HostPattern>,
+    /// `skill@instance`, used in hints that name the command granting more.
+    pub grant_hint: String,
+}
+
+/// A host directory the guest sees at `guest`.
+#[derive(Debug, Clone)]
+pub struct Preopen {
+    pub host: std::path::PathBuf,
+    pub guest: String,
+    pub writable: bool,
+}
+
 /// Everything a call needs besides the tool name and its arguments.
 #[derive(Clone, Default)]
 pub struct CallOptions {
     pub limits: Limits,
+    pub sandbox: Sandbox,
     /// The instance's configuration, as `config-get` returns it.
     pub config: BTreeMap<String, String>,
     /// Receives the guest's log and progress events as they happen.
@@ -220,16 +241,8 @@ impl LoadedSkill {
             let tools = guest.call_tools(&mut store)?;
             wasmtime::Result::Ok((info, tools))
         })();
-        let (info, tools) = result.map_err(|e| {
-            trap_error(
-                e,
-                "describing the skill",
-                &options.limits,
-                &out,
-                &err,
-                started,
-            )
-        })?;
+        let (info, tools) = result
+            .map_err(|e| trap_error(e, "describing the skill", &options, &out, &err, started))?;
         let info = SkillInfo {
             name: info.name,
             version: info.version,
@@ -239,6 +252,25 @@ impl LoadedSkill {
             repository: info.repository,
         };
         Ok((info, ToolDef::from_guest(tools)?))
+    }
+
+    /// Asks the skill's own `validate-config` export whether `config` is acceptable.
+    /// `Ok(Err(message))` is the skill's refusal.
+    pub fn validate_config(
+        &self,
+        config: &BTreeMap<String, String>,
+        options: &CallOptions,
+    ) -> Result<std::result::Result<(), String>> {
+        let (mut store, out, err) = self.new_store(options);
+        let started = Instant::now();
+        let pairs: Vec<(String, String)> = config.clone().into_iter().collect();
+        let result = (|| {
+            let skill = self.pre.instantiate(&mut store)?;
+            skill
+                .skill_engine_skill_guest()
+                .call_validate_config(&mut store, &pairs)
+        })();
+        result.map_err(|e| trap_error(e, "validating the config", options, &out, &err, started))
     }
 
     /// Runs one tool in a fresh store. `Err` means the host could not run it (trap, timeout,
@@ -259,16 +291,18 @@ impl LoadedSkill {
                 .skill_engine_skill_guest()
                 .call_execute(&mut store, tool, &wit_args)
         })();
-        let result = result.map_err(|e| {
-            trap_error(
-                e,
-                &format!("tool `{tool}`"),
-                &options.limits,
-                &out,
-                &err,
-                started,
-            )
-        })?;
+        let what = format!("tool `{tool}`");
+        let result = result.map_err(|e| trap_error(e, &what, options, &out, &err, started))?;
+        // A guest that handles the write errors itself still hit the cap: report it, and the
+        // result too when it alone is larger than the cap.
+        let cap = options.limits.output_bytes;
+        let result_size = match &result {
+            Ok(output) => output.text.len() + output.data.as_ref().map_or(0, String::len),
+            Err(_) => 0,
+        };
+        if out.contents().len() >= cap || err.contents().len() >= cap || result_size > cap {
+            return Err(output_limit_error(&what, options));
+        }
         let result = match result {
             Ok(output) => Ok(ToolOutput {
                 data: parse_data(tool, output.data)?,
@@ -296,11 +330,22 @@ impl LoadedSkill {
     ) -> (Store<HostState>, MemoryOutputPipe, MemoryOutputPipe) {
         let stdout = MemoryOutputPipe::new(options.limits.output_bytes);
         let stderr = MemoryOutputPipe::new(options.limits.output_bytes);
-        // Deny by default: no preopened directories, no environment, no arguments, no network.
-        let wasi = WasiCtxBuilder::new()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .build();
+        // Deny by default: only what the sandbox lists; no arguments, no sockets.
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(stdout.clone()).stderr(stderr.clone());
+        for (key, value) in &options.sandbox.env {
+            wasi.env(key, value);
+        }
+        for dir in &options.sandbox.preopens {
+            let perms = if dir.writable {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            // A directory that vanished since the grant is left out rather than failing every call.
+            let _ = wasi.preopened_dir(&dir.host, &dir.guest, perms);
+        }
+        let wasi = wasi.build();
         let limits = StoreLimitsBuilder::new()
             .memory_size(options.limits.memory_bytes)
             .trap_on_grow_failure(true)
@@ -348,11 +393,21 @@ fn parse_data(tool: &str, data: Option<String>) -> Result<Option<serde_json::Val
 fn trap_error(
     err: wasmtime::Error,
     what: &str,
-    limits: &Limits,
+    options: &CallOptions,
     stdout: &MemoryOutputPipe,
     stderr: &MemoryOutputPipe,
     started: Instant,
 ) -> Error {
+    let limits = &options.limits;
+    let instance = &options.sandbox.grant_hint;
+    // How to raise a limit: per instance when the call came from one.
+    let raise = |limit: &str, example: &str| {
+        if instance.is_empty() {
+            String::new()
+        } else {
+            format!("; raise it with `skill config {instance} --limit {limit}={example}`")
+        }
+    };
     let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
     let mentions = |needle: &str| chain.iter().any(|c| c.contains(needle));
     // The trap itself says what happened ("wasm `unreachable` instruction executed"); the
@@ -365,8 +420,16 @@ fn trap_error(
         (
             format!("{what} timed out after {:.1?}", started.elapsed()),
             format!(
-                "the limit is {:?}; raise it with --timeout if the tool needs longer",
-                limits.timeout
+                "the limit is {:?}{}",
+                limits.timeout,
+                if instance.is_empty() {
+                    "; raise it with --timeout if the tool needs longer".to_string()
+                } else {
+                    format!(
+                        "; pass --timeout for one call{}",
+                        raise("timeout", &format!("{}s", limits.timeout.as_secs() * 2))
+                    )
+                }
             ),
         )
     } else if mentions("forcing trap when growing memory")
@@ -377,19 +440,16 @@ fn trap_error(
                 "{what} exceeded its memory limit of {} MiB",
                 limits.memory_bytes >> 20
             ),
-            "the skill needs more memory than this instance allows".to_string(),
+            format!(
+                "the skill needs more memory than this instance allows{}",
+                raise("memory", &format!("{}MiB", (limits.memory_bytes >> 20) * 2))
+            ),
         )
     } else if mentions("beyond capacity of MemoryOutputPipe")
         || stdout.contents().len() >= limits.output_bytes
         || stderr.contents().len() >= limits.output_bytes
     {
-        (
-            format!(
-                "{what} wrote more than {} KiB to stdout or stderr",
-                limits.output_bytes >> 10
-            ),
-            "a skill returns its result through output.text / output.data, not stdout".to_string(),
-        )
+        return output_limit_error(what, options);
     } else {
         (
             format!("{what} crashed: {cause}"),
@@ -413,6 +473,29 @@ fn trap_error(
         format!("{message}\n  guest stderr: {}", tail.join("\n  "))
     };
     Error::new(ErrorKind::Trap, message).with_hint(hint)
+}
+
+fn output_limit_error(what: &str, options: &CallOptions) -> Error {
+    let limits = &options.limits;
+    let instance = &options.sandbox.grant_hint;
+    let raise = if instance.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; raise it with `skill config {instance} --limit output={}MiB`",
+            ((limits.output_bytes >> 20) * 2).max(2)
+        )
+    };
+    Error::new(
+        ErrorKind::Trap,
+        format!(
+            "{what} wrote more than {} KiB of output",
+            limits.output_bytes >> 10
+        ),
+    )
+    .with_hint(format!(
+        "a skill returns its result through output.text / output.data, not stdout{raise}"
+    ))
 }
 
 fn first_line(s: &str) -> &str {

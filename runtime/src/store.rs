@@ -32,14 +32,7 @@ impl InstalledSkill {
     pub fn component_path(&self) -> PathBuf {
         self.dir.join(COMPONENT_WASM)
     }
-
-    /// Configured instances. Until instance configuration exists, every skill has exactly one.
-    pub fn instances(&self) -> Vec<String> {
-        vec![DEFAULT_INSTANCE.to_string()]
-    }
 }
-
-pub const DEFAULT_INSTANCE: &str = "default";
 
 pub struct InstallOutcome {
     pub skill: InstalledSkill,
@@ -189,8 +182,8 @@ impl Store {
         Ok(Some(InstalledSkill { manifest, dir }))
     }
 
-    /// Removes a skill entirely. The directory is renamed away first, so readers never see
-    /// it half-deleted.
+    /// Removes a skill entirely, its instances with it. The directory is renamed away first,
+    /// so readers never see it half-deleted.
     pub fn remove(&self, name: &str) -> Result<InstalledSkill> {
         let skill = self.get(name)?;
         let _lock = FileLock::exclusive(&self.home.lock_file())?;
@@ -200,6 +193,7 @@ impl Store {
         fs::rename(&skill_dir, &trash).map_err(|e| Error::io("remove", &skill_dir, e))?;
         sync_dir(&skills_dir);
         sweep(&skills_dir, REMOVED_PREFIX);
+        crate::instance::Instances::new(self.home.clone()).remove_all(name);
         Ok(skill)
     }
 }
