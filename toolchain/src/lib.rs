@@ -4,6 +4,7 @@
 pub mod build;
 pub mod cli;
 pub mod doctor;
+pub mod instances;
 pub mod lockfile;
 pub mod project;
 pub mod sdk;

@@ -277,7 +277,7 @@ fn newest_source(dir: &Path) -> Option<SystemTime> {
 /// What `skill install <path>` was pointed at.
 pub enum InstallSource {
     /// A skill project: build it if needed, then install its outputs.
-    Project(Project),
+    Project(Box<Project>),
     /// A built component plus its skill.yaml.
     Built {
         component: PathBuf,
@@ -320,7 +320,7 @@ impl InstallSource {
                 }
             }
             if yaml.build.is_some() || !markers(path).is_empty() {
-                return Ok(InstallSource::Project(Project::open(path)?));
+                return Ok(InstallSource::Project(Box::new(Project::open(path)?)));
             }
         }
         Err(Error::invalid(format!(

@@ -1,21 +1,32 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use skill_runtime::Runtime;
+use skill_runtime::instance::Instances;
 use skill_runtime::manifest::SKILL_YAML;
 use skill_runtime::package::Package;
 use skill_runtime::store::Store;
+use skill_runtime::{Error, Runtime, audit};
 
 use super::Context;
 use crate::build;
+use crate::instances::{InstanceRef, approve, needs_approval, review_text};
 use crate::project::InstallSource;
-use crate::ui::Printer;
+use crate::ui::{Printer, confirm};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A skill project (built first if needed), a built skill directory (target/skill), or a
     /// component .wasm with its skill.yaml beside it
     path: PathBuf,
+
+    /// The instance to create or update (default: `default`); one skill can have many, each
+    /// with its own config, secrets, grants and data
+    #[arg(short, long, value_name = "ALIAS")]
+    instance: Option<String>,
+
+    /// Approve the permissions the skill asks for without asking (for scripts)
+    #[arg(short, long)]
+    yes: bool,
 
     /// Print the installed manifest as JSON on stdout
     #[arg(long)]
@@ -47,7 +58,52 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             skill_yaml,
         } => prepared(&printer, &runtime, &component, &skill_yaml)?,
     };
-    let outcome = Store::new(home).install(&package)?;
+    // Review what the skill asks for before anything is written.
+    let target = InstanceRef::parse(&package.manifest.name, args.instance.as_deref())?;
+    let requested = &package.skill_yaml.capabilities;
+    if let Some((more, existing)) = needs_approval(&home, &target, requested)? {
+        eprint!(
+            "{}",
+            review_text(&target, &package.manifest.version, &more, existing)
+        );
+        if !args.yes && !confirm("Allow?") {
+            return Err(Error::invalid(format!(
+                "not installed: the permissions for {target} were not approved"
+            ))
+            .with_hint("answer `y` to approve, or pass --yes in scripts")
+            .into());
+        }
+    }
+    approve(&home, &target, requested)?;
+    let outcome = Store::new(home.clone()).install(&package)?;
+    audit::record(
+        &home,
+        "install",
+        &target.skill,
+        &target.instance,
+        serde_json::json!({ "version": package.manifest.version }),
+    )?;
+    let others: Vec<String> = Instances::new(home.clone())
+        .list(&target.skill)
+        .into_iter()
+        .filter(|i| *i != target.instance)
+        .filter(|i| {
+            needs_approval(
+                &home,
+                &InstanceRef::parse(&target.skill, Some(i)).unwrap(),
+                requested,
+            )
+            .ok()
+            .flatten()
+            .is_some()
+        })
+        .collect();
+    for other in others {
+        printer.warn(format!(
+            "{}@{other} keeps its old permissions; approve the new ones with `skill install <path> -i {other}`",
+            target.skill
+        ));
+    }
     let manifest = &outcome.skill.manifest;
     let tools: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
     let what = match &outcome.previous {
@@ -60,7 +116,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     printer.status(
         "Installed",
         format!(
-            "{what}: {} tool{} ({})",
+            "{what} as {target}: {} tool{} ({})",
             tools.len(),
             if tools.len() == 1 { "" } else { "s" },
             tools.join(", ")

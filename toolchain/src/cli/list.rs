@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use skill_runtime::instance::Instances;
 use skill_runtime::store::Store;
 
 use super::Context;
@@ -17,13 +18,15 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let skills = Store::new(ctx.home()?).list()?;
+    let home = ctx.home()?;
+    let skills = Store::new(home.clone()).list()?;
+    let instances = Instances::new(home);
     if args.json {
         let entries: Vec<serde_json::Value> = skills
             .iter()
             .map(|s| {
                 let mut value = serde_json::to_value(&s.manifest).expect("manifest serializes");
-                value["instances"] = serde_json::json!(s.instances());
+                value["instances"] = serde_json::json!(instances.list(&s.manifest.name));
                 value["path"] = serde_json::json!(s.dir.display().to_string());
                 value
             })
@@ -51,7 +54,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 human_size(m.component.size)
             );
             println!("  path       {}", skill.dir.display());
-            println!("  instances  {}", skill.instances().join(", "));
+            println!("  instances  {}", instances.list(&m.name).join(", "));
             println!("  tools");
             for tool in &m.tools {
                 println!("    {:<16} {}", tool.name, tool.description);

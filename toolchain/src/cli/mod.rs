@@ -1,9 +1,12 @@
 //! The `skill` command line: parsing and printing only; the work is in library modules.
 
 mod build;
+mod config;
 mod doctor;
+mod grant;
 mod init;
 mod install;
+mod instances;
 mod list;
 mod remove;
 mod run;
@@ -25,6 +28,8 @@ Examples:
   skill install .                   Install it into $SKILL_HOME
   skill run hello:greet name=World  Run a tool (also: skill hello:greet World)
   skill list                        What is installed
+  skill install ./aws -i prod       Install a second, separately configured instance
+  skill config aws@prod --set token Set a value (secrets are typed, stored encrypted)
 
 Environment:
   SKILL_HOME       where skills, instances and caches live (default ~/.skill-engine)
@@ -65,6 +70,14 @@ enum Command {
     /// List installed skills
     #[command(visible_alias = "ls")]
     List(list::Args),
+    /// List configured instances (SKILL@INSTANCE) with their config status and permissions
+    Instances(instances::Args),
+    /// Show or change an instance's config and secrets (no flags in a terminal: a wizard)
+    Config(config::Args),
+    /// Give an instance access to a directory, a host or an environment variable
+    Grant(grant::Args),
+    /// Take back access given with `skill grant` or at install
+    Revoke(grant::Args),
     /// Remove an installed skill
     #[command(visible_alias = "rm")]
     Remove(remove::Args),
@@ -102,6 +115,10 @@ pub fn main() -> ExitCode {
         Command::Install(args) => install::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
+        Command::Instances(args) => instances::run(&ctx, args),
+        Command::Config(args) => config::run(&ctx, args),
+        Command::Grant(args) => grant::grant(&ctx, args),
+        Command::Revoke(args) => grant::revoke(&ctx, args),
         Command::Remove(args) => remove::run(&ctx, args),
         Command::Validate(args) => validate::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),

@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use skill_runtime::error::suggestion;
+
+use crate::instances::{InstanceRef, call_options, require_instance};
 use skill_runtime::host::{Event, LogLevel};
 use skill_runtime::store::Store;
-use skill_runtime::{CallOptions, Error, Runtime, ToolError, args};
+use skill_runtime::{Error, Runtime, ToolError, args};
 
 use super::Context;
 
@@ -95,32 +97,16 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     let manifest = &skill.manifest;
     let tool_names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
 
-    let instance = match (target.instance, args.instance.take()) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(Error::invalid(format!(
-                "two instances given: `{a}` (in the target) and `{b}` (--instance)"
-            ))
-            .with_hint("give the instance once")
-            .into());
-        }
-        (a, b) => a
-            .or(b)
-            .unwrap_or_else(|| skill_runtime::store::DEFAULT_INSTANCE.to_string()),
-    };
-    let instances = skill.instances();
-    if !instances.contains(&instance) {
-        return Err(Error::not_found(format!(
-            "skill `{}` has no instance `{instance}`",
-            manifest.name
-        ))
-        .with_hint(format!(
-            "{}instances of {}: {}",
-            suggestion(&instance, instances.iter().map(String::as_str)),
+    let instance_ref = InstanceRef::parse(
+        &format!(
+            "{}{}",
             manifest.name,
-            instances.join(", ")
-        ))
-        .into());
-    }
+            target.instance.map(|i| format!("@{i}")).unwrap_or_default()
+        ),
+        args.instance.take().as_deref(),
+    )?;
+    require_instance(&home, &instance_ref)?;
+    let instance = instance_ref.instance.clone();
 
     let tool_name = match target.tool {
         Some(tool) => tool,
@@ -161,7 +147,13 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         loaded.cache
     ));
 
-    let mut options = CallOptions::default();
+    let (mut options, ungranted) = call_options(&home, &skill, &instance_ref)?;
+    if !ungranted.is_empty() {
+        ctx.printer.warn(format!(
+            "{instance_ref} runs without permissions its installed version asks for ({}); approve them with `skill install <path> -i {instance}`",
+            ungranted.join("; ")
+        ));
+    }
     if let Some(timeout) = args.timeout {
         options.limits.timeout = timeout;
     }
@@ -203,8 +195,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         Err(tool_error) => {
             let hint = match &tool_error {
                 ToolError::NotConfigured(_) => Some(format!(
-                    "configure the instance `{}@{instance}`",
-                    manifest.name
+                    "configure it with `skill config {instance_ref}` (--set KEY=VALUE, or no flags for a wizard)"
                 )),
                 ToolError::InvalidArgs(_) => Some(format!(
                     "usage: skill run {qualified} {}",

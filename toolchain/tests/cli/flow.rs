@@ -52,7 +52,8 @@ fn init_build_install_run_list_remove() {
         String::from_utf8_lossy(&install.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&install.stderr).contains("Installed hello 0.1.0: 1 tool (greet)")
+        String::from_utf8_lossy(&install.stderr)
+            .contains("Installed hello 0.1.0 as hello@default: 1 tool (greet)")
     );
 
     assert_eq!(
@@ -113,7 +114,9 @@ fn init_build_install_run_list_remove() {
     assert!(
         declined
             .stderr
-            .contains("Remove hello 0.1.0 (1 tool, instances: default)? [y/N]")
+            .contains("Remove hello 0.1.0 (1 tool) and its instances (default) with their config, secrets and data? [y/N]"),
+        "{}",
+        declined.stderr
     );
     env.skill(&["run", "hello:greet", "name=still"]).ok();
     let confirmed = env.skill_with_input(&["remove", "hello"], "y\n");

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod flow;
+mod instances;
 mod languages;
 mod sandbox;
 mod store;

@@ -6,7 +6,8 @@ use crate::{Env, misbehave};
 
 fn installed_env() -> Env {
     let env = Env::new();
-    env.skill(&["install", misbehave().to_str().unwrap()]).ok();
+    env.skill(&["install", "--yes", misbehave().to_str().unwrap()])
+        .ok();
     env
 }
 
@@ -83,7 +84,14 @@ fn memory_and_output_are_capped() {
     );
     let hog = env.skill(&["run", "misbehave:hog", "512"]);
     assert!(
-        hog.fails().contains("exceeded its memory limit of 256 MiB"),
+        hog.fails().contains("exceeded its memory limit of 128 MiB"),
+        "{}",
+        hog.stderr
+    );
+    // The limit comes from skill.yaml; the hint names the command that raises it.
+    assert!(
+        hog.stderr
+            .contains("raise it with `skill config misbehave@default --limit memory=256MiB`"),
         "{}",
         hog.stderr
     );
@@ -130,7 +138,7 @@ fn typed_tool_errors_logs_and_progress() {
     assert!(
         unconfigured
             .stderr
-            .contains("hint: configure the instance `misbehave@default`")
+            .contains("hint: configure it with `skill config misbehave@default`")
     );
     let choice = env.skill(&["run", "misbehave:refuse", "sideways"]);
     assert!(
@@ -169,4 +177,186 @@ fn typed_tool_errors_logs_and_progress() {
             .stderr
             .contains("[debug] a detail")
     );
+}
+
+/// The hostile-skill suite: every way out the fixture tries is closed, each with a clear error,
+/// and the instance's own directory (and what the user grants) still works.
+#[test]
+fn a_hostile_skill_stays_inside_its_sandbox() {
+    let env = installed_env();
+    let data = env.home.path().join("instances/misbehave/default/data");
+    let denied = |args: &[&str], expect: &str| {
+        let mut full = vec!["run"];
+        full.extend_from_slice(args);
+        let run = env.skill(&full);
+        assert_eq!(
+            run.code, 1,
+            "{args:?} should fail:\n{}{}",
+            run.stdout, run.stderr
+        );
+        assert!(run.stderr.contains(expect), "{args:?}: {}", run.stderr);
+    };
+    denied(
+        &["misbehave:read-file", "/etc/passwd"],
+        "cannot read /etc/passwd",
+    );
+    let ssh = format!(
+        "{}/.ssh/id_rsa",
+        std::env::var("HOME").unwrap_or("/root".into())
+    );
+    denied(&["misbehave:read-file", &ssh], "cannot read");
+    denied(
+        &["misbehave:read-file", "/data/../../../../etc/passwd"],
+        "cannot read",
+    );
+    denied(&["misbehave:read-file", "../../etc/passwd"], "cannot read");
+    let outside = env.work.path().join("escaped.txt");
+    denied(
+        &["misbehave:write-file", outside.to_str().unwrap(), "x"],
+        "cannot write",
+    );
+    assert!(!outside.exists());
+    // A symlink planted in the data directory cannot lead out of it.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc/passwd", data.join("escape")).unwrap();
+        denied(
+            &["misbehave:read-file", "/data/escape"],
+            "cannot read /data/escape",
+        );
+        std::os::unix::fs::symlink("/etc", data.join("etc")).unwrap();
+        denied(&["misbehave:read-file", "/data/etc/passwd"], "cannot read");
+    }
+    // Its own directory works, and the files land in the instance's data directory.
+    assert_eq!(
+        env.skill(&["run", "misbehave:write-file", "/data/note.txt", "hi"])
+            .ok(),
+        "wrote /data/note.txt\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("note.txt")).unwrap(),
+        "hi"
+    );
+    assert_eq!(
+        env.skill(&["run", "misbehave:read-file", "/data/note.txt"])
+            .ok(),
+        "read 2 bytes\n"
+    );
+    // Environment: only what skill.yaml asked for and the install granted.
+    let getenv = |name: &str| {
+        env.command(&["run", "misbehave:getenv", name])
+            .env("MISBEHAVE_GRANTED", "yes")
+            .env("MISBEHAVE_SECRET_ENV", "no")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap()
+    };
+    assert_eq!(getenv("MISBEHAVE_GRANTED"), "MISBEHAVE_GRANTED=yes\n");
+    assert_eq!(
+        getenv("MISBEHAVE_SECRET_ENV"),
+        "MISBEHAVE_SECRET_ENV is not set\n"
+    );
+    assert_eq!(getenv("HOME"), "HOME is not set\n");
+    // Unbounded recursion and 1 GB of output are stopped.
+    let recurse = env.skill(&["run", "misbehave:recurse"]);
+    assert!(
+        recurse.fails().contains("tool `recurse` crashed"),
+        "{}",
+        recurse.stderr
+    );
+    let flood = env.skill(&["run", "misbehave:chatter", "1073741824"]);
+    assert!(
+        flood.fails().contains("wrote more than 1024 KiB"),
+        "{}",
+        flood.stderr
+    );
+}
+
+#[test]
+fn granted_directories_are_readable_and_writable_only_as_granted() {
+    let env = installed_env();
+    let shared = env.work.path().join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("in.txt"), "12345").unwrap();
+    let file = shared.join("in.txt");
+    let file = file.to_str().unwrap();
+    let out = shared.join("out.txt");
+    let out = out.to_str().unwrap();
+    let dir = shared.to_str().unwrap();
+
+    let before = env.skill(&["run", "misbehave:read-file", file]);
+    assert_eq!(before.code, 1, "{}", before.stdout);
+    env.skill(&["grant", "misbehave", "--fs", dir]).ok();
+    assert_eq!(
+        env.skill(&["run", "misbehave:read-file", file]).ok(),
+        "read 5 bytes\n"
+    );
+    let readonly = env.skill(&["run", "misbehave:write-file", out, "x"]);
+    assert!(
+        readonly.stderr.contains("cannot write"),
+        "{}",
+        readonly.stderr
+    );
+    env.skill(&["grant", "misbehave@default", "--fs", &format!("{dir}:rw")])
+        .ok();
+    env.skill(&["run", "misbehave:write-file", out, "x"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(shared.join("out.txt")).unwrap(),
+        "x"
+    );
+    env.skill(&["revoke", "misbehave", "--fs", dir]).ok();
+    let after = env.skill(&["run", "misbehave:read-file", file]);
+    assert_eq!(after.code, 1, "{}", after.stdout);
+    let log = std::fs::read_to_string(env.home.path().join("audit.log")).unwrap();
+    let actions: Vec<&str> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| v["action"].as_str().unwrap().to_string())
+        .map(|a| Box::leak(a.into_boxed_str()) as &str)
+        .collect();
+    assert_eq!(actions, ["grant", "install", "grant", "grant", "revoke"]);
+}
+
+/// One runtime, many hostile calls: after each is contained, the next call works.
+#[test]
+fn the_runtime_keeps_working_after_each_contained_attempt() {
+    use skill_runtime::{CallOptions, Limits, Runtime, SkillHome, args::Args};
+    let home = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(&SkillHome::at(home.path())).unwrap();
+    let bytes = std::fs::read(misbehave().join("misbehave.wasm")).unwrap();
+    let skill = runtime.load_bytes(&bytes).unwrap();
+    let options = CallOptions {
+        limits: Limits {
+            timeout: Duration::from_millis(500),
+            memory_bytes: 64 << 20,
+            output_bytes: 64 << 10,
+        },
+        ..Default::default()
+    };
+    let text = |v: &str| skill_runtime::args::ArgValue::Text(v.to_string());
+    let int = |n: i64| skill_runtime::args::ArgValue::Integer(n);
+    let attempts: Vec<(&str, Args)> = vec![
+        ("spin", Args::new()),
+        ("hog", vec![("mib".to_string(), int(1024))]),
+        ("recurse", Args::new()),
+        ("chatter", vec![("bytes".to_string(), int(1 << 30))]),
+        ("crash", vec![("message".to_string(), text("boom"))]),
+    ];
+    for (tool, args) in attempts {
+        let result = skill.execute(tool, &args, &options);
+        assert!(result.is_err(), "{tool} should have been stopped");
+        let ok = skill
+            .execute(
+                "read_file",
+                &vec![("path".to_string(), text("/nope"))],
+                &options,
+            )
+            .unwrap();
+        assert!(
+            ok.result.is_err(),
+            "a normal call after {tool} returns its own error"
+        );
+        let report = skill.execute("report", &Args::new(), &options).unwrap();
+        assert_eq!(report.result.unwrap().text, "done", "after {tool}");
+    }
 }
