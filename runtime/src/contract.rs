@@ -7,7 +7,8 @@ use wasmparser::{Parser, Payload};
 use crate::bindings::{CONTRACT, GUEST_EXPORT, HOST_IMPORT};
 use crate::error::{Error, Result};
 
-/// WASI 0.2 interfaces the sandbox links (`wasmtime_wasi::p2::add_to_linker_sync`). Any
+/// WASI 0.2 interfaces the sandbox links (`wasmtime_wasi::p2::add_to_linker_sync` and
+/// wasi:http's outgoing side). Any
 /// `0.2.x` version is accepted: wasmtime links semver-compatible names.
 const WASI_INTERFACES: &[&str] = &[
     "wasi:cli/environment",
@@ -37,6 +38,8 @@ const WASI_INTERFACES: &[&str] = &[
     "wasi:sockets/udp",
     "wasi:sockets/udp-create-socket",
     "wasi:sockets/ip-name-lookup",
+    "wasi:http/types",
+    "wasi:http/outgoing-handler",
 ];
 
 /// What kind of file this is, judged by its header.
@@ -110,7 +113,7 @@ impl ContractReport {
             ));
             hints.push(
                 "the sandbox provides only `skill-engine:skill/host` and WASI 0.2 cli, clocks, \
-                 filesystem, io, random and sockets; remove the code or dependency that needs the rest",
+                 filesystem, io, random, sockets and outgoing http; remove the code or dependency that needs the rest",
             );
         }
         Err(Error::contract(format!(

@@ -25,11 +25,13 @@ pub fn new_engine() -> Result<Engine> {
         .map_err(|e| Error::internal(format!("failed to create the wasm engine: {e}")))
 }
 
-/// WASI p2 (sync) plus the contract's `host` interface.
+/// WASI p2 (sync), wasi:http (filtered per call) and the contract's `host` interface.
 pub fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
         .map_err(|e| Error::internal(format!("failed to link WASI: {e}")))?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
+        .map_err(|e| Error::internal(format!("failed to link wasi:http: {e}")))?;
     Skill::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
         .map_err(|e| Error::internal(format!("failed to link the skill host: {e}")))?;
     Ok(linker)

@@ -11,7 +11,10 @@ use wasmtime_wasi::{
     WasiView,
 };
 
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
 use crate::bindings::{host, types};
+use crate::network::NetworkPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -70,6 +73,8 @@ pub struct HostState {
     pub(crate) limits: StoreLimits,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) events: Option<EventSink>,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) network: NetworkPolicy,
 }
 
 impl HostState {
@@ -92,12 +97,24 @@ impl HostState {
             limits: StoreLimits::default(),
             config: BTreeMap::new(),
             events: None,
+            http: WasiHttpCtx::new(),
+            network: NetworkPolicy::default(),
         }
     }
 
     fn emit(&self, event: Event) {
         if let Some(sink) = &self.events {
             sink(&event);
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.network,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod home;
 pub mod host;
 pub mod instance;
 pub mod manifest;
+pub mod network;
 pub mod package;
 pub mod runtime;
 pub mod secrets;

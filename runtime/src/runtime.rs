@@ -20,6 +20,7 @@ use crate::fsutil::sha256_hex;
 use crate::home::SkillHome;
 use crate::host::{EventSink, HostState};
 use crate::manifest::ToolDef;
+use crate::network::NetworkPolicy;
 
 /// Resource limits for one call. Every limit has a default; instances may override them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +108,8 @@ impl std::fmt::Display for ToolError {
 #[derive(Debug, Clone)]
 pub struct CallOutcome {
     pub result: std::result::Result<ToolOutput, ToolError>,
+    /// Hosts the guest tried to reach over wasi:http that the instance was not granted.
+    pub denied_hosts: Vec<String>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub duration: Duration,
@@ -315,9 +318,11 @@ impl LoadedSkill {
                 wit::ToolError::Failed(m) => ToolError::Failed(m),
             }),
         };
+        let denied_hosts = store.data().network.denied();
         drop(store);
         Ok(CallOutcome {
             result,
+            denied_hosts,
             stdout: pipe_bytes(out),
             stderr: pipe_bytes(err),
             duration: started.elapsed(),
@@ -356,6 +361,8 @@ impl LoadedSkill {
             limits,
             config: options.config.clone(),
             events: options.events.clone(),
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            network: NetworkPolicy::new(options.sandbox.network.clone()),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);

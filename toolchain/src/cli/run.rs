@@ -164,6 +164,11 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     }));
 
     let outcome = loaded.execute(&tool.name, &call_args, &options)?;
+    for host in &outcome.denied_hosts {
+        ctx.printer.warn(format!(
+            "{instance_ref} tried to reach {host}, which it was not granted; allow it with `skill grant {instance_ref} --net {host}`"
+        ));
+    }
     // The process ends right after this call: unmapping the compiled code would only add to
     // every `skill run`. (The runtime is dropped: that stops its ticker thread cleanly.)
     std::mem::forget(loaded);

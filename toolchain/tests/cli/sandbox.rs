@@ -360,3 +360,111 @@ fn the_runtime_keeps_working_after_each_contained_attempt() {
         assert_eq!(report.result.unwrap().text, "done", "after {tool}");
     }
 }
+
+/// A tiny HTTP/1.1 server on loopback: `/ok`, and redirects to a granted and to an ungranted
+/// host name (both reach this same server). Records the Host header of every request.
+fn serve_http() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap_or(0);
+            let mut host = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(h) = line.to_ascii_lowercase().strip_prefix("host:") {
+                    host = h.trim().to_string();
+                }
+            }
+            log.lock().unwrap().push(host);
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .to_string();
+            let (status, location, body) = match path.as_str() {
+                "/ok" => ("200 OK", None, "hello from the granted host"),
+                "/redirect-in" => ("302 Found", Some(format!("http://127.0.0.1:{port}/ok")), ""),
+                "/redirect-out" => ("302 Found", Some(format!("http://localhost:{port}/ok")), ""),
+                _ => ("404 Not Found", None, "no"),
+            };
+            let mut response = format!(
+                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n",
+                body.len()
+            );
+            if let Some(location) = location {
+                response.push_str(&format!("location: {location}\r\n"));
+            }
+            response.push_str("\r\n");
+            response.push_str(body);
+            let mut stream = stream;
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn outgoing_http_reaches_only_granted_hosts_even_through_redirects() {
+    let env = installed_env();
+    let (port, seen) = serve_http();
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+
+    let before = env.skill(&["run", "misbehave:fetch", &url("/ok")]);
+    assert_eq!(before.code, 1, "{}", before.stdout);
+    assert!(
+        before.stderr.contains("HttpRequestDenied"),
+        "{}",
+        before.stderr
+    );
+    assert!(
+        before.stderr.contains(&format!(
+            "misbehave@default tried to reach 127.0.0.1:{port}, which it was not granted; allow it with `skill grant misbehave@default --net 127.0.0.1:{port}`"
+        )),
+        "{}",
+        before.stderr
+    );
+    assert!(seen.lock().unwrap().is_empty(), "a denied request went out");
+
+    env.skill(&["grant", "misbehave", "--net", "127.0.0.1"])
+        .ok();
+    assert_eq!(
+        env.skill(&["run", "misbehave:fetch", &url("/ok")]).ok(),
+        "200 hello from the granted host\n"
+    );
+    assert_eq!(
+        env.skill(&["run", "misbehave:fetch", &url("/redirect-in")])
+            .ok(),
+        "200 hello from the granted host\n"
+    );
+    // A granted host redirecting to one that is not: the second hop is refused.
+    let out = env.skill(&["run", "misbehave:fetch", &url("/redirect-out")]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("tried to reach localhost:{port}")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|h| h.starts_with("localhost")),
+        "the redirect target was reached: {:?}",
+        seen.lock().unwrap()
+    );
+    // Revoked: refused again.
+    env.skill(&["revoke", "misbehave", "--net", "127.0.0.1"])
+        .ok();
+    assert_eq!(env.skill(&["run", "misbehave:fetch", &url("/ok")]).code, 1);
+}
