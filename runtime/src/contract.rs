@@ -267,7 +267,9 @@ mod tests {
         assert!(is_provided_import("wasi:cli/environment@0.2.3"));
         assert!(is_provided_import("wasi:io/streams@0.2.12"));
         assert!(!is_provided_import("wasi:io/streams@0.3.0"));
-        assert!(!is_provided_import("wasi:http/outgoing-handler@0.2.4"));
+        assert!(is_provided_import("wasi:http/outgoing-handler@0.2.4"));
+        assert!(!is_provided_import("wasi:http/incoming-handler@0.2.4"));
+        assert!(!is_provided_import("wasi:keyvalue/store@0.2.0"));
         assert!(is_provided_import("skill-engine:skill/types@0.1.0"));
     }
 
@@ -283,7 +285,7 @@ mod tests {
     fn every_difference_is_named() {
         let component = wat::parse_str(
             r#"(component
-                (import "wasi:http/outgoing-handler@0.2.4" (instance))
+                (import "wasi:keyvalue/store@0.2.0" (instance))
                 (import "skill-engine:skill/host@0.1.0" (instance))
                 (import "wasi:cli/environment@0.2.3" (instance))
             )"#,
@@ -291,15 +293,12 @@ mod tests {
         .unwrap();
         let report = check_component(&component).unwrap();
         assert_eq!(report.missing_exports, [GUEST_EXPORT]);
-        assert_eq!(
-            report.unexpected_imports,
-            ["wasi:http/outgoing-handler@0.2.4"]
-        );
+        assert_eq!(report.unexpected_imports, ["wasi:keyvalue/store@0.2.0"]);
         let err = report.into_result().unwrap_err();
         assert_eq!(
             err.message(),
             "component does not implement skill-engine:skill@0.1.0: missing export \
-             `skill-engine:skill/guest@0.1.0`; unexpected import `wasi:http/outgoing-handler@0.2.4`"
+             `skill-engine:skill/guest@0.1.0`; unexpected import `wasi:keyvalue/store@0.2.0`"
         );
         assert!(err.hint().unwrap().contains("the sandbox provides only"));
     }
