@@ -32,6 +32,10 @@ impl Printer {
         Printer { verbosity }
     }
 
+    pub fn is_quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
     pub fn is_verbose(&self) -> bool {
         self.verbosity == Verbosity::Verbose
     }

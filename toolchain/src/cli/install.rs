@@ -62,10 +62,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let target = InstanceRef::parse(&package.manifest.name, args.instance.as_deref())?;
     let requested = &package.skill_yaml.capabilities;
     if let Some((more, existing)) = needs_approval(&home, &target, requested)? {
-        eprint!(
-            "{}",
-            review_text(&target, &package.manifest.version, &more, existing)
-        );
+        // Shown whenever it is asked, and with --yes unless -q.
+        if !args.yes || !printer.is_quiet() {
+            eprint!(
+                "{}",
+                review_text(&target, &package.manifest.version, &more, existing)
+            );
+        }
         if !args.yes && !confirm("Allow?") {
             return Err(Error::invalid(format!(
                 "not installed: the permissions for {target} were not approved"
