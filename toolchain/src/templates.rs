@@ -58,6 +58,31 @@ pub fn find(name: &str) -> Result<Template> {
         })
 }
 
+/// The tools `--tool` adds beside `greet`: `name` (a tool name) and `fn_name` (the same as an
+/// identifier, `-` → `_`), for the templates to loop over.
+pub fn extra_tools(names: &[String]) -> Result<Vec<serde_json::Value>> {
+    let mut seen = vec!["greet".to_string()];
+    let mut tools = Vec::new();
+    for name in names {
+        let ok = name.len() <= 64
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            return Err(Error::invalid(format!("`{name}` is not a tool name"))
+                .with_hint("use lowercase letters, digits and `-`, starting with a letter (e.g. list-issues)"));
+        }
+        if seen.contains(name) {
+            return Err(Error::invalid(format!("the tool `{name}` is listed twice"))
+                .with_hint("every template already has `greet`"));
+        }
+        seen.push(name.clone());
+        tools.push(serde_json::json!({ "name": name, "fn_name": name.replace('-', "_") }));
+    }
+    Ok(tools)
+}
+
 handlebars_helper!(quote: |value: str| serde_json::to_string(value).expect("a string serializes"));
 
 impl Template {
@@ -114,20 +139,24 @@ fn render_dir(
     Ok(())
 }
 
-/// `Cargo.toml.tmpl` → `Cargo.toml`, `_gitignore` → `.gitignore`.
+/// `Cargo.toml.tmpl` → `Cargo.toml`; a leading `_` in any component → `.`
+/// (`_gitignore` → `.gitignore`, `_github/workflows` → `.github/workflows`).
 fn output_name(relative: &Path) -> PathBuf {
     let file_name = relative
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    let mut name = file_name
-        .strip_suffix(".tmpl")
-        .unwrap_or(file_name)
-        .to_string();
-    if let Some(rest) = name.strip_prefix('_') {
-        name = format!(".{rest}");
-    }
-    relative.with_file_name(name)
+    let relative = relative.with_file_name(file_name.strip_suffix(".tmpl").unwrap_or(file_name));
+    relative
+        .components()
+        .map(|c| {
+            let part = c.as_os_str().to_string_lossy();
+            match part.strip_prefix('_') {
+                Some(rest) => format!(".{rest}"),
+                None => part.into_owned(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -143,6 +172,8 @@ mod tests {
             "name": "hello", "crate_name": "hello", "description": "Says \"hi\"",
             "sdk_rust_path": "/sdk/sdk-rust",
             "sdk_js_dependency": "file:/sdk/sdk-js",
+            "extra_tools": extra_tools(&["list-issues".to_string()]).unwrap(),
+            "config": true,
         });
         let files = rust.render(&dir.path().join("hello"), &values).unwrap();
         assert!(files.contains(&PathBuf::from(".gitignore")), "{files:?}");

@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,13 +9,25 @@ use super::Context;
 use crate::{sdk, templates};
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+With no NAME in a terminal, asks for the name, the template, whether the skill needs
+configuration, and its tool names. With flags it asks nothing:
+  skill init weather -t typescript --tool forecast --tool alerts --config")]
 pub struct Args {
-    /// Name of the skill (lowercase letters, digits, `-`, `_`)
-    name: String,
+    /// Name of the skill (lowercase letters, digits, `-`, `_`); asked for when omitted in a terminal
+    name: Option<String>,
 
     /// Template to start from (see --list)
     #[arg(short, long, default_value = "rust")]
     template: String,
+
+    /// Add a tool with this name beside `greet` (repeatable); it takes one `input` string
+    #[arg(long = "tool", value_name = "NAME")]
+    tools: Vec<String>,
+
+    /// Declare a config schema in skill.yaml (an API key, stored as a secret per instance)
+    #[arg(long)]
+    config: bool,
 
     /// Directory to create (default: ./NAME)
     #[arg(long)]
@@ -29,16 +42,28 @@ pub struct Args {
     list: bool,
 }
 
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     if args.list {
         for t in templates::all() {
-            println!("{:<12} {}", t.name, t.meta.description);
+            println!("{:<14} {}", t.name, t.meta.description);
         }
         return Ok(ExitCode::SUCCESS);
     }
-    validate_skill_name(&args.name)?;
+    let name = match args.name.take() {
+        Some(name) => name,
+        None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+            ask(&mut args)?
+        }
+        None => {
+            return Err(Error::invalid("which name should the skill have?")
+                .with_hint("skill init NAME [-t rust|javascript|typescript|python|multi-tool-js]; see --list")
+                .into());
+        }
+    };
+    validate_skill_name(&name)?;
     let template = templates::find(&args.template)?;
-    let dest = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));
+    let extra_tools = templates::extra_tools(&args.tools)?;
+    let dest = args.dir.clone().unwrap_or_else(|| PathBuf::from(&name));
     if dest.exists()
         && std::fs::read_dir(&dest)
             .map(|mut d| d.next().is_some())
@@ -55,10 +80,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let sdk = sdk::ensure_sdk(&ctx.home()?)?;
     let description = args
         .description
-        .unwrap_or_else(|| format!("The {} skill", args.name));
+        .unwrap_or_else(|| format!("The {name} skill"));
     let values = serde_json::json!({
-        "name": args.name,
-        "crate_name": args.name.replace('-', "_"),
+        "name": name,
+        "crate_name": name.replace('-', "_"),
+        "extra_tools": extra_tools,
+        "config": args.config,
         "description": description,
         "sdk_rust_path": sdk.rust().display().to_string(),
         "sdk_js_dependency": format!("file:{}", sdk.js().display()),
@@ -83,12 +110,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     ctx.printer.status(
         "Created",
-        format!(
-            "skill `{}` ({}) in {}",
-            args.name,
-            template.name,
-            dest.display()
-        ),
+        format!("skill `{}` ({}) in {}", name, template.name, dest.display()),
     );
     for file in &files {
         ctx.printer.detail(format!("  {}", file.display()));
@@ -97,8 +119,70 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         eprintln!(
             "\nNext:\n  cd {}\n  skill build\n  skill install .\n  skill run {}:greet name=World",
             dest.display(),
-            args.name
+            name
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The questions `skill init` asks in a terminal when no name is given.
+fn ask(args: &mut Args) -> anyhow::Result<String> {
+    let term = console::Term::stderr();
+    let name = loop {
+        eprint!("Name of the skill: ");
+        let name = term.read_line()?.trim().to_string();
+        match validate_skill_name(&name) {
+            Ok(()) => break name,
+            Err(e) => eprintln!("  {e}"),
+        }
+    };
+    let all = templates::all();
+    eprintln!("Template:");
+    for (i, t) in all.iter().enumerate() {
+        eprintln!("  {}) {:<14} {}", i + 1, t.name, t.meta.description);
+    }
+    let default = all
+        .iter()
+        .position(|t| t.name == args.template)
+        .unwrap_or(0);
+    args.template = loop {
+        eprint!("Choose 1-{} [{}]: ", all.len(), default + 1);
+        let answer = term.read_line()?.trim().to_string();
+        let index = if answer.is_empty() {
+            Some(default)
+        } else {
+            answer
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .filter(|&i| i < all.len())
+                .or_else(|| all.iter().position(|t| t.name == answer))
+        };
+        match index {
+            Some(i) => break all[i].name.clone(),
+            None => eprintln!("  pick a number from the list"),
+        }
+    };
+    eprint!("Does it need configuration, such as an API key? [y/N] ");
+    args.config = matches!(
+        term.read_line()?.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    );
+    loop {
+        eprint!("More tools besides greet (names separated by commas, Enter for none): ");
+        let answer = term.read_line()?;
+        let tools: Vec<String> = answer
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        match templates::extra_tools(&tools) {
+            Ok(_) => {
+                args.tools = tools;
+                break;
+            }
+            Err(e) => eprintln!("  {e}"),
+        }
+    }
+    Ok(name)
 }

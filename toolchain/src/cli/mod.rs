@@ -59,7 +59,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create a new skill project from a template
+    /// Create a new skill project from a template (asks in a terminal when no name is given)
+    #[command(visible_alias = "new")]
     Init(init::Args),
     /// Build the skill project into a validated component and an AOT .cwasm
     Build(build::Args),

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::{Env, hello_rust, misbehave};
+use crate::{Env, ScriptedTerminal, hello_rust, misbehave};
 
 fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -299,73 +299,19 @@ fn instances_are_named_in_errors_and_removed_on_their_own() {
     assert!(!env.home.path().join("instances/hello-rust").exists());
 }
 
-/// The wizard, driven through a real pseudo-terminal (`script`), one answer at a time.
+/// The wizard, driven through a real pseudo-terminal, one answer at a time.
 #[test]
 fn config_with_no_flags_in_a_terminal_is_a_wizard() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no `script` to make a terminal");
-        return;
-    }
     let env = Env::new();
     env.skill(&["install", "--yes", misbehave().to_str().unwrap()])
         .ok();
-    let command = format!("{} config misbehave", env!("CARGO_BIN_EXE_skill"));
-    let mut child = env
-        .command(&[])
-        .env_remove("NO_COLOR")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn_script(&command);
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let reader = {
-        let screen = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 1024];
-            while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
-                if n == 0 {
-                    break;
-                }
-                screen
-                    .lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        })
-    };
-    // Answer each prompt once it is on the screen. A hidden prompt flushes typed-ahead input
-    // when it turns echo off, so wait a moment after it appears.
+    let mut terminal = ScriptedTerminal::start(&env, "config misbehave");
     // region (typed), retries (Enter keeps the default), token (hidden input).
-    for (prompt, answer) in [
-        ("region (string)", "us-west-2\n"),
-        ("retries (integer)", "\n"),
-        ("token — API token", "hunter3\n"),
-    ] {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !screen.lock().unwrap().contains(prompt) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no prompt `{prompt}`: {}",
-                screen.lock().unwrap()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        std::io::Write::write_all(&mut stdin, answer.as_bytes()).unwrap();
-    }
-    let status = child.wait().unwrap();
-    drop(stdin);
-    reader.join().unwrap();
-    assert!(status.success(), "{}", screen.lock().unwrap());
-    let screen = screen.lock().unwrap().clone();
+    terminal.answer("region (string)", "us-west-2\n");
+    terminal.answer("retries (integer)", "\n");
+    terminal.answer("token — API token", "hunter3\n");
+    let screen = terminal.finish();
     assert!(screen.contains("region (string) [eu-west-1]:"), "{screen}");
-    assert!(screen.contains("token — API token (string):"), "{screen}");
     assert!(
         !screen.contains("hunter3"),
         "the secret was echoed: {screen}"
@@ -382,31 +328,4 @@ fn config_with_no_flags_in_a_terminal_is_a_wizard() {
         env.skill(&["run", "misbehave:setting", "retries"]).ok(),
         "retries=Some(\"3\")\n"
     );
-}
-
-trait SpawnScript {
-    fn spawn_script(&mut self, command: &str) -> std::process::Child;
-}
-
-impl SpawnScript for std::process::Command {
-    /// Runs `command` under `script -qec`, which gives it a terminal fed from our stdin.
-    fn spawn_script(&mut self, command: &str) -> std::process::Child {
-        let mut script = std::process::Command::new("script");
-        script.args(["-qec", command, "/dev/null"]);
-        for (key, value) in self.get_envs() {
-            match value {
-                Some(v) => script.env(key, v),
-                None => script.env_remove(key),
-            };
-        }
-        if let Some(dir) = self.get_current_dir() {
-            script.current_dir(dir);
-        }
-        script
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
 }

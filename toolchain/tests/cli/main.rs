@@ -8,6 +8,7 @@ mod instances;
 mod languages;
 mod sandbox;
 mod store;
+mod templates;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -161,4 +162,78 @@ pub fn misbehave() -> &'static Path {
         &CELL,
         repo_root().join("toolchain/tests/fixtures/misbehave"),
     )
+}
+
+/// `skill ARGS` in a real pseudo-terminal (`script -qec`), answered prompt by prompt.
+pub struct ScriptedTerminal {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    screen: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ScriptedTerminal {
+    pub fn start(env: &Env, args: &str) -> Self {
+        let command = format!("{} {args}", env!("CARGO_BIN_EXE_skill"));
+        let mut child = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(env.work.path())
+            .env("SKILL_HOME", env.home.path())
+            .env("CARGO_TARGET_DIR", guest_target_dir())
+            .env("SKILL_TOOLS_DIR", tools_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("`script` (util-linux) runs the command in a terminal");
+        let mut stdout = child.stdout.take().unwrap();
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let reader = {
+            let screen = screen.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    screen
+                        .lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            })
+        };
+        ScriptedTerminal {
+            stdin: child.stdin.take(),
+            child,
+            screen,
+            reader: Some(reader),
+        }
+    }
+
+    /// Waits (up to a minute) for `prompt` on the screen, then types `answer`. A hidden prompt
+    /// flushes typed-ahead input when it turns echo off, hence the pause after it appears.
+    pub fn answer(&mut self, prompt: &str, answer: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !self.screen.lock().unwrap().contains(prompt) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no prompt `{prompt}` on:\n{}",
+                self.screen.lock().unwrap()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::io::Write::write_all(self.stdin.as_mut().unwrap(), answer.as_bytes()).unwrap();
+    }
+
+    /// Waits for the command to succeed and returns everything it showed.
+    pub fn finish(mut self) -> String {
+        let status = self.child.wait().unwrap();
+        drop(self.stdin.take());
+        self.reader.take().unwrap().join().unwrap();
+        let screen = self.screen.lock().unwrap().clone();
+        assert!(status.success(), "{screen}");
+        screen
+    }
 }

@@ -1,0 +1,133 @@
+//! `skill init` / `skill new`: every template's extras (tools from --tool, a config schema from
+//! --config), the multi-tool template with its secret, and the questions asked in a terminal.
+
+use crate::{Env, ScriptedTerminal};
+
+#[test]
+fn multi_tool_js_template_uses_its_config_and_secret() {
+    let env = Env::new();
+    env.skill(&["new", "multi", "-t", "multi-tool-js"]).ok();
+    let dir = env.path("multi");
+    let dir = dir.to_str().unwrap();
+    env.skill(&["build", dir]).ok();
+    env.skill(&["install", dir]).ok();
+    let run = |args: &[&str]| {
+        let mut full = vec!["run"];
+        full.extend_from_slice(args);
+        env.skill(&full)
+    };
+    assert_eq!(run(&["multi:greet", "name=World"]).ok(), "Hello, World!\n");
+    assert_eq!(
+        run(&["multi:word-count", "text=one two three"]).ok(),
+        "3 words, 13 characters\n"
+    );
+    assert_eq!(
+        run(&["multi:slugify", "title=Hello, World"]).ok(),
+        "hello-world\n"
+    );
+    let whoami = run(&["multi:whoami"]);
+    assert!(
+        whoami.fails().contains("not configured"),
+        "{}",
+        whoami.stderr
+    );
+    env.skill_with_input(&["config", "multi", "--set", "api_token"], "abcd1234\n")
+        .ok();
+    assert_eq!(run(&["multi:whoami"]).ok(), "token ending in …1234\n");
+    env.skill(&["config", "multi", "--set", "greeting=Howdy"])
+        .ok();
+    assert_eq!(run(&["multi:greet", "name=World"]).ok(), "Howdy, World!\n");
+    let refused = env.skill(&["config", "multi", "--set", "max_words=0"]);
+    assert!(refused.fails().contains("max_words must be at least 1"));
+    env.skill(&["config", "multi", "--set", "max_words=2"]).ok();
+    let long = run(&["multi:word-count", "text=one two three"]);
+    assert!(
+        long.fails().contains("accepts at most 2"),
+        "{}",
+        long.stderr
+    );
+}
+
+#[test]
+fn tools_and_config_from_flags_are_generated_and_run() {
+    let env = Env::new();
+    env.skill(&[
+        "init",
+        "tracker",
+        "-t",
+        "rust",
+        "--tool",
+        "list-issues",
+        "--tool",
+        "close-issue",
+        "--config",
+    ])
+    .ok();
+    let dir = env.path("tracker");
+    let dir = dir.to_str().unwrap();
+    env.skill(&["build", dir]).ok();
+    env.skill(&["install", dir]).ok();
+    // The schema's required secret blocks every tool until it is set.
+    let blocked = env.skill(&["run", "tracker:greet", "name=World"]);
+    assert!(
+        blocked
+            .fails()
+            .contains("hint: set it with `skill config tracker@default --set api_key`"),
+        "{}",
+        blocked.stderr
+    );
+    env.skill_with_input(&["config", "tracker", "--set", "api_key"], "k3y\n")
+        .ok();
+    assert_eq!(
+        env.skill(&["run", "tracker:greet", "name=World"]).ok(),
+        "Hello, World!\n"
+    );
+    assert_eq!(
+        env.skill(&["run", "tracker:list-issues", "input=open"])
+            .ok(),
+        "list-issues: open\n"
+    );
+    assert_eq!(
+        env.skill(&["run", "tracker:check-config"]).ok(),
+        "api_key is set (3 characters)\n"
+    );
+    let bad = env.skill(&["init", "x", "--tool", "Bad Name"]);
+    assert!(bad.fails().contains("`Bad Name` is not a tool name"));
+    let twice = env.skill(&["init", "y", "--tool", "greet"]);
+    assert!(twice.fails().contains("listed twice"));
+    let list = env.skill(&["init", "--list"]);
+    for template in [
+        "javascript",
+        "multi-tool-js",
+        "python",
+        "rust",
+        "typescript",
+    ] {
+        assert!(list.ok().contains(template), "{}", list.stdout);
+    }
+}
+
+#[test]
+fn init_with_no_name_asks_in_a_terminal_and_refuses_otherwise() {
+    let env = Env::new();
+    let refused = env.skill(&["init"]);
+    assert!(
+        refused
+            .fails()
+            .contains("which name should the skill have?")
+    );
+
+    let mut terminal = ScriptedTerminal::start(&env, "init");
+    terminal.answer("Name of the skill:", "asked\n");
+    terminal.answer("Choose 1-", "python\n");
+    terminal.answer("need configuration", "n\n");
+    terminal.answer("More tools besides greet", "summarize, translate\n");
+    let screen = terminal.finish();
+    assert!(screen.contains("multi-tool-js"), "{screen}");
+    let app = std::fs::read_to_string(env.path("asked/app.py")).unwrap();
+    assert!(app.contains("def summarize(input: str) -> str:"), "{app}");
+    assert!(app.contains("def translate(input: str) -> str:"), "{app}");
+    let yaml = std::fs::read_to_string(env.path("asked/skill.yaml")).unwrap();
+    assert!(yaml.contains("language: python"), "{yaml}");
+    assert!(!yaml.contains("config:"), "{yaml}");
+}
