@@ -16,11 +16,11 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step "skill doctor --install   (the pinned JavaScript/TypeScript and Python build tools, into \$SKILL_HOME/tools)"
 skill doctor --install || echo "(some build tools are missing; JavaScript/Python skills need them — see above)"
 
-step "skill build examples/hello-rust"
-skill build examples/hello-rust
+step "skill build examples/rust-skill"
+skill build examples/rust-skill
 
-step "skill install examples/hello-rust"
-skill install examples/hello-rust
+step "skill install examples/rust-skill"
+skill install examples/rust-skill
 
-step "skill run hello-rust:greet name=World"
-skill run hello-rust:greet name=World
+step "skill run rust-skill:greet name=World"
+skill run rust-skill:greet name=World

@@ -1,6 +1,6 @@
 //! Bad input: one clear error line with a hint, a non-zero exit, and the store unchanged.
 
-use crate::{Env, hello_rust};
+use crate::{Env, rust_skill};
 
 /// Every listed file in the store, with its contents, to check nothing changed.
 fn snapshot(env: &Env) -> Vec<(String, Vec<u8>)> {
@@ -22,7 +22,7 @@ fn snapshot(env: &Env) -> Vec<(String, Vec<u8>)> {
 
 fn installed_env() -> Env {
     let env = Env::new();
-    env.skill(&["install", hello_rust().to_str().unwrap()]).ok();
+    env.skill(&["install", rust_skill().to_str().unwrap()]).ok();
     env
 }
 
@@ -30,7 +30,7 @@ fn installed_env() -> Env {
 fn files_that_are_not_skills() {
     let env = installed_env();
     let before = snapshot(&env);
-    let yaml = std::fs::read(hello_rust().join("skill.yaml")).unwrap();
+    let yaml = std::fs::read(rust_skill().join("skill.yaml")).unwrap();
     std::fs::write(env.path("skill.yaml"), &yaml).unwrap();
 
     std::fs::write(env.path("text.wasm"), "hello").unwrap();
@@ -61,7 +61,7 @@ fn files_that_are_not_skills() {
     );
 
     // Truncated component.
-    let component = std::fs::read(hello_rust().join("hello-rust.wasm")).unwrap();
+    let component = std::fs::read(rust_skill().join("rust-skill.wasm")).unwrap();
     std::fs::write(env.path("cut.wasm"), &component[..component.len() / 2]).unwrap();
     let cut = env.skill(&["install", "cut.wasm"]);
     assert!(
@@ -96,7 +96,7 @@ fn files_that_are_not_skills() {
     let renamed = env.skill(&["install", "renamed/other.wasm"]);
     assert!(
         renamed.fails().contains(
-            "the component says it is `hello-rust 0.1.0`, but skill.yaml says `other 0.1.0`"
+            "the component says it is `rust-skill 0.1.0`, but skill.yaml says `other 0.1.0`"
         ),
         "{}",
         renamed.stderr
@@ -123,29 +123,29 @@ fn unknown_names_list_what_exists() {
     let before = snapshot(&env);
     let skill = env.skill(&["run", "nope:greet"]);
     assert!(skill.fails().contains("skill `nope` is not installed"));
-    assert!(skill.stderr.contains("installed skills: hello-rust"));
-    let instance = env.skill(&["run", "hello-rust@prod:greet", "x"]);
+    assert!(skill.stderr.contains("installed skills: rust-skill"));
+    let instance = env.skill(&["run", "rust-skill@prod:greet", "x"]);
     assert!(
         instance
             .fails()
-            .contains("skill `hello-rust` has no instance `prod`")
+            .contains("skill `rust-skill` has no instance `prod`")
     );
-    assert!(instance.stderr.contains("instances of hello-rust: default"));
-    let tool = env.skill(&["run", "hello-rust:gret", "x"]);
+    assert!(instance.stderr.contains("instances of rust-skill: default"));
+    let tool = env.skill(&["run", "rust-skill:gret", "x"]);
     assert!(
         tool.fails()
-            .contains("skill `hello-rust` has no tool `gret`")
+            .contains("skill `rust-skill` has no tool `gret`")
     );
     assert!(
         tool.stderr
-            .contains("tools of hello-rust: greet, add, repeat, divide"),
+            .contains("tools of rust-skill: greet, add, repeat, divide"),
         "{}",
         tool.stderr
     );
     assert!(
-        env.skill(&["run", "hello-rust"])
+        env.skill(&["run", "rust-skill"])
             .fails()
-            .contains("which tool of `hello-rust`?")
+            .contains("which tool of `rust-skill`?")
     );
     assert!(
         env.skill(&["rm", "nope", "-f"])
@@ -169,7 +169,7 @@ fn unknown_names_list_what_exists() {
 #[test]
 fn arguments_are_checked_before_the_call() {
     let env = installed_env();
-    let missing = env.skill(&["run", "hello-rust:greet"]);
+    let missing = env.skill(&["run", "rust-skill:greet"]);
     assert!(
         missing
             .fails()
@@ -180,23 +180,23 @@ fn arguments_are_checked_before_the_call() {
     assert!(
         missing
             .stderr
-            .contains("hint: usage: skill run hello-rust:greet name=<string>")
+            .contains("hint: usage: skill run rust-skill:greet name=<string>")
     );
-    let ill_typed = env.skill(&["run", "hello-rust:add", "a=two", "b=2"]);
+    let ill_typed = env.skill(&["run", "rust-skill:add", "a=two", "b=2"]);
     assert!(
         ill_typed
             .fails()
             .contains("argument `a` expects an integer, got `two`")
     );
-    let unknown = env.skill(&["run", "hello-rust:greet", "--nme", "x"]);
+    let unknown = env.skill(&["run", "rust-skill:greet", "--nme", "x"]);
     assert!(
         unknown
             .fails()
             .contains("unknown argument `nme` for tool `greet` (parameters: name)")
     );
-    let extra = env.skill(&["run", "hello-rust:greet", "a", "b"]);
+    let extra = env.skill(&["run", "rust-skill:greet", "a", "b"]);
     assert!(extra.fails().contains("unexpected argument `b`"));
-    let boolean = env.skill(&["run", "hello-rust:repeat", "x", "--shout=maybe"]);
+    let boolean = env.skill(&["run", "rust-skill:repeat", "x", "--shout=maybe"]);
     assert!(
         boolean
             .fails()

@@ -1,6 +1,6 @@
 //! The path a new user takes, exactly as the README shows it.
 
-use crate::{Env, hello_rust};
+use crate::{Env, rust_skill};
 
 #[test]
 fn init_build_install_run_list_remove() {
@@ -203,25 +203,25 @@ fn install_builds_an_unbuilt_project_first() {
 #[test]
 fn typed_parameters_defaults_and_data() {
     let env = Env::new();
-    env.skill(&["install", hello_rust().to_str().unwrap()]).ok();
+    env.skill(&["install", rust_skill().to_str().unwrap()]).ok();
     assert_eq!(
-        env.skill(&["run", "hello-rust:add", "2", "40"]).ok(),
+        env.skill(&["run", "rust-skill:add", "2", "40"]).ok(),
         "42\n"
     );
     assert_eq!(
-        env.skill(&["run", "hello-rust:add", "a=-2", "--b", "1"])
+        env.skill(&["run", "rust-skill:add", "a=-2", "--b", "1"])
             .ok(),
         "-1\n"
     );
     // `times` defaults to 2 (filled in by the host); an optional flag and an optional string.
     assert_eq!(
-        env.skill(&["run", "hello-rust:repeat", "ab"]).ok(),
+        env.skill(&["run", "rust-skill:repeat", "ab"]).ok(),
         "abab\n"
     );
     assert_eq!(
         env.skill(&[
             "run",
-            "hello-rust:repeat",
+            "rust-skill:repeat",
             "ab",
             "--times",
             "3",
@@ -232,7 +232,7 @@ fn typed_parameters_defaults_and_data() {
         "AB-AB-AB\n"
     );
     let json: serde_json::Value = serde_json::from_str(
-        env.skill(&["run", "--json", "hello-rust:divide", "7", "2"])
+        env.skill(&["run", "--json", "rust-skill:divide", "7", "2"])
             .ok(),
     )
     .unwrap();
@@ -242,18 +242,18 @@ fn typed_parameters_defaults_and_data() {
     );
 
     // A tool error: stderr, exit code 1, nothing on stdout.
-    let failed = env.skill(&["run", "hello-rust:divide", "a=1", "b=0"]);
+    let failed = env.skill(&["run", "rust-skill:divide", "a=1", "b=0"]);
     assert_eq!(failed.code, 1);
     assert_eq!(failed.stdout, "");
     assert!(
         failed
             .stderr
-            .contains("error: hello-rust:divide failed: cannot divide by zero"),
+            .contains("error: rust-skill:divide failed: cannot divide by zero"),
         "{}",
         failed.stderr
     );
     // A typed invalid-args error from the guest comes with the usage line.
-    let overflow = env.skill(&["run", "hello-rust:add", "9223372036854775807", "1"]);
+    let overflow = env.skill(&["run", "rust-skill:add", "9223372036854775807", "1"]);
     assert!(
         overflow
             .fails()
@@ -264,7 +264,7 @@ fn typed_parameters_defaults_and_data() {
     assert!(
         overflow
             .stderr
-            .contains("usage: skill run hello-rust:add a=<integer> b=<integer>")
+            .contains("usage: skill run rust-skill:add a=<integer> b=<integer>")
     );
 }
 
@@ -302,13 +302,13 @@ fn version_and_help() {
 #[test]
 fn validate_checks_what_was_built_without_building() {
     let env = Env::new();
-    let built = hello_rust().to_str().unwrap();
+    let built = rust_skill().to_str().unwrap();
     let valid = env.skill(&["validate", built]);
     valid.ok();
     assert!(
         valid
             .stderr
-            .contains("Valid hello-rust 0.1.0 implements skill-engine:skill@0.1.0"),
+            .contains("Valid rust-skill 0.1.0 implements skill-engine:skill@0.1.0"),
         "{}",
         valid.stderr
     );

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::{Env, ScriptedTerminal, hello_rust, misbehave};
+use crate::{Env, ScriptedTerminal, misbehave, rust_skill};
 
 fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -237,10 +237,10 @@ fn install_asks_before_granting_and_again_for_more() {
 #[test]
 fn concurrent_config_writers_lose_no_update() {
     let env = Env::new();
-    env.skill(&["install", hello_rust().to_str().unwrap()]).ok();
+    env.skill(&["install", rust_skill().to_str().unwrap()]).ok();
     let children: Vec<_> = (0..20)
         .map(|i| {
-            env.command(&["config", "hello-rust", "--set", &format!("key{i}=value{i}")])
+            env.command(&["config", "rust-skill", "--set", &format!("key{i}=value{i}")])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -255,7 +255,7 @@ fn concurrent_config_writers_lose_no_update() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let shown = env.skill(&["config", "hello-rust", "--show", "--json"]);
+    let shown = env.skill(&["config", "rust-skill", "--show", "--json"]);
     let rows: serde_json::Value = serde_json::from_str(shown.ok()).unwrap();
     let keys: Vec<&str> = rows
         .as_array()
@@ -275,28 +275,28 @@ fn concurrent_config_writers_lose_no_update() {
 #[test]
 fn instances_are_named_in_errors_and_removed_on_their_own() {
     let env = Env::new();
-    env.skill(&["install", hello_rust().to_str().unwrap(), "-i", "prod"])
+    env.skill(&["install", rust_skill().to_str().unwrap(), "-i", "prod"])
         .ok();
-    let missing = env.skill(&["run", "hello-rust:greet", "name=x"]);
+    let missing = env.skill(&["run", "rust-skill:greet", "name=x"]);
     assert!(
         missing
             .fails()
-            .contains("skill `hello-rust` has no instance `default`"),
+            .contains("skill `rust-skill` has no instance `default`"),
         "{}",
         missing.stderr
     );
-    assert!(missing.stderr.contains("instances of hello-rust: prod"));
-    env.skill(&["run", "hello-rust@prod:greet", "name=x"]).ok();
-    env.skill(&["install", hello_rust().to_str().unwrap()]).ok();
-    env.skill(&["remove", "--force", "hello-rust@prod"]).ok();
-    let gone = env.skill(&["run", "hello-rust@prod:greet", "name=x"]);
+    assert!(missing.stderr.contains("instances of rust-skill: prod"));
+    env.skill(&["run", "rust-skill@prod:greet", "name=x"]).ok();
+    env.skill(&["install", rust_skill().to_str().unwrap()]).ok();
+    env.skill(&["remove", "--force", "rust-skill@prod"]).ok();
+    let gone = env.skill(&["run", "rust-skill@prod:greet", "name=x"]);
     assert!(gone.fails().contains("no instance `prod`"));
     assert_eq!(
-        env.skill(&["run", "hello-rust:greet", "name=x"]).ok(),
+        env.skill(&["run", "rust-skill:greet", "name=x"]).ok(),
         "Hello, x!\n"
     );
-    env.skill(&["remove", "--force", "hello-rust"]).ok();
-    assert!(!env.home.path().join("instances/hello-rust").exists());
+    env.skill(&["remove", "--force", "rust-skill"]).ok();
+    assert!(!env.home.path().join("instances/rust-skill").exists());
 }
 
 /// The wizard, driven through a real pseudo-terminal, one answer at a time.

@@ -276,8 +276,8 @@ fn rust_builds_are_reproducible() {
     let sdk = repo_root().join("sdk-rust");
     let mut digests = Vec::new();
     for copy in ["a", "b/nested"] {
-        let project = env.path(copy).join("hello-rust");
-        copy_dir(&repo_root().join("examples/hello-rust"), &project);
+        let project = env.path(copy).join("rust-skill");
+        copy_dir(&repo_root().join("examples/rust-skill"), &project);
         let manifest = project.join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).unwrap();
         let text = text.replace(
@@ -303,10 +303,10 @@ fn rust_builds_are_reproducible() {
 
 /// The Rust example with the SDK and WIT it refers to by relative path.
 fn copy_rust_example(root: &std::path::Path) -> std::path::PathBuf {
-    for dir in ["examples/hello-rust", "sdk-rust", "wit"] {
+    for dir in ["examples/rust-skill", "sdk-rust", "wit"] {
         copy_dir(&repo_root().join(dir), &root.join(dir));
     }
-    root.join("examples/hello-rust")
+    root.join("examples/rust-skill")
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

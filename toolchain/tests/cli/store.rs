@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::{Env, hello_rust};
+use crate::{Env, rust_skill};
 
 fn cache_entries(env: &Env) -> Vec<PathBuf> {
     let dir = env.home.path().join("cache/aot");
@@ -19,7 +19,7 @@ fn cache_entries(env: &Env) -> Vec<PathBuf> {
 #[test]
 fn a_damaged_cache_entry_is_recompiled_never_loaded() {
     let env = Env::new();
-    env.skill(&["install", hello_rust().to_str().unwrap()]).ok();
+    env.skill(&["install", rust_skill().to_str().unwrap()]).ok();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -34,7 +34,7 @@ fn a_damaged_cache_entry_is_recompiled_never_loaded() {
     let entry = &entries[0];
     let original = std::fs::read(entry).unwrap();
 
-    let hit = env.skill(&["-v", "run", "hello-rust:greet", "x"]);
+    let hit = env.skill(&["-v", "run", "rust-skill:greet", "x"]);
     assert!(
         hit.stderr.contains("loaded from the AOT cache"),
         "{}",
@@ -45,7 +45,7 @@ fn a_damaged_cache_entry_is_recompiled_never_loaded() {
     let mut tampered = original.clone();
     tampered[original.len() / 2] ^= 0x55;
     std::fs::write(entry, &tampered).unwrap();
-    let run = env.skill(&["-v", "run", "hello-rust:greet", "x"]);
+    let run = env.skill(&["-v", "run", "rust-skill:greet", "x"]);
     assert_eq!(run.ok(), "Hello, x!\n");
     assert!(
         run.stderr
@@ -61,37 +61,37 @@ fn a_damaged_cache_entry_is_recompiled_never_loaded() {
 
     // Truncate it.
     std::fs::write(entry, &original[..100]).unwrap();
-    let run = env.skill(&["-v", "run", "hello-rust:greet", "y"]);
+    let run = env.skill(&["-v", "run", "rust-skill:greet", "y"]);
     assert_eq!(run.ok(), "Hello, y!\n");
     assert!(run.stderr.contains("recompiled"), "{}", run.stderr);
 
     // A .cwasm made elsewhere (here: the build output, a valid wasmtime artifact without our
     // MAC) put in place of the entry is refused too.
-    std::fs::copy(hello_rust().join("hello-rust.cwasm"), entry).unwrap();
-    let run = env.skill(&["-v", "run", "hello-rust:greet", "z"]);
+    std::fs::copy(rust_skill().join("rust-skill.cwasm"), entry).unwrap();
+    let run = env.skill(&["-v", "run", "rust-skill:greet", "z"]);
     assert_eq!(run.ok(), "Hello, z!\n");
     assert!(run.stderr.contains("recompiled"), "{}", run.stderr);
 
     // A new cache key (e.g. a copied home) invalidates every entry.
     std::fs::write(env.home.path().join("cache/aot/key"), [7u8; 32]).unwrap();
-    let run = env.skill(&["-v", "run", "hello-rust:greet", "w"]);
+    let run = env.skill(&["-v", "run", "rust-skill:greet", "w"]);
     assert!(run.stderr.contains("recompiled"), "{}", run.stderr);
 }
 
 #[test]
 fn a_modified_component_in_the_store_is_refused() {
     let env = Env::new();
-    env.skill(&["install", hello_rust().to_str().unwrap()]).ok();
+    env.skill(&["install", rust_skill().to_str().unwrap()]).ok();
     for entry in cache_entries(&env) {
         std::fs::remove_file(entry).unwrap();
     }
-    let skill_dir = env.home.path().join("skills/hello-rust");
+    let skill_dir = env.home.path().join("skills/rust-skill");
     let version_dir = std::fs::read_to_string(skill_dir.join("current")).unwrap();
     let component = skill_dir.join(version_dir.trim()).join("component.wasm");
     let mut bytes = std::fs::read(&component).unwrap();
     bytes.push(0);
     std::fs::write(&component, bytes).unwrap();
-    let run = env.skill(&["run", "hello-rust:greet", "x"]);
+    let run = env.skill(&["run", "rust-skill:greet", "x"]);
     assert!(
         run.fails()
             .contains("does not match the digest recorded at install time"),
@@ -103,14 +103,14 @@ fn a_modified_component_in_the_store_is_refused() {
 #[test]
 fn concurrent_installs_and_runs_leave_a_consistent_store() {
     let env = Env::new();
-    let source = hello_rust().to_str().unwrap().to_string();
+    let source = rust_skill().to_str().unwrap().to_string();
     env.skill(&["install", &source]).ok();
     let children: Vec<_> = (0..6)
         .map(|i| {
             let args: Vec<String> = if i % 2 == 0 {
                 vec!["install".into(), source.clone()]
             } else {
-                vec!["run".into(), "hello-rust:greet".into(), format!("n{i}")]
+                vec!["run".into(), "rust-skill:greet".into(), format!("n{i}")]
             };
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             env.command(&args)
@@ -135,7 +135,7 @@ fn concurrent_installs_and_runs_leave_a_consistent_store() {
         }
     }
     // Exactly one version directory and the pointer, no staging debris.
-    let skill_dir = env.home.path().join("skills/hello-rust");
+    let skill_dir = env.home.path().join("skills/rust-skill");
     let mut names: Vec<String> = std::fs::read_dir(&skill_dir)
         .unwrap()
         .flatten()
@@ -146,14 +146,14 @@ fn concurrent_installs_and_runs_leave_a_consistent_store() {
     assert_eq!(names[1], "current");
     assert!(names[0].starts_with("0.1.0-"), "{names:?}");
     assert_eq!(
-        env.skill(&["run", "hello-rust:greet", "after"]).ok(),
+        env.skill(&["run", "rust-skill:greet", "after"]).ok(),
         "Hello, after!\n"
     );
 }
 
 #[test]
 fn an_install_killed_at_any_moment_leaves_the_old_state_or_the_new() {
-    let source = hello_rust().to_str().unwrap().to_string();
+    let source = rust_skill().to_str().unwrap().to_string();
     // Kill later and later (7 ms steps) until an install finishes before the kill, so some
     // kills land in the short window where the store is written.
     let mut killed = 0;
@@ -176,7 +176,7 @@ fn an_install_killed_at_any_moment_leaves_the_old_state_or_the_new() {
         match listed.as_array().unwrap().len() {
             0 => assert!(!finished, "a finished install left nothing"),
             1 => assert_eq!(
-                env.skill(&["run", "hello-rust:greet", "x"]).ok(),
+                env.skill(&["run", "rust-skill:greet", "x"]).ok(),
                 "Hello, x!\n"
             ),
             n => panic!("{n} skills after one install"),
@@ -184,10 +184,10 @@ fn an_install_killed_at_any_moment_leaves_the_old_state_or_the_new() {
         // And the next install works and sweeps any debris.
         env.skill(&["install", &source]).ok();
         assert_eq!(
-            env.skill(&["run", "hello-rust:greet", "y"]).ok(),
+            env.skill(&["run", "rust-skill:greet", "y"]).ok(),
             "Hello, y!\n"
         );
-        let debris: Vec<_> = std::fs::read_dir(env.home.path().join("skills/hello-rust"))
+        let debris: Vec<_> = std::fs::read_dir(env.home.path().join("skills/rust-skill"))
             .unwrap()
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))

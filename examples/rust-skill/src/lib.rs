@@ -1,9 +1,9 @@
 //! An example skill: one tool per kind of parameter the contract offers.
 //!
-//!     skill run hello-rust:greet name=World
-//!     skill run hello-rust:add 2 40
-//!     skill run hello-rust:repeat text=ab --times 3 --separator=-
-//!     skill run hello-rust:divide a=1 b=0        # a tool error: exit code 1
+//!     skill run rust-skill:greet name=World
+//!     skill run rust-skill:add 2 40
+//!     skill run rust-skill:repeat text=ab --times 3 --separator=-
+//!     skill run rust-skill:divide a=1 b=0        # a tool error: exit code 1
 
 use skill_sdk::{Error, tool};
 
