@@ -30,7 +30,8 @@ export type ToolResult = string | { text: string; data?: unknown } | unknown;
 export interface ToolDef<P extends Record<string, ParamDef> = Record<string, ParamDef>> {
   description: string;
   params?: P;
-  handler: (args: Args<P>) => ToolResult;
+  /** May be async (fetch, timers): the call waits for the promise. */
+  handler: (args: Args<P>) => ToolResult | Promise<ToolResult>;
 }
 
 export interface SkillDefinition {

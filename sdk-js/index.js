@@ -90,6 +90,21 @@ const INFO = typeof __SKILL_INFO__ === 'undefined'
   ? { name: 'unnamed', version: '0.0.0', description: '' }
   : __SKILL_INFO__;
 
+/** A contract `value` as a plain JS value. Integers (s64) arrive as BigInt: they become
+ *  numbers when that loses nothing, so handlers can do arithmetic on them. */
+function fromWit(value) {
+  switch (value.tag) {
+    case 'json':
+      return JSON.parse(value.val);
+    case 'integer': {
+      const n = Number(value.val);
+      return Number.isSafeInteger(n) ? n : value.val;
+    }
+    default:
+      return value.val;
+  }
+}
+
 function toOutput(result) {
   if (result === undefined || result === null) return { text: '', data: undefined };
   if (typeof result === 'string') return { text: result, data: undefined };
@@ -128,7 +143,7 @@ export const guest = {
     if (!tool) throw { tag: 'unknown-tool', val: name };
     const values = {};
     for (const { name: key, value } of args) {
-      values[key] = value.tag === 'json' ? JSON.parse(value.val) : value.val;
+      values[key] = fromWit(value);
     }
     let result;
     try {
@@ -136,8 +151,12 @@ export const guest = {
     } catch (e) {
       throw toToolError(e);
     }
+    // An async handler (fetch, timers): componentize-js runs the event loop until the
+    // returned promise settles; a rejection becomes the tool error.
     if (result && typeof result.then === 'function') {
-      throw { tag: 'failed', val: `tool '${name}' returned a Promise; handlers must be synchronous in this SDK version` };
+      return result.then(toOutput, (e) => {
+        throw toToolError(e);
+      });
     }
     return toOutput(result);
   },

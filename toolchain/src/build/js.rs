@@ -110,6 +110,12 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &Stage) -> Result<Compi
                 .arg("skill")
                 .arg(&output)
                 .arg(format!("{}.js", project.name()))
+                // fetch (wasi:http) only for skills that ask for network access.
+                .arg(if project.skill_yaml.capabilities.network.is_empty() {
+                    "no-http"
+                } else {
+                    "http"
+                })
                 .current_dir(&work);
             run_tool(&mut cmd, "componentize-js", || {
                 format!("componentize-js could not build {}", project.name())

@@ -3,6 +3,7 @@
 //! directory so dependencies compile once.
 
 mod bad_input;
+mod examples;
 mod flow;
 mod instances;
 mod languages;
@@ -149,10 +150,10 @@ fn build_once(cell: &'static OnceLock<PathBuf>, project: PathBuf) -> &'static Pa
     })
 }
 
-/// The bundled example, built: `examples/hello-rust/target/skill`.
-pub fn hello_rust() -> &'static Path {
+/// The bundled example, built: `examples/rust-skill/target/skill`.
+pub fn rust_skill() -> &'static Path {
     static CELL: OnceLock<PathBuf> = OnceLock::new();
-    build_once(&CELL, repo_root().join("examples/hello-rust"))
+    build_once(&CELL, repo_root().join("examples/rust-skill"))
 }
 
 /// The misbehaving fixture, built.
@@ -236,4 +237,121 @@ impl ScriptedTerminal {
         assert!(status.success(), "{screen}");
         screen
     }
+}
+
+/// One request a test server received.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    /// Lowercased names.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpRequest {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+pub struct HttpResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, body: &str) -> Self {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.to_string(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// A small HTTP/1.1 server on loopback for tests (one request per connection). Returns its
+/// port and every request it received, in order.
+pub fn serve_http(
+    handler: impl Fn(&HttpRequest, u16) -> HttpResponse + Send + 'static,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<HttpRequest>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap_or(0);
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_string();
+            let path = parts.next().unwrap_or("/").to_string();
+            let mut headers = Vec::new();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':') {
+                    headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+                }
+            }
+            let length: usize = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let request = HttpRequest {
+                method,
+                path,
+                headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            };
+            let response = handler(&request, port);
+            log.lock().unwrap().push(request);
+            let mut text = format!(
+                "HTTP/1.1 {} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                response.status,
+                response.body.len()
+            );
+            for (name, value) in &response.headers {
+                text.push_str(&format!("{name}: {value}\r\n"));
+            }
+            text.push_str("\r\n");
+            text.push_str(&response.body);
+            let _ = stream.write_all(text.as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+/// The bundled examples, built in place (once per run): `examples/<name>/target/skill`.
+pub fn example(name: &'static str) -> &'static Path {
+    static CELLS: OnceLock<
+        std::sync::Mutex<std::collections::HashMap<&'static str, &'static Path>>,
+    > = OnceLock::new();
+    let cells = CELLS.get_or_init(Default::default);
+    // Hold the lock while building: two tests must not build one project at once.
+    let mut built = cells.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = built.get(name) {
+        return path;
+    }
+    let project = repo_root().join("examples").join(name);
+    Env::new().skill(&["build", project.to_str().unwrap()]).ok();
+    let path: &'static Path = Box::leak(project.join("target/skill").into_boxed_path());
+    built.insert(name, path);
+    path
 }

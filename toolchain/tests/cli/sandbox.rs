@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::{Env, misbehave};
+use crate::{Env, HttpRequest, HttpResponse, misbehave, serve_http};
 
 fn installed_env() -> Env {
     let env = Env::new();
@@ -361,61 +361,25 @@ fn the_runtime_keeps_working_after_each_contained_attempt() {
     }
 }
 
-/// A tiny HTTP/1.1 server on loopback: `/ok`, and redirects to a granted and to an ungranted
-/// host name (both reach this same server). Records the Host header of every request.
-fn serve_http() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap_or(0);
-            let mut host = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(h) = line.to_ascii_lowercase().strip_prefix("host:") {
-                    host = h.trim().to_string();
-                }
-            }
-            log.lock().unwrap().push(host);
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .to_string();
-            let (status, location, body) = match path.as_str() {
-                "/ok" => ("200 OK", None, "hello from the granted host"),
-                "/redirect-in" => ("302 Found", Some(format!("http://127.0.0.1:{port}/ok")), ""),
-                "/redirect-out" => ("302 Found", Some(format!("http://localhost:{port}/ok")), ""),
-                _ => ("404 Not Found", None, "no"),
-            };
-            let mut response = format!(
-                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n",
-                body.len()
-            );
-            if let Some(location) = location {
-                response.push_str(&format!("location: {location}\r\n"));
-            }
-            response.push_str("\r\n");
-            response.push_str(body);
-            let mut stream = stream;
-            let _ = stream.write_all(response.as_bytes());
+/// `/ok`, and redirects to a granted and to an ungranted host name (both reach this same
+/// server).
+fn serve_redirects() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<HttpRequest>>>) {
+    serve_http(|request, port| match request.path.as_str() {
+        "/ok" => HttpResponse::new(200, "hello from the granted host"),
+        "/redirect-in" => {
+            HttpResponse::new(302, "").header("location", &format!("http://127.0.0.1:{port}/ok"))
         }
-    });
-    (port, seen)
+        "/redirect-out" => {
+            HttpResponse::new(302, "").header("location", &format!("http://localhost:{port}/ok"))
+        }
+        _ => HttpResponse::new(404, "no"),
+    })
 }
 
 #[test]
 fn outgoing_http_reaches_only_granted_hosts_even_through_redirects() {
     let env = installed_env();
-    let (port, seen) = serve_http();
+    let (port, seen) = serve_redirects();
     let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
 
     let before = env.skill(&["run", "misbehave:fetch", &url("/ok")]);
@@ -459,7 +423,7 @@ fn outgoing_http_reaches_only_granted_hosts_even_through_redirects() {
             .lock()
             .unwrap()
             .iter()
-            .any(|h| h.starts_with("localhost")),
+            .any(|r| r.header("host").starts_with("localhost")),
         "the redirect target was reached: {:?}",
         seen.lock().unwrap()
     );
