@@ -23,6 +23,22 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
 
-# One closing line for the whole run (cargo prints one per test binary, the last often 0 of 0).
+# The SDKs' own unit tests: node's test runner (a stand-in host module is registered), and
+# pytest from a pinned, hash-checked venv under target/.
+step "sdk-js: node --test"
+(cd sdk-js && node --import ./test/register.mjs --test test/) 2>&1 | tee -a "$log"
+
+step "sdk-python: pytest"
+venv=target/sdk-test-venv
+if [[ ! -x "$venv/bin/pytest" ]]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --require-hashes -r sdk-python/tests/requirements.txt
+fi
+(cd sdk-python && "../$venv/bin/pytest" -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
+
+# One closing line for the whole run: cargo's "test result:" lines (one per test binary),
+# node's "# pass N" / "# fail N" and pytest's "N passed, M failed".
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     /^# pass / { p += $3 } /^# fail / { f += $3 } /^# skipped / { s += $3 }
+     / (passed|failed|errors?)(,| in )/ && !/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^(failed|errors?)/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } }
      END { printf "\ntests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"

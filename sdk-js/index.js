@@ -105,16 +105,21 @@ function fromWit(value) {
   }
 }
 
+/** JSON that also takes BigInts (written as decimal strings: JSON numbers would lose digits). */
+function stringify(value) {
+  return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
 function toOutput(result) {
   if (result === undefined || result === null) return { text: '', data: undefined };
   if (typeof result === 'string') return { text: result, data: undefined };
   if (typeof result === 'object' && typeof result.text === 'string') {
     return {
       text: result.text,
-      data: result.data === undefined ? undefined : JSON.stringify(result.data),
+      data: result.data === undefined ? undefined : stringify(result.data),
     };
   }
-  const json = JSON.stringify(result);
+  const json = stringify(result);
   return { text: json, data: json };
 }
 

@@ -99,9 +99,15 @@ def _parse_docstring(doc: str) -> "tuple[str, dict[str, str]]":
                 in_args = False
             continue
         summary_lines.append(stripped)
-    summary = " ".join(" ".join(summary_lines).split("  ")).strip()
-    first_para = summary.split("\n\n")[0]
-    return first_para, params
+    # The summary is the first paragraph; later paragraphs are for readers of the code.
+    first_para = []
+    for line in summary_lines:
+        if not line:
+            if first_para:
+                break
+            continue
+        first_para.append(line)
+    return " ".join(first_para), params
 
 
 def tool(func=None, *, name: Optional[str] = None, description: Optional[str] = None):

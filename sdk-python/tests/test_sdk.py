@@ -1,0 +1,108 @@
+"""Unit tests of the Python SDK outside a component: what @tool derives from type hints and
+docstrings, the typed errors, and the host calls' fallbacks. (Built components are tested
+end to end by the Rust test suite.)"""
+
+from typing import Literal, Optional
+
+import pytest
+
+import skill_sdk
+from skill_sdk import ToolError, config, progress, tool
+from skill_sdk import _tools
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry():
+    _tools._TOOLS.clear()
+    yield
+    _tools._TOOLS.clear()
+
+
+def only_tool():
+    (spec,) = skill_sdk.registered_tools()
+    return spec
+
+
+def test_parameters_come_from_type_hints_and_the_docstring():
+    @tool
+    def search_issues(
+        query: str,
+        limit: int = 10,
+        score: float = 0.5,
+        closed: bool = False,
+        labels: Optional[list] = None,
+        order: Literal["newest", "oldest"] = "newest",
+    ) -> str:
+        """Search the issues.
+
+        Longer text that is not part of the summary.
+
+        Args:
+            query: What to look for,
+                over two lines.
+            limit: At most this many.
+        """
+        return query
+
+    spec = only_tool()
+    assert spec.name == "search-issues"
+    assert spec.description == "Search the issues."
+    params = {p.name: p for p in spec.params}
+    assert [p.name for p in spec.params] == ["query", "limit", "score", "closed", "labels", "order"]
+    assert (params["query"].kind, params["query"].required) == ("string", True)
+    assert params["query"].description == "What to look for, over two lines."
+    assert (params["limit"].kind, params["limit"].default, params["limit"].required) == ("integer", "10", False)
+    assert params["score"].kind == "number"
+    assert (params["closed"].kind, params["closed"].default) == ("boolean", "false")
+    assert (params["labels"].kind, params["labels"].required, params["labels"].default) == ("json", False, None)
+    assert params["order"].choices == ["newest", "oldest"]
+    assert params["order"].default == '"newest"'
+
+
+def test_names_and_descriptions_can_be_given():
+    @tool(name="do-it", description="Does it.")
+    def whatever(x: str) -> str:
+        return x
+
+    spec = only_tool()
+    assert (spec.name, spec.description) == ("do-it", "Does it.")
+
+
+def test_a_tool_declared_twice_is_refused():
+    @tool
+    def greet(name: str) -> str:
+        return name
+
+    with pytest.raises(ValueError, match="declared twice"):
+
+        @tool(name="greet")
+        def other(name: str) -> str:
+            return name
+
+
+def test_tool_errors_are_typed():
+    assert ToolError("boom").kind == "failed"
+    assert ToolError.invalid_args("bad").kind == "invalid-args"
+    assert ToolError.not_configured("no key").kind == "not-configured"
+    assert ToolError.not_configured("no key").message == "no key"
+    with pytest.raises(ValueError, match="unknown ToolError kind"):
+        ToolError("x", "exploded")
+
+
+def test_outside_a_component_config_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SKILL_CONFIG_API_TOKEN", "t0ken")
+    assert config.get("api-token") == "t0ken"
+    assert config.require("api_token") == "t0ken"
+    monkeypatch.delenv("SKILL_CONFIG_API_TOKEN")
+    assert config.get("api_token") is None
+    with pytest.raises(ToolError) as missing:
+        config.require("api_token")
+    assert missing.value.kind == "not-configured"
+
+
+def test_progress_is_clamped(capsys):
+    progress(150, "almost")
+    progress(None, "unknown")
+    err = capsys.readouterr().err
+    assert "[progress 100] almost" in err
+    assert "[progress None] unknown" in err
