@@ -1,6 +1,6 @@
 //! Write skills — tools for AI agents — as WebAssembly components.
 //!
-//! ```ignore
+//! ```no_run
 //! use skill_sdk::tool;
 //!
 //! /// Greets someone by name.
@@ -218,6 +218,24 @@ pub fn __param<T: FromArg>(
 
 /// A typed tool error: the host shows each kind differently (e.g. `not_configured` comes with
 /// a hint to configure the instance).
+///
+/// ```no_run
+/// use skill_sdk::{Error, tool};
+///
+/// /// Divides two numbers.
+/// #[tool]
+/// fn divide(a: f64, b: f64) -> Result<String, Error> {
+///     if b == 0.0 {
+///         return Err(Error::invalid_args("b must not be zero"));
+///     }
+///     let key = skill_sdk::config("api_key").ok_or_else(|| Error::not_configured("api_key is not set"))?;
+///     if key.is_empty() {
+///         return Err(Error::failed("the service refused the key"));
+///     }
+///     Ok((a / b).to_string())
+/// }
+/// # skill_sdk::export!(divide);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Error(ToolError);
 
@@ -290,6 +308,18 @@ impl<T: IntoOutput, E: IntoToolError> IntoOutput for Result<T, E> {
 }
 
 /// An output with a machine-readable JSON result next to the text.
+///
+/// ```no_run
+/// use skill_sdk::{tool, types::Output};
+///
+/// /// Counts words.
+/// #[tool]
+/// fn count(text: String) -> Output {
+///     let n = text.split_whitespace().count();
+///     skill_sdk::output_with_data(format!("{n} words"), format!("{{\"words\": {n}}}"))
+/// }
+/// # skill_sdk::export!(count);
+/// ```
 pub fn output_with_data(text: impl Into<String>, json: impl Into<String>) -> Output {
     Output {
         text: text.into(),
@@ -297,12 +327,24 @@ pub fn output_with_data(text: impl Into<String>, json: impl Into<String>) -> Out
     }
 }
 
-/// A value of the current instance's configuration (`skill config`), if set.
+/// A value of the current instance's configuration (`skill config`), if set: the instance's
+/// own value, else the default from skill.yaml. Secrets are read the same way.
+///
+/// ```no_run
+/// let region = skill_sdk::config("region").unwrap_or_else(|| "us-east-1".to_string());
+/// ```
 pub fn config(key: &str) -> Option<String> {
     bindings::skill_engine::skill::host::config_get(key)
 }
 
 /// Reports progress (shown by the CLI, sent as MCP progress notifications).
+///
+/// ```no_run
+/// for (i, page) in ["a", "b"].iter().enumerate() {
+///     skill_sdk::progress(Some((i * 50) as u8), &format!("fetching page {page}"));
+///     skill_sdk::log::debug(&format!("page {page}"));
+/// }
+/// ```
 pub fn progress(percent: Option<u8>, message: &str) {
     bindings::skill_engine::skill::host::progress(percent, message)
 }
@@ -352,10 +394,29 @@ pub fn __info(
 
 /// Exports the skill: its metadata (from Cargo.toml) and the listed tools.
 ///
-/// ```ignore
-/// skill_sdk::export!(greet, add);
-/// // or, with config validation and an initializer (both optional, in this order):
-/// skill_sdk::export! { tools: [greet, add], validate_config: check_config, init: warm_up }
+/// ```no_run
+/// use skill_sdk::tool;
+///
+/// /// Greets someone.
+/// #[tool]
+/// fn greet(name: String) -> String {
+///     format!("Hello, {name}!")
+/// }
+///
+/// fn check_config(config: &[(String, String)]) -> Result<(), String> {
+///     match config.iter().find(|(k, _)| k == "retries") {
+///         Some((_, v)) if v.parse::<u8>().is_err() => Err("retries must be 0-255".into()),
+///         _ => Ok(()),
+///     }
+/// }
+///
+/// fn warm_up() {
+///     // e.g. parse an embedded table into a static; runs once, at build time.
+/// }
+///
+/// // `skill_sdk::export!(greet);` when there is nothing else. Both extras are optional and
+/// // come in this order:
+/// skill_sdk::export! { tools: [greet], validate_config: check_config, init: warm_up }
 /// ```
 /// `check_config` is `fn(&[(String, String)]) -> Result<(), String>`.
 ///
