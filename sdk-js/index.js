@@ -1,178 +1,195 @@
 // The JavaScript side of the skill contract (wit/skill.wit). `skill build` bundles this module
 // with the author's code; `guest` is what the component exports.
+//
+// This file is the source; index.js and index.d.ts beside package.json are what tsc makes of
+// it (`npm run build`, checked by the tests), so the SDK needs no build step where it is used.
 import * as host from 'skill-engine:skill/host@0.1.0';
-
 const KINDS = ['string', 'integer', 'number', 'boolean', 'json', 'file'];
 const ERROR_KINDS = ['invalid-args', 'not-configured', 'failed'];
-
 /** A tool error the caller sees as such (not a crash). */
 export class ToolError extends Error {
-  constructor(kind, message) {
-    if (!ERROR_KINDS.includes(kind)) {
-      throw new TypeError(`unknown ToolError kind '${kind}' (use one of ${ERROR_KINDS.join(', ')})`);
+    kind;
+    constructor(kind, message) {
+        if (!ERROR_KINDS.includes(kind)) {
+            throw new TypeError(`unknown ToolError kind '${kind}' (use one of ${ERROR_KINDS.join(', ')})`);
+        }
+        super(message);
+        this.kind = kind;
     }
-    super(message);
-    this.kind = kind;
-  }
-  static invalidArgs(message) { return new ToolError('invalid-args', message); }
-  static notConfigured(message) { return new ToolError('not-configured', message); }
-  static failed(message) { return new ToolError('failed', message); }
+    static invalidArgs(message) {
+        return new ToolError('invalid-args', message);
+    }
+    static notConfigured(message) {
+        return new ToolError('not-configured', message);
+    }
+    static failed(message) {
+        return new ToolError('failed', message);
+    }
 }
-
 let registered = null;
-
 /** Declares the skill's tools. Call it once, at the top level of the entry module. */
 export function defineSkill(definition) {
-  if (registered) {
-    throw new Error('defineSkill() was called twice; declare every tool in one call');
-  }
-  const tools = [];
-  for (const [name, def] of Object.entries(definition.tools ?? {})) {
-    if (typeof def.handler !== 'function') {
-      throw new Error(`tool '${name}' has no handler function`);
+    if (registered) {
+        throw new Error('defineSkill() was called twice; declare every tool in one call');
     }
-    const params = Object.entries(def.params ?? {}).map(([pname, p]) => {
-      const kind = p.type ?? 'string';
-      if (!KINDS.includes(kind)) {
-        throw new Error(`parameter '${pname}' of tool '${name}' has unknown type '${kind}'`);
-      }
-      return {
-        name: pname,
-        description: p.description ?? '',
-        kind,
-        required: p.default === undefined && p.required !== false,
-        defaultValue: p.default === undefined ? undefined : JSON.stringify(p.default),
-        choices: (p.choices ?? []).map(String),
-      };
-    });
-    tools.push({ name, description: def.description ?? '', params, handler: def.handler });
-  }
-  registered = { tools, validateConfig: definition.validateConfig };
-  return definition;
+    const tools = [];
+    for (const [name, def] of Object.entries(definition.tools ?? {})) {
+        if (typeof def.handler !== 'function') {
+            throw new Error(`tool '${name}' has no handler function`);
+        }
+        const params = Object.entries((def.params ?? {})).map(([pname, p]) => {
+            const kind = p.type ?? 'string';
+            if (!KINDS.includes(kind)) {
+                throw new Error(`parameter '${pname}' of tool '${name}' has unknown type '${kind}'`);
+            }
+            return {
+                name: pname,
+                description: p.description ?? '',
+                kind,
+                required: p.default === undefined && p.required !== false,
+                defaultValue: p.default === undefined ? undefined : JSON.stringify(p.default),
+                choices: (p.choices ?? []).map(String),
+            };
+        });
+        tools.push({ name, description: def.description ?? '', params, handler: def.handler });
+    }
+    registered = { tools, validateConfig: definition.validateConfig };
+    return definition;
 }
-
 /** Identity helper so TypeScript infers each tool's argument types from its params. */
 export function tool(def) {
-  return def;
+    return def;
 }
-
 /** Instance configuration (secrets included), read from the host for this call only. */
 export const config = {
-  get(key) { return host.configGet(key); },
-  require(key) {
-    const value = host.configGet(key);
-    if (value === undefined || value === null) {
-      throw ToolError.notConfigured(`missing configuration '${key}'`);
-    }
-    return value;
-  },
+    get(key) {
+        return host.configGet(key) ?? undefined;
+    },
+    /** Throws a `not-configured` ToolError when the key is missing. */
+    require(key) {
+        const value = host.configGet(key);
+        if (value === undefined || value === null) {
+            throw ToolError.notConfigured(`missing configuration '${key}'`);
+        }
+        return value;
+    },
 };
-
 /** Structured logs (shown by `skill run -v`, sent to MCP clients as log messages). */
 export const log = {
-  trace(message) { host.log('trace', String(message)); },
-  debug(message) { host.log('debug', String(message)); },
-  info(message) { host.log('info', String(message)); },
-  warn(message) { host.log('warn', String(message)); },
-  error(message) { host.log('error', String(message)); },
+    trace(message) {
+        host.log('trace', String(message));
+    },
+    debug(message) {
+        host.log('debug', String(message));
+    },
+    info(message) {
+        host.log('info', String(message));
+    },
+    warn(message) {
+        host.log('warn', String(message));
+    },
+    error(message) {
+        host.log('error', String(message));
+    },
 };
-
 /** Reports progress: percent 0-100 (or undefined when unknown) and a message. */
 export function progress(percent, message = '') {
-  const p = percent === undefined || percent === null
-    ? undefined
-    : Math.max(0, Math.min(100, Math.round(percent)));
-  host.progress(p, String(message));
+    const p = percent === undefined || percent === null
+        ? undefined
+        : Math.max(0, Math.min(100, Math.round(percent)));
+    host.progress(p, String(message));
 }
-
-// Injected by `skill build` from skill.yaml.
-const INFO = typeof __SKILL_INFO__ === 'undefined'
-  ? { name: 'unnamed', version: '0.0.0', description: '' }
-  : __SKILL_INFO__;
-
+const INFO = typeof __SKILL_INFO__ === 'undefined' || __SKILL_INFO__ === undefined
+    ? { name: 'unnamed', version: '0.0.0', description: '' }
+    : __SKILL_INFO__;
 /** A contract `value` as a plain JS value. Integers (s64) arrive as BigInt: they become
  *  numbers when that loses nothing, so handlers can do arithmetic on them. */
 function fromWit(value) {
-  switch (value.tag) {
-    case 'json':
-      return JSON.parse(value.val);
-    case 'integer': {
-      const n = Number(value.val);
-      return Number.isSafeInteger(n) ? n : value.val;
+    switch (value.tag) {
+        case 'json':
+            return JSON.parse(value.val);
+        case 'integer': {
+            const n = Number(value.val);
+            return Number.isSafeInteger(n) ? n : value.val;
+        }
+        default:
+            return value.val;
     }
-    default:
-      return value.val;
-  }
 }
-
 /** JSON that also takes BigInts (written as decimal strings: JSON numbers would lose digits). */
 function stringify(value) {
-  return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+    return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
-
 function toOutput(result) {
-  if (result === undefined || result === null) return { text: '', data: undefined };
-  if (typeof result === 'string') return { text: result, data: undefined };
-  if (typeof result === 'object' && typeof result.text === 'string') {
-    return {
-      text: result.text,
-      data: result.data === undefined ? undefined : stringify(result.data),
-    };
-  }
-  const json = stringify(result);
-  return { text: json, data: json };
+    if (result === undefined || result === null)
+        return { text: '', data: undefined };
+    if (typeof result === 'string')
+        return { text: result, data: undefined };
+    if (typeof result === 'object' && typeof result.text === 'string') {
+        const { text, data } = result;
+        return { text, data: data === undefined ? undefined : stringify(data) };
+    }
+    const json = stringify(result);
+    return { text: json, data: json };
 }
-
 function toToolError(e) {
-  if (e instanceof ToolError) return { tag: e.kind, val: e.message };
-  return { tag: 'failed', val: e instanceof Error ? e.message : String(e) };
+    if (e instanceof ToolError)
+        return { tag: e.kind, val: e.message };
+    return { tag: 'failed', val: e instanceof Error ? e.message : String(e) };
 }
-
+function isPromise(value) {
+    return typeof value?.then === 'function';
+}
 /** The component's `guest` export; `skill build` wires it up. */
 export const guest = {
-  info() {
-    return {
-      name: INFO.name,
-      version: INFO.version,
-      description: INFO.description ?? '',
-      author: INFO.author,
-      license: INFO.license,
-      repository: INFO.repository,
-    };
-  },
-  tools() {
-    return (registered?.tools ?? []).map(({ handler, ...t }) => t);
-  },
-  execute(name, args) {
-    const tool = registered?.tools.find((t) => t.name === name);
-    if (!tool) throw { tag: 'unknown-tool', val: name };
-    const values = {};
-    for (const { name: key, value } of args) {
-      values[key] = fromWit(value);
-    }
-    let result;
-    try {
-      result = tool.handler(values);
-    } catch (e) {
-      throw toToolError(e);
-    }
-    // An async handler (fetch, timers): componentize-js runs the event loop until the
-    // returned promise settles; a rejection becomes the tool error.
-    if (result && typeof result.then === 'function') {
-      return result.then(toOutput, (e) => {
-        throw toToolError(e);
-      });
-    }
-    return toOutput(result);
-  },
-  validateConfig(entries) {
-    if (!registered?.validateConfig) return;
-    let message;
-    try {
-      message = registered.validateConfig(Object.fromEntries(entries));
-    } catch (e) {
-      throw e instanceof Error ? e.message : String(e);
-    }
-    if (typeof message === 'string' && message.length > 0) throw message;
-  },
+    info() {
+        return {
+            name: INFO.name,
+            version: INFO.version,
+            description: INFO.description ?? '',
+            author: INFO.author,
+            license: INFO.license,
+            repository: INFO.repository,
+        };
+    },
+    tools() {
+        return (registered?.tools ?? []).map(({ handler: _handler, ...t }) => t);
+    },
+    execute(name, args) {
+        const tool = registered?.tools.find((t) => t.name === name);
+        if (!tool)
+            throw { tag: 'unknown-tool', val: name };
+        const values = {};
+        for (const { name: key, value } of args) {
+            values[key] = fromWit(value);
+        }
+        let result;
+        try {
+            result = tool.handler(values);
+        }
+        catch (e) {
+            throw toToolError(e);
+        }
+        // An async handler (fetch, timers): componentize-js runs the event loop until the
+        // returned promise settles; a rejection becomes the tool error.
+        if (isPromise(result)) {
+            return result.then(toOutput, (e) => {
+                throw toToolError(e);
+            });
+        }
+        return toOutput(result);
+    },
+    validateConfig(entries) {
+        if (!registered?.validateConfig)
+            return;
+        let message;
+        try {
+            message = registered.validateConfig(Object.fromEntries(entries));
+        }
+        catch (e) {
+            throw e instanceof Error ? e.message : String(e);
+        }
+        if (typeof message === 'string' && message.length > 0)
+            throw message;
+    },
 };

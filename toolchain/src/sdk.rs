@@ -38,6 +38,18 @@ pub const SDK_FILES: &[(&str, &str)] = &[
     ("sdk-js/index.js", include_str!("../../sdk-js/index.js")),
     ("sdk-js/index.d.ts", include_str!("../../sdk-js/index.d.ts")),
     (
+        "sdk-js/src/index.ts",
+        include_str!("../../sdk-js/src/index.ts"),
+    ),
+    (
+        "sdk-js/src/host.d.ts",
+        include_str!("../../sdk-js/src/host.d.ts"),
+    ),
+    (
+        "sdk-js/tsconfig.json",
+        include_str!("../../sdk-js/tsconfig.json"),
+    ),
+    (
         "sdk-python/pyproject.toml",
         include_str!("../../sdk-python/pyproject.toml"),
     ),

@@ -324,3 +324,41 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// sdk-js is written in TypeScript (src/); the index.js and index.d.ts that projects use are
+/// tsc's output, committed. The pinned tsc must produce exactly them.
+#[test]
+fn sdk_js_is_compiled_from_its_typescript_source() {
+    let env = Env::new();
+    env.skill(&["doctor", "--install"]).ok();
+    let kit = std::fs::read_dir(crate::tools_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("js-")
+                && p.join("node_modules/typescript/bin/tsc").is_file()
+        })
+        .expect("the JS build tools are installed");
+    let out = tempfile::tempdir().unwrap();
+    let sdk = repo_root().join("sdk-js");
+    let tsc = std::process::Command::new("node")
+        .arg(kit.join("node_modules/typescript/bin/tsc"))
+        .args(["-p", sdk.join("tsconfig.json").to_str().unwrap()])
+        .args(["--outDir", out.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        tsc.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&tsc.stdout),
+        String::from_utf8_lossy(&tsc.stderr)
+    );
+    for file in ["index.js", "index.d.ts"] {
+        assert_eq!(
+            std::fs::read_to_string(out.path().join(file)).unwrap(),
+            std::fs::read_to_string(sdk.join(file)).unwrap(),
+            "sdk-js/{file} is not what tsc makes of src/index.ts: run `npx tsc -p sdk-js` (TypeScript 5.9.3)"
+        );
+    }
+}

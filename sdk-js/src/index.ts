@@ -1,0 +1,297 @@
+// The JavaScript side of the skill contract (wit/skill.wit). `skill build` bundles this module
+// with the author's code; `guest` is what the component exports.
+//
+// This file is the source; index.js and index.d.ts beside package.json are what tsc makes of
+// it (`npm run build`, checked by the tests), so the SDK needs no build step where it is used.
+import * as host from 'skill-engine:skill/host@0.1.0';
+
+/** The type of a tool parameter, as the host checks and converts it. */
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'json' | 'file';
+
+type ValueOf<T extends ParamType> = T extends 'integer' | 'number'
+  ? number
+  : T extends 'boolean'
+    ? boolean
+    : T extends 'json'
+      ? unknown
+      : string;
+
+export interface ParamDef<T extends ParamType = ParamType> {
+  type?: T;
+  description?: string;
+  /** Defaults to true unless a default is given. */
+  required?: boolean;
+  /** Used when the caller omits the argument (makes the parameter optional). */
+  default?: ValueOf<T>;
+  /** Allowed values; empty or absent means any. */
+  choices?: ReadonlyArray<string | number>;
+}
+
+/** A handler's arguments, typed from its params. */
+export type Args<P extends Record<string, ParamDef>> = {
+  [K in keyof P]: P[K] extends ParamDef<infer T>
+    ? P[K] extends { required: false }
+      ? ValueOf<T> | undefined
+      : ValueOf<T>
+    : never;
+};
+
+/** What a handler returns: text, `{ text, data }`, or any JSON value (shown as JSON). */
+export type ToolResult = string | { text: string; data?: unknown } | unknown;
+
+export interface ToolDef<P extends Record<string, ParamDef> = Record<string, ParamDef>> {
+  description: string;
+  params?: P;
+  /** May be async (fetch, timers): the call waits for the promise. */
+  handler: (args: Args<P>) => ToolResult | Promise<ToolResult>;
+}
+
+export interface SkillDefinition {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  tools: { [name: string]: ToolDef<any> };
+  /** Returns an error message (or throws) when the instance configuration is unusable. */
+  validateConfig?: (config: Record<string, string>) => string | void;
+}
+
+export type ToolErrorKind = 'invalid-args' | 'not-configured' | 'failed';
+
+const KINDS: readonly ParamType[] = ['string', 'integer', 'number', 'boolean', 'json', 'file'];
+const ERROR_KINDS: readonly ToolErrorKind[] = ['invalid-args', 'not-configured', 'failed'];
+
+/** A tool error the caller sees as such (not a crash). */
+export class ToolError extends Error {
+  readonly kind: ToolErrorKind;
+
+  constructor(kind: ToolErrorKind, message: string) {
+    if (!ERROR_KINDS.includes(kind)) {
+      throw new TypeError(`unknown ToolError kind '${kind}' (use one of ${ERROR_KINDS.join(', ')})`);
+    }
+    super(message);
+    this.kind = kind;
+  }
+
+  static invalidArgs(message: string): ToolError {
+    return new ToolError('invalid-args', message);
+  }
+
+  static notConfigured(message: string): ToolError {
+    return new ToolError('not-configured', message);
+  }
+
+  static failed(message: string): ToolError {
+    return new ToolError('failed', message);
+  }
+}
+
+/** The contract's records, as componentize-js passes them. */
+interface WitParam {
+  name: string;
+  description: string;
+  kind: ParamType;
+  required: boolean;
+  defaultValue: string | undefined;
+  choices: string[];
+}
+interface WitTool {
+  name: string;
+  description: string;
+  params: WitParam[];
+}
+type WitValue =
+  | { tag: 'text'; val: string }
+  | { tag: 'integer'; val: bigint }
+  | { tag: 'number'; val: number }
+  | { tag: 'boolean'; val: boolean }
+  | { tag: 'json'; val: string };
+interface WitOutput {
+  text: string;
+  data: string | undefined;
+}
+interface WitToolError {
+  tag: ToolErrorKind | 'unknown-tool';
+  val: string;
+}
+
+interface Registered {
+  tools: (WitTool & { handler: (args: never) => unknown })[];
+  validateConfig?: (config: Record<string, string>) => string | void;
+}
+
+let registered: Registered | null = null;
+
+/** Declares the skill's tools. Call it once, at the top level of the entry module. */
+export function defineSkill<D extends SkillDefinition>(definition: D): D {
+  if (registered) {
+    throw new Error('defineSkill() was called twice; declare every tool in one call');
+  }
+  const tools: Registered['tools'] = [];
+  for (const [name, def] of Object.entries(definition.tools ?? {})) {
+    if (typeof def.handler !== 'function') {
+      throw new Error(`tool '${name}' has no handler function`);
+    }
+    const params = Object.entries((def.params ?? {}) as Record<string, ParamDef>).map(
+      ([pname, p]): WitParam => {
+        const kind = p.type ?? 'string';
+        if (!KINDS.includes(kind)) {
+          throw new Error(`parameter '${pname}' of tool '${name}' has unknown type '${kind}'`);
+        }
+        return {
+          name: pname,
+          description: p.description ?? '',
+          kind,
+          required: p.default === undefined && p.required !== false,
+          defaultValue: p.default === undefined ? undefined : JSON.stringify(p.default),
+          choices: (p.choices ?? []).map(String),
+        };
+      },
+    );
+    tools.push({ name, description: def.description ?? '', params, handler: def.handler });
+  }
+  registered = { tools, validateConfig: definition.validateConfig };
+  return definition;
+}
+
+/** Identity helper so TypeScript infers each tool's argument types from its params. */
+export function tool<P extends Record<string, ParamDef>>(def: ToolDef<P>): ToolDef<P> {
+  return def;
+}
+
+/** Instance configuration (secrets included), read from the host for this call only. */
+export const config = {
+  get(key: string): string | undefined {
+    return host.configGet(key) ?? undefined;
+  },
+  /** Throws a `not-configured` ToolError when the key is missing. */
+  require(key: string): string {
+    const value = host.configGet(key);
+    if (value === undefined || value === null) {
+      throw ToolError.notConfigured(`missing configuration '${key}'`);
+    }
+    return value;
+  },
+};
+
+/** Structured logs (shown by `skill run -v`, sent to MCP clients as log messages). */
+export const log = {
+  trace(message: unknown): void {
+    host.log('trace', String(message));
+  },
+  debug(message: unknown): void {
+    host.log('debug', String(message));
+  },
+  info(message: unknown): void {
+    host.log('info', String(message));
+  },
+  warn(message: unknown): void {
+    host.log('warn', String(message));
+  },
+  error(message: unknown): void {
+    host.log('error', String(message));
+  },
+};
+
+/** Reports progress: percent 0-100 (or undefined when unknown) and a message. */
+export function progress(percent: number | undefined, message = ''): void {
+  const p =
+    percent === undefined || percent === null
+      ? undefined
+      : Math.max(0, Math.min(100, Math.round(percent)));
+  host.progress(p, String(message));
+}
+
+const INFO =
+  typeof __SKILL_INFO__ === 'undefined' || __SKILL_INFO__ === undefined
+    ? { name: 'unnamed', version: '0.0.0', description: '' }
+    : __SKILL_INFO__;
+
+/** A contract `value` as a plain JS value. Integers (s64) arrive as BigInt: they become
+ *  numbers when that loses nothing, so handlers can do arithmetic on them. */
+function fromWit(value: WitValue): unknown {
+  switch (value.tag) {
+    case 'json':
+      return JSON.parse(value.val);
+    case 'integer': {
+      const n = Number(value.val);
+      return Number.isSafeInteger(n) ? n : value.val;
+    }
+    default:
+      return value.val;
+  }
+}
+
+/** JSON that also takes BigInts (written as decimal strings: JSON numbers would lose digits). */
+function stringify(value: unknown): string {
+  return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+function toOutput(result: unknown): WitOutput {
+  if (result === undefined || result === null) return { text: '', data: undefined };
+  if (typeof result === 'string') return { text: result, data: undefined };
+  if (typeof result === 'object' && typeof (result as { text?: unknown }).text === 'string') {
+    const { text, data } = result as { text: string; data?: unknown };
+    return { text, data: data === undefined ? undefined : stringify(data) };
+  }
+  const json = stringify(result);
+  return { text: json, data: json };
+}
+
+function toToolError(e: unknown): WitToolError {
+  if (e instanceof ToolError) return { tag: e.kind, val: e.message };
+  return { tag: 'failed', val: e instanceof Error ? e.message : String(e) };
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** The component's `guest` export; `skill build` wires it up. */
+export const guest = {
+  info() {
+    return {
+      name: INFO.name,
+      version: INFO.version,
+      description: INFO.description ?? '',
+      author: INFO.author,
+      license: INFO.license,
+      repository: INFO.repository,
+    };
+  },
+  tools(): WitTool[] {
+    return (registered?.tools ?? []).map(({ handler: _handler, ...t }) => t);
+  },
+  execute(
+    name: string,
+    args: { name: string; value: WitValue }[],
+  ): WitOutput | Promise<WitOutput> {
+    const tool = registered?.tools.find((t) => t.name === name);
+    if (!tool) throw { tag: 'unknown-tool', val: name } satisfies WitToolError;
+    const values: Record<string, unknown> = {};
+    for (const { name: key, value } of args) {
+      values[key] = fromWit(value);
+    }
+    let result: unknown;
+    try {
+      result = (tool.handler as (args: Record<string, unknown>) => unknown)(values);
+    } catch (e) {
+      throw toToolError(e);
+    }
+    // An async handler (fetch, timers): componentize-js runs the event loop until the
+    // returned promise settles; a rejection becomes the tool error.
+    if (isPromise(result)) {
+      return result.then(toOutput, (e: unknown) => {
+        throw toToolError(e);
+      });
+    }
+    return toOutput(result);
+  },
+  validateConfig(entries: [string, string][]): void {
+    if (!registered?.validateConfig) return;
+    let message: string | void;
+    try {
+      message = registered.validateConfig(Object.fromEntries(entries));
+    } catch (e) {
+      throw e instanceof Error ? e.message : String(e);
+    }
+    if (typeof message === 'string' && message.length > 0) throw message;
+  },
+};
