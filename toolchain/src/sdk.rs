@@ -138,6 +138,29 @@ pub fn ensure_sdk(home: &SkillHome) -> Result<SdkDir> {
     Ok(SdkDir { root })
 }
 
+/// Where `skill init` puts the SDK inside a new project.
+pub const VENDOR_DIR: &str = "vendor/skill";
+
+/// Copies the SDK a `language` project builds against into `<project>/vendor/skill/`: the Rust
+/// SDK with the contract's WIT, or the npm package. (Python's SDK is added by `skill build`.)
+///
+/// Inside the project, the dependency is a relative path: the project builds the same on any
+/// machine and in CI (cargo hashes the absolute path of a path dependency outside the
+/// workspace into the output; `package-lock.json` records the relative `file:` path).
+pub fn vendor_into(project: &Path, language: &str) -> Result<()> {
+    let prefixes: &[&str] = match language {
+        "rust" => &["sdk-rust/", "wit/"],
+        "javascript" | "typescript" => &["sdk-js/"],
+        _ => &[],
+    };
+    for (path, text) in SDK_FILES {
+        if prefixes.iter().any(|p| path.starts_with(p)) {
+            write_atomic(&project.join(VENDOR_DIR).join(path), text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
 /// The repository files the SDK consists of, for the completeness test.
 pub fn sdk_source_files(repo_root: &Path) -> Vec<String> {
     let mut files = Vec::new();

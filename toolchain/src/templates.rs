@@ -194,6 +194,22 @@ mod tests {
             let build = yaml.build.expect("templates write a build section");
             assert_eq!(build.language.as_str(), template.meta.language);
             assert!(dest.join(".gitignore").is_file(), "{}", template.name);
+            // A CI workflow that builds with the locked tools; it must be valid YAML.
+            let workflow = std::fs::read_to_string(dest.join(".github/workflows/skill.yml"))
+                .unwrap_or_else(|e| panic!("{}: {e}", template.name));
+            assert!(
+                workflow.contains("skill build --locked"),
+                "{}",
+                template.name
+            );
+            let parsed: serde_norway::Value = serde_norway::from_str(&workflow)
+                .unwrap_or_else(|e| panic!("{}: workflow is not YAML: {e}", template.name));
+            assert!(
+                parsed["jobs"]["build"]["steps"].is_sequence(),
+                "{}",
+                template.name
+            );
+            assert!(dest.join("README.md").is_file(), "{}", template.name);
         }
     }
 }

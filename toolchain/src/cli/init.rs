@@ -77,7 +77,6 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
 
-    let sdk = sdk::ensure_sdk(&ctx.home()?)?;
     let description = args
         .description
         .unwrap_or_else(|| format!("The {name} skill"));
@@ -87,8 +86,8 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         "extra_tools": extra_tools,
         "config": args.config,
         "description": description,
-        "sdk_rust_path": sdk.rust().display().to_string(),
-        "sdk_js_dependency": format!("file:{}", sdk.js().display()),
+        "sdk_rust_path": format!("{}/sdk-rust", sdk::VENDOR_DIR),
+        "sdk_js_dependency": format!("file:{}/sdk-js", sdk::VENDOR_DIR),
     });
 
     // Render next to the destination, then rename: an interrupted init leaves nothing behind.
@@ -102,6 +101,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         .tempdir_in(&parent)
         .map_err(|e| Error::io("create a staging directory in", &parent, e))?;
     let files = template.render(staging.path(), &values)?;
+    sdk::vendor_into(staging.path(), &template.meta.language)?;
     if dest.exists() {
         std::fs::remove_dir(&dest).map_err(|e| Error::io("replace", &dest, e))?;
     }
