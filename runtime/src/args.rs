@@ -129,6 +129,31 @@ pub fn parse_cli(tool: &ToolDef, qualified: &str, raw: &[String]) -> Result<Args
     Ok(args)
 }
 
+/// Checks named JSON arguments (a test case, an MCP or HTTP call) against `tool`: unknown
+/// names and missing required ones are errors, defaults fill the rest.
+pub fn parse_json_object(tool: &ToolDef, given: &serde_json::Map<String, Value>) -> Result<Args> {
+    for key in given.keys() {
+        if find_param(tool, key).is_none() {
+            return Err(unknown_param(tool, key));
+        }
+    }
+    let mut args = Args::with_capacity(tool.params.len());
+    for param in &tool.params {
+        let value = given
+            .get(&param.name)
+            .or_else(|| given.get(&param.name.replace('_', "-")))
+            .filter(|v| !v.is_null());
+        let value = match (value, &param.default) {
+            (Some(v), _) => convert_json(param, v)?,
+            (None, Some(default)) => convert_json(param, default)?,
+            (None, None) if param.required => return Err(missing(param)),
+            (None, None) => continue,
+        };
+        args.push((param.name.clone(), value));
+    }
+    Ok(args)
+}
+
 /// `name=<string> [times=<integer>]`
 pub fn usage_line(tool: &ToolDef) -> String {
     tool.params

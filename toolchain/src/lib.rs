@@ -9,5 +9,6 @@ pub mod lockfile;
 pub mod project;
 pub mod sdk;
 pub mod templates;
+pub mod testing;
 pub mod tools;
 pub mod ui;

@@ -210,6 +210,13 @@ mod tests {
                 template.name
             );
             assert!(dest.join("README.md").is_file(), "{}", template.name);
+            // Test cases for `skill test` that load.
+            let cases = crate::testing::load_cases(&dest).unwrap();
+            assert!(
+                cases.iter().map(|(_, c)| c.len()).sum::<usize>() >= 2,
+                "{}",
+                template.name
+            );
         }
     }
 }

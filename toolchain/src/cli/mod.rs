@@ -10,6 +10,7 @@ mod instances;
 mod list;
 mod remove;
 mod run;
+mod test;
 mod validate;
 mod version;
 
@@ -64,6 +65,8 @@ enum Command {
     Init(init::Args),
     /// Build the skill project into a validated component and an AOT .cwasm
     Build(build::Args),
+    /// Run the skill's test cases (tests/*.yaml) in the sandbox, then its unit tests
+    Test(test::Args),
     /// Install a skill from a project directory, a built skill directory or a .wasm
     Install(install::Args),
     /// Run a tool of an installed skill: skill run SKILL[@INSTANCE]:TOOL [ARGS]...
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Build(args) => build::run(&ctx, args),
+        Command::Test(args) => test::run(&ctx, args),
         Command::Install(args) => install::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),

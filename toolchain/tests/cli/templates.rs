@@ -46,6 +46,87 @@ fn multi_tool_js_template_uses_its_config_and_secret() {
         "{}",
         long.stderr
     );
+
+    // The template's own test cases pass against what was built.
+    let tested = env.skill(&["test", dir]);
+    assert!(
+        tested.ok().ends_with("\n6 passed, 0 failed\n"),
+        "{}",
+        tested.stdout
+    );
+    assert!(
+        tested
+            .stdout
+            .contains("ok   tests/greet.yaml: whoami shows only the token's end")
+    );
+}
+
+#[test]
+fn skill_test_reports_each_case_and_fails_on_any_failure() {
+    let env = Env::new();
+    env.skill(&["init", "tested", "-t", "rust"]).ok();
+    let dir = env.path("tested");
+    let cases = dir.join("tests/greet.yaml");
+    let mut text = std::fs::read_to_string(&cases).unwrap();
+    text.push_str(
+        "\n- name: a wrong expectation\n  tool: greet\n  args: { name: Ann }\n  expect: \"Hi, Ann!\"\n",
+    );
+    std::fs::write(&cases, text).unwrap();
+    // Builds first (nothing was built yet), runs the cases, then `cargo test`.
+    let run = env.skill(&["test", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("ok   tests/greet.yaml: greets by name"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("ok   tests/greet.yaml: the name is required")
+    );
+    assert!(
+        run.stdout
+            .contains("FAIL tests/greet.yaml: a wrong expectation ("),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("     expected `Hi, Ann!`, got `Hello, Ann!`")
+    );
+    assert!(
+        run.stdout.contains("ok   cargo test: unit tests"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with("\n3 passed, 1 failed\n"),
+        "{}",
+        run.stdout
+    );
+
+    let json = env.skill(&["test", dir.to_str().unwrap(), "--json", "--no-unit"]);
+    assert_eq!(json.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(report["results"][2]["passed"], false);
+
+    let filtered = env.skill(&["test", dir.to_str().unwrap(), "--filter", "required"]);
+    assert!(
+        filtered.ok().ends_with("\n1 passed, 0 failed\n"),
+        "{}",
+        filtered.stdout
+    );
+    let none = env.skill(&[
+        "test",
+        dir.to_str().unwrap(),
+        "--filter",
+        "nothing-like-this",
+    ]);
+    assert!(none.fails().contains("has no tests matching the filter"));
 }
 
 #[test]
