@@ -328,7 +328,7 @@ fn run_stage<T>(stage: Stage, work: impl FnOnce(&Stage) -> Result<T>) -> Result<
 }
 
 /// The tools a Rust release build adds after cargo.
-fn rust_release_tools() -> Vec<(String, String)> {
+pub fn rust_release_tools() -> Vec<(String, String)> {
     vec![
         (
             "wasm-opt".to_string(),

@@ -1,6 +1,7 @@
 //! The `skill` command line: parsing and printing only; the work is in library modules.
 
 mod build;
+mod completion;
 mod config;
 mod doctor;
 mod grant;
@@ -89,8 +90,10 @@ enum Command {
     Validate(validate::Args),
     /// Check what building skills needs (Rust target, node, python, pinned build tools)
     Doctor(doctor::Args),
-    /// Print version information
+    /// Print the versions of skill, the contract and every bundled or pinned tool
     Version(version::Args),
+    /// Print shell completions: bash, zsh, fish, powershell (or elvish)
+    Completion(completion::Args),
     /// `skill SKILL:TOOL [ARGS]...` is short for `skill run SKILL:TOOL [ARGS]...`
     #[command(external_subcommand)]
     Shorthand(Vec<OsString>),
@@ -128,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&ctx, args),
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Version(args) => version::run(&ctx, args),
+        Command::Completion(args) => completion::run(&ctx, args),
         Command::Shorthand(words) => shorthand(&ctx, words),
     };
     match result {

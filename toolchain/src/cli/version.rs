@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use super::Context;
 use crate::sdk::SDK_VERSION;
+use crate::tools::Kit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -10,20 +11,42 @@ pub struct Args {
     json: bool,
 }
 
+/// skill's version, the contract it implements, and every tool it bundles or pins.
 pub fn run(_ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let info = serde_json::json!({
-        "skill": env!("CARGO_PKG_VERSION"),
-        "wasmtime": skill_runtime::WASMTIME_VERSION,
-        "contract": skill_runtime::bindings::CONTRACT,
-        "sdk_rust": SDK_VERSION,
-    });
+    let bundled: Vec<(String, String)> = crate::build::rust_release_tools();
+    let js = Kit::Js.pins();
+    let python = Kit::Python.pins();
     if args.json {
+        let map = |pairs: &[(String, String)]| -> serde_json::Map<String, serde_json::Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+                .collect()
+        };
+        let info = serde_json::json!({
+            "skill": env!("CARGO_PKG_VERSION"),
+            "contract": skill_runtime::bindings::CONTRACT,
+            "wasmtime": skill_runtime::WASMTIME_VERSION,
+            "sdk": SDK_VERSION,
+            "bundled": map(&bundled),
+            "pinned": { "javascript": map(&js), "python": map(&python) },
+        });
         println!("{}", serde_json::to_string_pretty(&info)?);
-    } else {
-        println!("skill {}", env!("CARGO_PKG_VERSION"));
-        println!("wasmtime {}", skill_runtime::WASMTIME_VERSION);
-        println!("contract {}", skill_runtime::bindings::CONTRACT);
-        println!("skill-sdk (rust) {SDK_VERSION}");
+        return Ok(ExitCode::SUCCESS);
     }
+    let list = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("skill {}", env!("CARGO_PKG_VERSION"));
+    println!("contract {}", skill_runtime::bindings::CONTRACT);
+    println!("wasmtime {}", skill_runtime::WASMTIME_VERSION);
+    println!("sdk {SDK_VERSION} (rust, javascript, python)");
+    println!("bundled: {}", list(&bundled));
+    println!("pinned for JavaScript/TypeScript: {}", list(&js));
+    println!("pinned for Python: {}", list(&python));
     Ok(ExitCode::SUCCESS)
 }

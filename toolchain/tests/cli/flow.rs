@@ -281,9 +281,39 @@ fn version_and_help() {
     let json: serde_json::Value =
         serde_json::from_str(env.skill(&["version", "--json"]).ok()).unwrap();
     assert_eq!(json["skill"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["bundled"]["wizer"], "48.0.8");
+    assert_eq!(json["pinned"]["python"]["componentize-py"], "0.25.1");
+    assert!(
+        version
+            .stdout
+            .contains("pinned for JavaScript/TypeScript: componentize-js 0.23.0")
+    );
     assert!(env.skill(&["--version"]).ok().starts_with("skill "));
+    // Completions for every shell, naming the subcommands.
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let script = env.skill(&["completion", shell]);
+        for word in ["instances", "config", "grant", "test"] {
+            assert!(script.ok().contains(word), "{shell} lacks {word}");
+        }
+    }
+    assert_eq!(env.skill(&["completion", "tcsh"]).code, 2);
     for command in [
-        "init", "build", "install", "run", "list", "remove", "validate", "version",
+        "init",
+        "new",
+        "build",
+        "test",
+        "install",
+        "run",
+        "list",
+        "instances",
+        "config",
+        "grant",
+        "revoke",
+        "remove",
+        "validate",
+        "doctor",
+        "version",
+        "completion",
     ] {
         let help = env.skill(&[command, "--help"]);
         assert!(
