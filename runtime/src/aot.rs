@@ -61,6 +61,42 @@ impl AotCache {
         })
     }
 
+    /// Entries this engine can load, and those made by another engine (another wasmtime
+    /// version, CPU or settings: never loaded, recompiled on use) with their total size.
+    pub fn census(&self) -> (usize, usize, u64) {
+        let (mut current, mut stale, mut stale_bytes) = (0, 0, 0);
+        let suffix = format!("-{}.cwasm", self.engine_hash);
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".cwasm") {
+                continue;
+            }
+            if name.ends_with(&suffix) {
+                current += 1;
+            } else {
+                stale += 1;
+                stale_bytes += entry.metadata().map_or(0, |m| m.len());
+            }
+        }
+        (current, stale, stale_bytes)
+    }
+
+    /// Deletes the entries (and seals) no engine of this build can load.
+    pub fn remove_stale(&self) -> usize {
+        let keep = format!("-{}.cwasm", self.engine_hash);
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stale_entry = name.ends_with(".cwasm") && !name.ends_with(&keep);
+            let stale_seal =
+                name.ends_with(".cwasm.seal") && !name.ends_with(&format!("{keep}.seal"));
+            if (stale_entry || stale_seal) && std::fs::remove_file(entry.path()).is_ok() {
+                removed += stale_entry as usize;
+            }
+        }
+        removed
+    }
+
     pub fn entry_path(&self, component_sha256: &str) -> PathBuf {
         self.dir.join(self.entry_name(component_sha256))
     }

@@ -101,6 +101,8 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
             "skill doctor --install (or any `skill build` of that language)",
         ));
     }
+    checks.push(on_path());
+    checks.push(aot_cache(home));
     checks.push(check(
         "skill home",
         "all",
@@ -111,6 +113,67 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
         ),
     ));
     checks
+}
+
+/// Whether a shell finds this `skill` (and not another one first).
+fn on_path() -> Check {
+    let exe = std::env::current_exe().and_then(|p| p.canonicalize()).ok();
+    let dir = exe.as_ref().and_then(|e| e.parent()).map(Path::to_path_buf);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let first = std::env::split_paths(&path)
+        .map(|d| d.join("skill"))
+        .find(|c| c.is_file())
+        .and_then(|c| c.canonicalize().ok());
+    let found = match (&exe, &first) {
+        (Some(exe), Some(first)) if exe == first => Ok(format!("{}", exe.display())),
+        (Some(_), Some(first)) => Err(format!(
+            "another skill comes first on PATH: {}",
+            first.display()
+        )),
+        _ => Err("skill is not on PATH".to_string()),
+    };
+    let fix = match &dir {
+        Some(dir) => format!(
+            "add its directory to PATH in your shell profile: export PATH=\"{}:$PATH\"",
+            dir.display()
+        ),
+        None => "add the directory holding `skill` to PATH".to_string(),
+    };
+    check("skill on PATH", "all", found, &fix)
+}
+
+/// Cached native code made by another engine is never loaded; it only takes space.
+fn aot_cache(home: &SkillHome) -> Check {
+    let found = skill_runtime::engine::new_engine()
+        .and_then(|engine| {
+            skill_runtime::aot::AotCache::open(&home.aot_cache_dir(), &engine)
+        })
+        .map_err(|e| e.message().to_string())
+        .and_then(|cache| {
+            let (current, stale, bytes) = cache.census();
+            if stale == 0 {
+                Ok(format!("{current} compiled component(s) for this engine"))
+            } else {
+                Err(format!(
+                    "{current} for this engine; {stale} from another wasmtime version or CPU ({:.1} MB) that is never loaded",
+                    bytes as f64 / 1e6
+                ))
+            }
+        });
+    check(
+        "AOT cache",
+        "all",
+        found,
+        "skill doctor --install (removes the entries no engine here can load)",
+    )
+}
+
+/// Removes AOT cache entries another engine made (`skill doctor --install`).
+pub fn clean_aot_cache(home: &SkillHome) -> usize {
+    skill_runtime::engine::new_engine()
+        .and_then(|engine| skill_runtime::aot::AotCache::open(&home.aot_cache_dir(), &engine))
+        .map(|cache| cache.remove_stale())
+        .unwrap_or(0)
 }
 
 /// The home must be creatable and writable; the AOT cache (native code) must be private.

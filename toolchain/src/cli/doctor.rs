@@ -8,7 +8,8 @@ use crate::tools::Kit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Install the pinned JavaScript/TypeScript and Python build tools that are missing
+    /// Install the pinned JavaScript/TypeScript and Python build tools that are missing, and
+    /// remove AOT cache entries made by another engine
     #[arg(long)]
     install: bool,
 
@@ -25,6 +26,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 ctx.printer
                     .warn(format!("{} build tools: {e}", kit.label()));
             }
+        }
+        let removed = crate::doctor::clean_aot_cache(&home);
+        if removed > 0 {
+            ctx.printer.status(
+                "Removed",
+                format!(
+                    "{removed} AOT cache entr{} no engine here can load",
+                    if removed == 1 { "y" } else { "ies" }
+                ),
+            );
         }
     }
     let checks = run_checks(&home);

@@ -373,3 +373,53 @@ fn validate_checks_what_was_built_without_building() {
         "validate must not build"
     );
 }
+
+#[test]
+fn doctor_finds_stale_native_code_and_install_removes_it() {
+    let env = Env::new();
+    env.skill(&["install", crate::rust_skill().to_str().unwrap()])
+        .ok();
+    let cache = env.home.path().join("cache/aot");
+    let stale = cache.join(format!("{}-0123456789abcdef.cwasm", "a".repeat(64)));
+    std::fs::write(&stale, vec![0u8; 4096]).unwrap();
+    let aot = |run: &crate::Run| -> serde_json::Value {
+        let checks: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "AOT cache")
+            .cloned()
+            .unwrap()
+    };
+    let before = aot(&env.skill(&["doctor", "--json"]));
+    assert_eq!(before["ok"], false, "{before}");
+    assert!(
+        before["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1 from another wasmtime version")
+    );
+    let path = aot(&env.skill(&["doctor", "--json"]));
+    assert!(
+        path["fix"]
+            .as_str()
+            .unwrap()
+            .contains("skill doctor --install")
+    );
+    env.command(&["doctor", "--install"]).output().unwrap();
+    assert!(!stale.exists());
+    let after = aot(&env.skill(&["doctor", "--json"]));
+    assert_eq!(after["ok"], true, "{after}");
+    assert_eq!(after["detail"], "1 compiled component(s) for this engine");
+    let on_path: serde_json::Value =
+        serde_json::from_str(&env.skill(&["doctor", "--json"]).stdout).unwrap();
+    let on_path = on_path
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "skill on PATH")
+        .unwrap()
+        .clone();
+    assert_eq!(on_path["ok"], true, "{on_path}");
+}

@@ -32,6 +32,16 @@ pub fn tools_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("build-tools")
 }
 
+/// PATH with the `skill` under test first, as an installed `skill` would be.
+pub fn path_with_skill() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_skill"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest))).unwrap()
+}
+
 /// A fresh `$SKILL_HOME` and working directory.
 pub struct Env {
     pub home: tempfile::TempDir,
@@ -109,6 +119,7 @@ impl Env {
             .env("CARGO_TARGET_DIR", guest_target_dir())
             .env("SKILL_TOOLS_DIR", tools_dir())
             .env("NO_COLOR", "1")
+            .env("PATH", path_with_skill())
             .stdin(Stdio::null());
         cmd
     }
@@ -182,6 +193,7 @@ impl ScriptedTerminal {
             .env("SKILL_HOME", env.home.path())
             .env("CARGO_TARGET_DIR", guest_target_dir())
             .env("SKILL_TOOLS_DIR", tools_dir())
+            .env("PATH", path_with_skill())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
