@@ -12,3 +12,4 @@ pub mod templates;
 pub mod testing;
 pub mod tools;
 pub mod ui;
+pub mod watch;

@@ -14,6 +14,7 @@ mod run;
 mod test;
 mod validate;
 mod version;
+mod watch;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -66,6 +67,8 @@ enum Command {
     Init(init::Args),
     /// Build the skill project into a validated component and an AOT .cwasm
     Build(build::Args),
+    /// Rebuild and reinstall (into the `dev` instance) whenever a source file changes
+    Watch(watch::Args),
     /// Run the skill's test cases (tests/*.yaml) in the sandbox, then its unit tests
     Test(test::Args),
     /// Install a skill from a project directory, a built skill directory or a .wasm
@@ -119,6 +122,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Build(args) => build::run(&ctx, args),
+        Command::Watch(args) => watch::run(&ctx, args),
         Command::Test(args) => test::run(&ctx, args),
         Command::Install(args) => install::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),

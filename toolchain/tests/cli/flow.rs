@@ -423,3 +423,82 @@ fn doctor_finds_stale_native_code_and_install_removes_it() {
         .clone();
     assert_eq!(on_path["ok"], true, "{on_path}");
 }
+
+/// Reads what a background `skill` printed so far.
+fn read_log(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Polls `check` until it is true or `limit` passes; the failure shows `log`.
+fn wait_for(
+    limit: std::time::Duration,
+    log: &std::path::Path,
+    what: &str,
+    mut check: impl FnMut() -> bool,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}; watch printed:\n{}",
+            read_log(log)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn watch_rebuilds_and_reinstalls_on_each_change() {
+    let env = Env::new();
+    env.skill(&["init", "watched", "-t", "rust"]).ok();
+    let dir = env.path("watched");
+    let log = env.path("watch.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let mut watch = env
+        .command(&["watch", dir.to_str().unwrap()])
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let greet = |name: &str| env.skill(&["run", "watched@dev:greet", &format!("name={name}")]);
+    let limit = std::time::Duration::from_secs(240);
+    wait_for(limit, &log, "the first install", || {
+        greet("A").stdout == "Hello, A!\n"
+    });
+
+    // An edit is picked up: rebuilt, reinstalled, new behaviour.
+    let lib = dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        source.replace("format!(\"Hello, {name}!\")", "format!(\"Hi, {name}!\")"),
+    )
+    .unwrap();
+    wait_for(limit, &log, "the edited greeting", || {
+        greet("B").stdout == "Hi, B!\n"
+    });
+
+    // A broken edit: the error is shown, the installed skill keeps working, and the watch waits.
+    wait_for(limit, &log, "the second Ready", || {
+        read_log(&log).matches("Ready").count() == 2
+    });
+    std::fs::write(&lib, "this is not rust").unwrap();
+    wait_for(limit, &log, "the build error", || {
+        read_log(&log).contains("the build failed")
+    });
+    assert_eq!(greet("C").stdout, "Hi, C!\n");
+    // Its own outputs never trigger another build.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let printed = read_log(&log);
+    assert_eq!(printed.matches("Ready").count(), 2, "{printed}");
+    assert_eq!(printed.matches("the build failed").count(), 1, "{printed}");
+
+    std::fs::write(&lib, source.replace("Hello", "Howdy")).unwrap();
+    wait_for(limit, &log, "the fixed build", || {
+        greet("D").stdout == "Howdy, D!\n"
+    });
+    watch.kill().unwrap();
+    let _ = watch.wait();
+    let printed = read_log(&log);
+    assert!(printed.contains("Changed src/lib.rs"), "{printed}");
+}
