@@ -229,7 +229,7 @@ fn init_refuses_bad_names_and_non_empty_directories() {
     assert!(
         template
             .stderr
-            .contains("available templates: javascript, python, rust, typescript")
+            .contains("available templates: javascript, multi-tool-js, python, rust, typescript")
     );
     assert!(!env.path("x").exists());
     // An existing empty directory is fine.
