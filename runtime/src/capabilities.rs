@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::runtime::Limits;
+use crate::runtime::{Limits, Preopen, Sandbox};
 
 /// The `capabilities:` section of skill.yaml.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +173,38 @@ impl Capabilities {
         }
         self.limits.apply(&Limits::default())?;
         Ok(())
+    }
+
+    /// A sandbox granting exactly these capabilities, with `data_dir` as the guest's `/data`.
+    /// A granted directory that does not exist (yet) is simply not there for the guest.
+    pub fn sandbox(&self, data_dir: &Path) -> Result<Sandbox> {
+        let mut sandbox = Sandbox {
+            preopens: vec![Preopen {
+                host: data_dir.to_path_buf(),
+                guest: crate::instance::GUEST_DATA_DIR.to_string(),
+                writable: true,
+            }],
+            ..Default::default()
+        };
+        for grant in &self.filesystem {
+            let host = expand_home(&grant.path)?;
+            if host.is_dir() {
+                sandbox.preopens.push(Preopen {
+                    guest: host.to_string_lossy().into_owned(),
+                    host,
+                    writable: grant.access == Access::ReadWrite,
+                });
+            }
+        }
+        for var in &self.env {
+            if let Ok(value) = std::env::var(var) {
+                sandbox.env.push((var.clone(), value));
+            }
+        }
+        for host in &self.network {
+            sandbox.network.push(HostPattern::parse(host)?);
+        }
+        Ok(sandbox)
     }
 
     /// What `self` asks for beyond `granted` (limits count when they are larger).

@@ -143,6 +143,17 @@ pub fn validate_schema(schema: &ConfigSchema) -> Result<()> {
     Ok(())
 }
 
+/// The environment variables the schema's `env:` mappings give the guest for `config`.
+pub fn env_mappings(
+    schema: &ConfigSchema,
+    config: &BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    schema
+        .iter()
+        .filter_map(|(key, field)| Some((field.env.clone()?, config.get(key)?.clone())))
+        .collect()
+}
+
 /// Keys the schema requires that have neither a value nor a default.
 pub fn missing_required(schema: &ConfigSchema, has_value: impl Fn(&str) -> bool) -> Vec<String> {
     schema

@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::capabilities::{Capabilities, HostPattern, LimitSpec, expand_home};
-use crate::config::ConfigSchema;
+use crate::capabilities::{Capabilities, LimitSpec};
+use crate::config::{ConfigSchema, env_mappings};
 use crate::error::{Error, Result, suggestion};
 use crate::fsutil::{FileLock, create_private_dir, write_atomic, write_private};
 use crate::home::SkillHome;
-use crate::runtime::{Limits, Preopen, Sandbox};
+use crate::runtime::{Limits, Sandbox};
 use crate::secrets::SecretBox;
 
 pub const DEFAULT_INSTANCE: &str = "default";
@@ -235,40 +235,11 @@ impl Instances {
     ) -> Result<(Sandbox, Limits)> {
         let data = self.data_dir(skill, instance);
         std::fs::create_dir_all(&data).map_err(|e| Error::io("create directory", &data, e))?;
-        let mut sandbox = Sandbox {
-            preopens: vec![Preopen {
-                host: data,
-                guest: GUEST_DATA_DIR.to_string(),
-                writable: true,
-            }],
-            ..Default::default()
-        };
         let approved = &state.grants.approved;
-        for grant in &approved.filesystem {
-            let host = expand_home(&grant.path)?;
-            // A granted directory that does not exist (yet) is simply not there for the guest.
-            if host.is_dir() {
-                sandbox.preopens.push(Preopen {
-                    guest: host.to_string_lossy().into_owned(),
-                    host,
-                    writable: grant.access == crate::capabilities::Access::ReadWrite,
-                });
-            }
-        }
-        for var in &approved.env {
-            if let Ok(value) = std::env::var(var) {
-                sandbox.env.push((var.clone(), value));
-            }
-        }
-        let config = state.effective_config(schema);
-        for (key, field) in schema {
-            if let (Some(env), Some(value)) = (&field.env, config.get(key)) {
-                sandbox.env.push((env.clone(), value.clone()));
-            }
-        }
-        for host in &approved.network {
-            sandbox.network.push(HostPattern::parse(host)?);
-        }
+        let mut sandbox = approved.sandbox(&data)?;
+        sandbox
+            .env
+            .extend(env_mappings(schema, &state.effective_config(schema)));
         sandbox.grant_hint = format!("{skill}@{instance}");
         let limits = approved
             .limits

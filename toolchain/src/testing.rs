@@ -28,10 +28,9 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use skill_runtime::capabilities::{Access, HostPattern, expand_home};
-use skill_runtime::config::missing_required;
+use skill_runtime::config::{env_mappings, missing_required};
 use skill_runtime::manifest::{PackageManifest, SkillYaml};
-use skill_runtime::runtime::{Preopen, Sandbox};
+use skill_runtime::runtime::Sandbox;
 use skill_runtime::{CallOptions, Error, Limits, LoadedSkill, Result, ToolError, args};
 
 /// The directory test cases live in, relative to the project.
@@ -129,35 +128,10 @@ pub fn load_cases(project_root: &Path) -> Result<Vec<(String, Vec<TestCase>)>> {
 /// testing their own skill grants it). Limits are skill.yaml's.
 pub fn sandbox_for(yaml: &SkillYaml, data_dir: &Path) -> Result<(Sandbox, Limits)> {
     let caps = &yaml.capabilities;
-    let mut sandbox = Sandbox {
-        preopens: vec![Preopen {
-            host: data_dir.to_path_buf(),
-            guest: skill_runtime::instance::GUEST_DATA_DIR.to_string(),
-            writable: true,
-        }],
-        grant_hint: String::new(),
-        ..Default::default()
-    };
-    for grant in &caps.filesystem {
-        let host = expand_home(&grant.path)?;
-        if host.is_dir() {
-            sandbox.preopens.push(Preopen {
-                guest: host.to_string_lossy().into_owned(),
-                host,
-                writable: grant.access == Access::ReadWrite,
-            });
-        }
-    }
-    for var in &caps.env {
-        if let Ok(value) = std::env::var(var) {
-            sandbox.env.push((var.clone(), value));
-        }
-    }
-    for host in &caps.network {
-        sandbox.network.push(HostPattern::parse(host)?);
-    }
-    let limits = caps.limits.apply(&Limits::default())?;
-    Ok((sandbox, limits))
+    Ok((
+        caps.sandbox(data_dir)?,
+        caps.limits.apply(&Limits::default())?,
+    ))
 }
 
 /// Runs every case against the loaded component.
@@ -241,9 +215,11 @@ fn call(
             format!("{} not set", missing.join(", ")),
         )));
     }
+    let mut sandbox = sandbox.clone();
+    sandbox.env.extend(env_mappings(&yaml.config, &config));
     let options = CallOptions {
         limits: limits.clone(),
-        sandbox: sandbox.clone(),
+        sandbox,
         config,
         events: None,
     };
