@@ -17,7 +17,8 @@ if [[ -z "${SKILL_BIN:-}" ]]; then
 fi
 skill="$(cd "$(dirname "$SKILL_BIN")" && pwd)/$(basename "$SKILL_BIN")"
 export SKILL_TOOLS_DIR="${SKILL_TOOLS_DIR:-$HOME/.skill-engine/tools}"
-"$skill" doctor --install -q >/dev/null
+# Installs the pinned tools; its exit status also reports unrelated checks (PATH).
+"$skill" doctor --install -q >/dev/null || true
 
 templates=("$@")
 if [[ ${#templates[@]} -eq 0 ]]; then
