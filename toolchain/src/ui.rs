@@ -32,6 +32,15 @@ impl Printer {
         Printer { verbosity }
     }
 
+    /// With `--json`, stdout carries the report: progress and status lines are silenced.
+    pub fn unless_json(self, json: bool) -> Self {
+        if json {
+            Printer::new(true, false)
+        } else {
+            self
+        }
+    }
+
     pub fn is_quiet(&self) -> bool {
         self.verbosity == Verbosity::Quiet
     }

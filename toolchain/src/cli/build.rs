@@ -8,7 +8,6 @@ use skill_runtime::{Error, Runtime};
 use super::Context;
 use crate::build::{self, BuildOptions};
 use crate::project::{Project, markers};
-use crate::ui::Printer;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,11 +40,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         None => ask_language_if_ambiguous(&root)?,
     };
     let mut project = Project::open_as(&root, lang)?;
-    let printer = if args.json {
-        Printer::new(true, false)
-    } else {
-        ctx.printer
-    };
+    let printer = ctx.printer.unless_json(args.json);
     if let Some(section) = project.record_detected_build()? {
         printer.status(
             "Detected",

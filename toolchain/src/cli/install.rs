@@ -34,11 +34,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let printer = if args.json {
-        Printer::new(true, false)
-    } else {
-        ctx.printer
-    };
+    let printer = ctx.printer.unless_json(args.json);
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
     let package = match InstallSource::resolve(&args.path)? {

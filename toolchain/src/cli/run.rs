@@ -67,48 +67,22 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     }
 }
 
-/// `name[@instance][:tool]`
-struct Target {
-    skill: String,
-    instance: Option<String>,
-    tool: Option<String>,
-}
-
-fn parse_target(target: &str) -> Target {
-    let (head, tool) = match target.split_once(':') {
-        Some((head, tool)) => (head, Some(tool.to_string())),
-        None => (target, None),
-    };
-    let (skill, instance) = match head.split_once('@') {
-        Some((skill, instance)) => (skill.to_string(), Some(instance.to_string())),
-        None => (head.to_string(), None),
-    };
-    Target {
-        skill,
-        instance,
-        tool,
-    }
-}
-
 pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
-    let target = parse_target(&args.target);
+    // `name[@instance][:tool]`
+    let (head, tool) = match args.target.split_once(':') {
+        Some((head, tool)) => (head.to_string(), Some(tool.to_string())),
+        None => (args.target.clone(), None),
+    };
+    let instance_ref = InstanceRef::parse(&head, args.instance.take().as_deref())?;
     let home = ctx.home()?;
-    let skill = Store::new(home.clone()).get(&target.skill)?;
+    let skill = Store::new(home.clone()).get(&instance_ref.skill)?;
     let manifest = &skill.manifest;
     let tool_names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
 
-    let instance_ref = InstanceRef::parse(
-        &format!(
-            "{}{}",
-            manifest.name,
-            target.instance.map(|i| format!("@{i}")).unwrap_or_default()
-        ),
-        args.instance.take().as_deref(),
-    )?;
     require_instance(&home, &instance_ref)?;
     let instance = instance_ref.instance.clone();
 
-    let tool_name = match target.tool {
+    let tool_name = match tool {
         Some(tool) => tool,
         None if !args.args.is_empty() => args.args.remove(0),
         None => {

@@ -11,7 +11,6 @@ use crate::project::Project;
 use crate::testing::{
     TESTS_DIR, TestResult, duration_text, load_cases, run_cases, run_unit, unit_test_command,
 };
-use crate::ui::Printer;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -45,11 +44,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let root = Project::find_root(&args.path.unwrap_or_else(|| PathBuf::from(".")))?;
     let mut project = Project::open(&root)?;
-    let printer = if args.json {
-        Printer::new(true, false)
-    } else {
-        ctx.printer
-    };
+    let printer = ctx.printer.unless_json(args.json);
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
 
