@@ -16,13 +16,66 @@ use crate::host::HostState;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 pub fn new_engine() -> Result<Engine> {
+    Engine::new(&base_config())
+        .map_err(|e| Error::internal(format!("failed to create the wasm engine: {e}")))
+}
+
+/// The settings every engine shares. Allocation strategy is not part of the AOT compatibility
+/// hash, so a pooled server engine reads the same `.cwasm` files as the CLI's.
+fn base_config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.cranelift_opt_level(OptLevel::Speed);
     // CPU time is bounded by epoch deadlines; a ticker thread advances the epoch.
     config.epoch_interruption(true);
-    Engine::new(&config)
-        .map_err(|e| Error::internal(format!("failed to create the wasm engine: {e}")))
+    config
+}
+
+/// How many calls a pooled engine can run at once, and the largest memory one may grow to.
+/// Sized for a small (2-core) machine serving many short calls; the slots are address space
+/// reservations, committed only as guests touch them.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSize {
+    pub concurrent_calls: u32,
+    pub max_memory_bytes: usize,
+}
+
+impl Default for PoolSize {
+    fn default() -> Self {
+        PoolSize {
+            concurrent_calls: 128,
+            max_memory_bytes: 1 << 30,
+        }
+    }
+}
+
+/// An engine whose instances come from pre-reserved slots: instantiation skips mmap/munmap
+/// and reuses warm memory. Fails when the OS refuses the reservation (a low `ulimit -v`,
+/// strict overcommit); callers fall back to [`new_engine`].
+pub fn new_pooled_engine(size: PoolSize) -> Result<Engine> {
+    let calls = size.concurrent_calls.max(1);
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    // A component made by componentize-js or componentize-py holds a dozen or so core
+    // instances, memories and tables; these per-component maxima leave room for them.
+    pool.total_component_instances(calls)
+        .total_core_instances(calls * 16)
+        .total_memories(calls * 2)
+        .total_tables(calls * 8)
+        .max_core_instances_per_component(64)
+        .max_memories_per_component(8)
+        .max_tables_per_component(32)
+        .max_tables_per_module(8)
+        .table_elements(200_000)
+        .max_component_instance_size(4 << 20)
+        .max_core_instance_size(4 << 20)
+        .max_memory_size(size.max_memory_bytes);
+    let mut config = base_config();
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config).map_err(|e| {
+        Error::internal(format!(
+            "failed to reserve the instance pool ({calls} slots): {e}"
+        ))
+    })
 }
 
 /// WASI p2 (sync), wasi:http (filtered per call) and the contract's `host` interface.

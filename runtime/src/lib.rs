@@ -28,7 +28,9 @@ pub mod store;
 
 pub use error::{Error, ErrorKind, Result};
 pub use home::SkillHome;
-pub use runtime::{CallOptions, CallOutcome, Limits, LoadedSkill, Runtime, ToolError, ToolOutput};
+pub use runtime::{
+    Allocation, CallOptions, CallOutcome, Limits, LoadedSkill, Runtime, ToolError, ToolOutput,
+};
 
 /// The wasmtime version this runtime embeds (shown by `skill version`).
 pub const WASMTIME_VERSION: &str = "48.0.8";

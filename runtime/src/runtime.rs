@@ -14,7 +14,7 @@ use crate::aot::{AotCache, CacheOutcome};
 use crate::args::Args;
 use crate::bindings::{SkillPre, types as wit};
 use crate::contract::{ContractReport, check_component};
-use crate::engine::{EPOCH_TICK, EpochTicker, new_engine, new_linker};
+use crate::engine::{EPOCH_TICK, EpochTicker, PoolSize, new_engine, new_linker, new_pooled_engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil::sha256_hex;
 use crate::home::SkillHome;
@@ -134,9 +134,36 @@ pub struct Runtime {
     _ticker: EpochTicker,
 }
 
+/// How a server's runtime got its instances.
+#[derive(Debug, Clone)]
+pub enum Allocation {
+    Pooled(PoolSize),
+    /// The pool's reservation was refused; each call maps its own memory.
+    OnDemand {
+        reason: String,
+    },
+}
+
 impl Runtime {
     pub fn new(home: &SkillHome) -> Result<Self> {
-        let engine = new_engine()?;
+        Self::with_engine(home, new_engine()?)
+    }
+
+    /// For long-running servers: the pooling allocator when the OS grants its reservation,
+    /// the on-demand one otherwise (the reason is returned for a warning).
+    pub fn for_server(home: &SkillHome, size: PoolSize) -> Result<(Self, Allocation)> {
+        match new_pooled_engine(size) {
+            Ok(engine) => Ok((Self::with_engine(home, engine)?, Allocation::Pooled(size))),
+            Err(e) => Ok((
+                Self::new(home)?,
+                Allocation::OnDemand {
+                    reason: e.to_string(),
+                },
+            )),
+        }
+    }
+
+    fn with_engine(home: &SkillHome, engine: Engine) -> Result<Self> {
         let linker = new_linker(&engine)?;
         let cache = AotCache::open(&home.aot_cache_dir(), &engine)?;
         let ticker = EpochTicker::start(&engine);

@@ -8,6 +8,7 @@ pub mod instances;
 pub mod lockfile;
 pub mod project;
 pub mod sdk;
+pub mod serve;
 pub mod templates;
 pub mod testing;
 pub mod tools;

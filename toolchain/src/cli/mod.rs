@@ -9,8 +9,10 @@ mod init;
 mod install;
 mod instances;
 mod list;
+mod mcp_config;
 mod remove;
 mod run;
+mod serve;
 mod test;
 mod validate;
 mod version;
@@ -33,6 +35,8 @@ Examples:
   skill list                        What is installed
   skill install ./aws -i prod       Install a second, separately configured instance
   skill config aws@prod --set token Set a value (secrets are typed, stored encrypted)
+  skill serve                       Serve every instance's tools over MCP and HTTP
+  skill mcp-config                  How to add them to Claude Code / Claude Desktop
 
 Environment:
   SKILL_HOME       where skills, instances and caches live (default ~/.skill-engine)
@@ -75,6 +79,10 @@ enum Command {
     Install(install::Args),
     /// Run a tool of an installed skill: skill run SKILL[@INSTANCE]:TOOL [ARGS]...
     Run(run::Args),
+    /// Serve installed skills to agents: MCP (stdio or HTTP /mcp) and a REST API
+    Serve(serve::Args),
+    /// Print the snippet that adds `skill serve` to Claude Code or Claude Desktop
+    McpConfig(mcp_config::Args),
     /// List installed skills
     #[command(visible_alias = "ls")]
     List(list::Args),
@@ -126,6 +134,8 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(&ctx, args),
         Command::Install(args) => install::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
+        Command::McpConfig(args) => mcp_config::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Instances(args) => instances::run(&ctx, args),
         Command::Config(args) => config::run(&ctx, args),

@@ -1,0 +1,237 @@
+//! What a server offers: every installed skill's instances and their tools, read from the
+//! installed manifests (no guest is instantiated to list tools).
+//!
+//! MCP tool names follow `<skill>_<instance>__<tool>` (docs/serving.md). Names are looked up
+//! in a map rather than parsed back, because skill and instance names may contain `_`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use skill_runtime::fsutil::sha256_hex;
+use skill_runtime::instance::Instances;
+use skill_runtime::manifest::ToolDef;
+use skill_runtime::store::{InstalledSkill, Store};
+use skill_runtime::{Error, Result, SkillHome};
+
+/// MCP allows 1-128 characters from `[A-Za-z0-9_.-]` in a tool name.
+const MAX_TOOL_NAME: usize = 128;
+
+/// Which installed skills a server exposes: all, one skill, or one instance of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub skill: Option<String>,
+    pub instance: Option<String>,
+}
+
+impl Selection {
+    /// `NAME` or `NAME@INSTANCE`.
+    pub fn parse(text: &str) -> Self {
+        match text.split_once('@') {
+            Some((s, i)) => Selection {
+                skill: Some(s.to_string()),
+                instance: Some(i.to_string()),
+            },
+            None => Selection {
+                skill: Some(text.to_string()),
+                instance: None,
+            },
+        }
+    }
+}
+
+/// One tool of one instance, as a client sees it.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub mcp_name: String,
+    pub skill: Arc<InstalledSkill>,
+    pub instance: String,
+    pub tool: ToolDef,
+    pub input_schema: Arc<serde_json::Map<String, Value>>,
+}
+
+impl Route {
+    pub fn qualified(&self) -> String {
+        format!(
+            "{}@{}:{}",
+            self.skill.manifest.name, self.instance, self.tool.name
+        )
+    }
+
+    /// The description a client shows: which instance this is, then the tool's own words.
+    pub fn description(&self) -> String {
+        let own = match self.tool.description.trim() {
+            "" => self.skill.manifest.description.trim(),
+            own => own,
+        };
+        format!("[{}@{}] {own}", self.skill.manifest.name, self.instance)
+    }
+}
+
+/// A snapshot of what is installed. Rebuilt whenever `$SKILL_HOME` changes.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub skills: Vec<Arc<InstalledSkill>>,
+    /// Instance names per skill.
+    pub instances: BTreeMap<String, Vec<String>>,
+    routes: BTreeMap<String, Route>,
+}
+
+impl Catalog {
+    pub fn load(home: &SkillHome, selection: &Selection) -> Result<Catalog> {
+        let store = Store::new(home.clone());
+        let instances = Instances::new(home.clone());
+        let installed = match &selection.skill {
+            Some(name) => vec![store.get(name)?],
+            None => store.list()?,
+        };
+        let mut catalog = Catalog::default();
+        for skill in installed {
+            let skill = Arc::new(skill);
+            let name = skill.manifest.name.clone();
+            let mut names = instances.list(&name);
+            if let Some(only) = &selection.instance {
+                if !names.contains(only) {
+                    return Err(Error::not_found(format!(
+                        "skill `{name}` has no instance `{only}`"
+                    ))
+                    .with_hint(format!("instances of {name}: {}", names.join(", "))));
+                }
+                names.retain(|n| n == only);
+            }
+            for instance in &names {
+                for tool in &skill.manifest.tools {
+                    let mcp_name = catalog.unique_name(&mcp_tool_name(&name, instance, &tool.name));
+                    let schema = match tool.input_schema() {
+                        Value::Object(map) => map,
+                        _ => serde_json::Map::new(),
+                    };
+                    catalog.routes.insert(
+                        mcp_name.clone(),
+                        Route {
+                            mcp_name,
+                            skill: skill.clone(),
+                            instance: instance.clone(),
+                            tool: tool.clone(),
+                            input_schema: Arc::new(schema),
+                        },
+                    );
+                }
+            }
+            catalog.instances.insert(name, names);
+            catalog.skills.push(skill);
+        }
+        Ok(catalog)
+    }
+
+    pub fn route(&self, mcp_name: &str) -> Option<&Route> {
+        self.routes.get(mcp_name)
+    }
+
+    /// The route for `skill[@instance]` and a tool name (REST and WebSocket callers).
+    pub fn find(&self, skill: &str, instance: &str, tool: &str) -> Option<&Route> {
+        self.routes.values().find(|r| {
+            r.skill.manifest.name == skill && r.instance == instance && r.tool.name == tool
+        })
+    }
+
+    pub fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.values()
+    }
+
+    pub fn skill(&self, name: &str) -> Option<&Arc<InstalledSkill>> {
+        self.skills.iter().find(|s| s.manifest.name == name)
+    }
+
+    /// Changes when the tools a client sees change (names, schemas, descriptions, components).
+    pub fn fingerprint(&self) -> String {
+        let mut text = String::new();
+        for r in self.routes.values() {
+            text.push_str(&r.mcp_name);
+            text.push('\0');
+            text.push_str(&r.skill.manifest.component.sha256);
+            text.push('\0');
+            text.push_str(&r.description());
+            text.push('\0');
+            text.push_str(&Value::Object((*r.input_schema).clone()).to_string());
+            text.push('\n');
+        }
+        sha256_hex(text.as_bytes())
+    }
+
+    /// `GET /api/v1/skills/{name}` and one entry of `GET /api/v1/skills`.
+    pub fn skill_json(&self, skill: &InstalledSkill) -> Value {
+        let m = &skill.manifest;
+        let instances = self.instances.get(&m.name).cloned().unwrap_or_default();
+        json!({
+            "name": m.name,
+            "version": m.version,
+            "description": m.description,
+            "instances": instances,
+            "tools": m.tools.iter().map(|t| json!({
+                "name": t.name,
+                "description": t.description,
+                "input_schema": t.input_schema(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    fn unique_name(&self, wanted: &str) -> String {
+        if !self.routes.contains_key(wanted) {
+            return wanted.to_string();
+        }
+        // `a_b` + `c` and `a` + `b_c` give the same name; the later one gets a suffix.
+        (2..)
+            .map(|n| fit_name(&format!("{wanted}-{n}")))
+            .find(|n| !self.routes.contains_key(n))
+            .expect("some suffix is free")
+    }
+}
+
+/// `<skill>_<instance>__<tool>`, with any character MCP does not allow replaced by `_` and
+/// names over 128 characters shortened with a digest so they stay unique.
+pub fn mcp_tool_name(skill: &str, instance: &str, tool: &str) -> String {
+    fit_name(&format!("{skill}_{instance}__{tool}"))
+}
+
+fn fit_name(raw: &str) -> String {
+    let clean: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.len() <= MAX_TOOL_NAME {
+        return clean;
+    }
+    let digest = &sha256_hex(raw.as_bytes())[..10];
+    format!("{}-{digest}", &clean[..MAX_TOOL_NAME - 11])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_names_follow_the_convention_and_fit_mcp() {
+        assert_eq!(mcp_tool_name("aws", "prod", "s3-list"), "aws_prod__s3-list");
+        assert_eq!(mcp_tool_name("a", "b", "c d/e"), "a_b__c_d_e");
+        let long = mcp_tool_name(&"s".repeat(64), &"i".repeat(64), &"t".repeat(64));
+        assert_eq!(long.len(), 128);
+        assert_ne!(
+            long,
+            mcp_tool_name(&"s".repeat(64), &"i".repeat(64), &"u".repeat(64))
+        );
+    }
+
+    #[test]
+    fn selections() {
+        assert_eq!(Selection::parse("aws").skill.as_deref(), Some("aws"));
+        let s = Selection::parse("aws@prod");
+        assert_eq!(s.instance.as_deref(), Some("prod"));
+    }
+}

@@ -1,0 +1,222 @@
+//! The MCP side of `skill serve` (rmcp): `tools/list` from the catalog, `tools/call` through
+//! the executor with the guest's progress forwarded, and `tools/list_changed` when
+//! `$SKILL_HOME` changes — to handshake-era sessions directly and to 2026-07-28 clients
+//! through `subscriptions/listen`.
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
+    ServerConfig, SubscriptionFilter, Tool,
+};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use skill_runtime::host::{Event, EventSink};
+use skill_runtime::{CallOutcome, Error};
+
+use super::ServeState;
+use super::catalog::Route;
+
+#[derive(Clone)]
+pub struct SkillMcp {
+    state: Arc<ServeState>,
+}
+
+impl SkillMcp {
+    pub fn new(state: Arc<ServeState>) -> Self {
+        SkillMcp { state }
+    }
+}
+
+pub fn tool_of(route: &Route) -> Tool {
+    Tool::new(
+        route.mcp_name.clone(),
+        route.description(),
+        route.input_schema.clone(),
+    )
+}
+
+/// A call's outcome as MCP content: text (and structured data) on success; everything else
+/// — a tool error, bad arguments, an unconfigured instance, a trap or a limit — an
+/// `isError` result the model can read, never a protocol error.
+pub fn call_result(route: &Route, outcome: Result<CallOutcome, Error>) -> CallToolResult {
+    match outcome {
+        Ok(CallOutcome {
+            result: Ok(output), ..
+        }) => {
+            let text = if output.text.is_empty() {
+                output
+                    .data
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            } else {
+                output.text
+            };
+            let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            // structuredContent must be an object; other JSON stays in the text.
+            if let Some(data @ serde_json::Value::Object(_)) = output.data {
+                result.structured_content = Some(data);
+            }
+            result
+        }
+        Ok(CallOutcome { result: Err(e), .. }) => CallToolResult::error(vec![ContentBlock::text(
+            format!("{}: {e}", route.qualified()),
+        )]),
+        Err(e) => {
+            let mut text = format!("{}: {}", route.qualified(), e.message());
+            if let Some(hint) = e.hint() {
+                text.push_str(&format!(" (hint: {hint})"));
+            }
+            CallToolResult::error(vec![ContentBlock::text(text)])
+        }
+    }
+}
+
+impl ServerHandler for SkillMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        )
+        .with_server_info(Implementation::new("skill", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "Tools of installed WebAssembly skills, named <skill>_<instance>__<tool>. \
+             Each runs sandboxed with only the permissions its instance was granted.",
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let catalog = self.state.catalog();
+        Ok(ListToolsResult::with_all_items(
+            catalog.routes().map(tool_of).collect(),
+        ))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.state.catalog().route(name).map(tool_of)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let catalog = self.state.catalog();
+        let Some(route) = catalog.route(&request.name) else {
+            return Err(McpError::invalid_params(
+                format!("no tool named `{}`", request.name),
+                None,
+            ));
+        };
+        let (events, forwarder) = match context.meta.get_progress_token() {
+            Some(token) => {
+                let (sink, forwarder) = progress_sink(token, context.peer.clone());
+                (Some(sink), Some(forwarder))
+            }
+            None => (None, None),
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        let outcome = self
+            .state
+            .executor
+            .call(route, &arguments, None, events)
+            .await;
+        // Progress for a request must reach the client before its result does.
+        if let Some(forwarder) = forwarder {
+            let _ = forwarder.await;
+        }
+        if let Ok(o) = &outcome {
+            for host in &o.denied_hosts {
+                tracing::warn!(
+                    "{} tried to reach {host}, which it was not granted",
+                    route.qualified()
+                );
+            }
+        }
+        Ok(call_result(route, outcome).into())
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        // Handshake-era sessions get list_changed on their own channel until it closes.
+        let mut changes = self.state.tools_changed.subscribe();
+        let peer = context.peer.clone();
+        tokio::spawn(async move {
+            while changes.changed().await.is_ok() {
+                if peer.notify_tool_list_changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        (requested.tools_list_changed == Some(true))
+            .then(|| SubscriptionFilter::builder().tools_list_changed().build())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let mut changes = self.state.tools_changed.subscribe();
+        loop {
+            tokio::select! {
+                _ = context.cancelled() => return Ok(()),
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    if context.sink().notify_tool_list_changed().await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Forwards the guest's progress reports (made on the blocking call thread) to the client,
+/// in order, as `notifications/progress` for the request's progress token.
+/// The forwarder ends once the call is over and every copy of the sink is dropped.
+fn progress_sink(
+    token: rmcp::model::ProgressToken,
+    peer: rmcp::Peer<RoleServer>,
+) -> (EventSink, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, String)>();
+    let forwarder = tokio::spawn(async move {
+        let mut step = 0.0;
+        while let Some((percent, message)) = rx.recv().await {
+            // Progress must increase; a report without a percentage counts one step.
+            step = if percent > step {
+                percent
+            } else {
+                step + 0.001
+            };
+            let mut param = ProgressNotificationParam::new(token.clone(), step);
+            param = param.with_total(100.0);
+            if !message.is_empty() {
+                param = param.with_message(message);
+            }
+            if peer.notify_progress(param).await.is_err() {
+                break;
+            }
+        }
+    });
+    let sink: EventSink = Arc::new(move |event: &Event| match event {
+        Event::Progress { percent, message } => {
+            let _ = tx.send((percent.map_or(-1.0, f64::from), message.clone()));
+        }
+        Event::Log { level, message } => {
+            tracing::debug!(level = level.as_str(), "guest: {message}");
+        }
+    });
+    (sink, forwarder)
+}

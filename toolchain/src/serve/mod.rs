@@ -1,0 +1,168 @@
+//! `skill serve`: installed skill instances as MCP tools (stdio and streamable HTTP) and a
+//! REST API, sharing one catalog, one executor and one watcher of `$SKILL_HOME`.
+//!
+//! Layout: `catalog` (what is offered, from manifests), `executor` (running calls),
+//! `mcp` (the rmcp handler), `rest` (axum routes), `security` (token, bind policy),
+//! `metrics` (Prometheus text), `http` (listener, TLS, graceful shutdown).
+
+pub mod catalog;
+pub mod executor;
+pub mod http;
+pub mod mcp;
+pub mod metrics;
+pub mod rest;
+pub mod security;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use notify_debouncer_full::notify::RecursiveMode;
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use skill_runtime::{Result, SkillHome};
+
+pub use catalog::{Catalog, Route, Selection};
+pub use executor::Executor;
+
+/// How long file events settle before the catalog is reloaded.
+const RELOAD_DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Everything the MCP handler and the REST routes share.
+pub struct ServeState {
+    pub home: SkillHome,
+    pub selection: Selection,
+    catalog: RwLock<Arc<Catalog>>,
+    pub executor: Arc<Executor>,
+    /// Bumped whenever the tools a client sees change; MCP sessions watch it.
+    pub tools_changed: tokio::sync::watch::Sender<u64>,
+    ready: AtomicBool,
+}
+
+impl ServeState {
+    pub fn new(home: SkillHome, selection: Selection) -> Result<Arc<Self>> {
+        let catalog = Catalog::load(&home, &selection)?;
+        let executor = Arc::new(Executor::new(home.clone())?);
+        let (tools_changed, _) = tokio::sync::watch::channel(0);
+        Ok(Arc::new(ServeState {
+            home,
+            selection,
+            catalog: RwLock::new(Arc::new(catalog)),
+            executor,
+            tools_changed,
+            ready: AtomicBool::new(false),
+        }))
+    }
+
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().expect("catalog lock").clone()
+    }
+
+    /// Ready once every component is loaded (first calls then pay no compile/deserialize).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Loads every component in the background; `/ready` turns true when done.
+    pub fn preload(self: &Arc<Self>) {
+        let state = self.clone();
+        std::thread::Builder::new()
+            .name("skill-preload".into())
+            .spawn(move || {
+                let catalog = state.catalog();
+                let mut seen = std::collections::HashSet::new();
+                for route in catalog.routes() {
+                    if seen.insert(route.skill.manifest.component.sha256.clone())
+                        && let Err(e) = state.executor.preload(route)
+                    {
+                        tracing::warn!(skill = %route.skill.manifest.name, "cannot load: {e}");
+                    }
+                }
+                state.ready.store(true, Ordering::Release);
+            })
+            .expect("spawn the preload thread");
+    }
+
+    /// Reads `$SKILL_HOME` again: new or removed skills and instances, changed config.
+    pub fn reload(&self) {
+        let catalog = match Catalog::load(&self.home, &self.selection) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("keeping the previous tool list: {e}");
+                return;
+            }
+        };
+        let installed: Vec<String> = catalog
+            .skills
+            .iter()
+            .map(|s| s.manifest.component.sha256.clone())
+            .collect();
+        self.executor.invalidate(&installed);
+        let changed = self.catalog().fingerprint() != catalog.fingerprint();
+        *self.catalog.write().expect("catalog lock") = Arc::new(catalog);
+        if changed {
+            tracing::info!("installed tools changed; notifying clients");
+            self.tools_changed.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// Watches the store and the instances for changes until the process ends.
+    pub fn watch_home(self: &Arc<Self>) -> Result<()> {
+        for dir in [self.home.skills_dir(), self.home.instances_dir()] {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| skill_runtime::Error::io("create", &dir, e))?;
+        }
+        let state = self.clone();
+        let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
+        let mut debouncer = new_debouncer(RELOAD_DEBOUNCE, None, tx).map_err(|e| {
+            skill_runtime::Error::internal(format!("cannot watch $SKILL_HOME: {e}"))
+        })?;
+        for dir in [self.home.skills_dir(), self.home.instances_dir()] {
+            debouncer
+                .watch(&dir, RecursiveMode::Recursive)
+                .map_err(|e| {
+                    skill_runtime::Error::internal(format!("cannot watch {}: {e}", dir.display()))
+                })?;
+        }
+        std::thread::Builder::new()
+            .name("skill-home-watch".into())
+            .spawn(move || {
+                let _debouncer = debouncer;
+                for events in rx {
+                    let relevant = match events {
+                        Ok(events) => events
+                            .iter()
+                            .any(|e| crate::watch::is_mutation(&e.event.kind)),
+                        Err(_) => true,
+                    };
+                    if relevant {
+                        state.reload();
+                    }
+                }
+            })
+            .expect("spawn the watcher thread");
+        Ok(())
+    }
+}
+
+/// Logs go to stderr only (stdout is the MCP channel in stdio mode). `-v` shows each request.
+pub fn init_logging(verbose: bool, json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if verbose {
+        "info,skill_toolchain=debug,tower_http=debug"
+    } else {
+        "warn,skill_toolchain=info"
+    };
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let filter = EnvFilter::try_from_env("SKILL_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,410 @@
+//! The REST API: list skills, execute a tool (plain, SSE stream, WebSocket), health,
+//! readiness, Prometheus metrics and the OpenAPI document.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use skill_runtime::host::{Event, EventSink};
+use skill_runtime::{CallOutcome, Error, ErrorKind};
+
+use super::ServeState;
+use super::catalog::Route;
+
+pub fn router(state: Arc<ServeState>) -> Router {
+    Router::new()
+        .route("/api/v1/skills", get(list_skills))
+        .route("/api/v1/skills/{name}", get(get_skill))
+        .route("/api/v1/execute", post(execute))
+        .route("/api/v1/stream", post(stream))
+        .route("/api/v1/ws", get(websocket))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// `POST /api/v1/execute` and `/stream`, and each WebSocket message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteRequest {
+    /// `NAME` or `NAME@INSTANCE`.
+    pub skill: String,
+    #[serde(default)]
+    pub instance: Option<String>,
+    pub tool: String,
+    #[serde(default)]
+    pub args: serde_json::Map<String, Value>,
+    /// Shortens (never extends) the instance's own timeout.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Echoed back on WebSocket replies.
+    #[serde(default)]
+    pub id: Option<Value>,
+}
+
+struct ApiError(Error);
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self.0.kind() {
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+            ErrorKind::Tool => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::Trap if self.0.message().contains("timed out") => {
+                StatusCode::GATEWAY_TIMEOUT
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+pub fn error_json(e: &Error) -> Value {
+    json!({ "error": { "kind": kind_name(e.kind()), "message": e.message(), "hint": e.hint() } })
+}
+
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::NotFound => "not-found",
+        ErrorKind::InvalidInput => "invalid-input",
+        ErrorKind::Contract => "contract",
+        ErrorKind::Tool => "tool",
+        ErrorKind::Trap => "trap",
+        ErrorKind::Io => "io",
+        ErrorKind::Internal => "internal",
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(error_json(&self.0))).into_response()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+async fn list_skills(State(state): State<Arc<ServeState>>) -> Json<Value> {
+    let catalog = state.catalog();
+    let skills: Vec<Value> = catalog
+        .skills
+        .iter()
+        .map(|s| catalog.skill_json(s))
+        .collect();
+    Json(json!({ "skills": skills }))
+}
+
+async fn get_skill(
+    State(state): State<Arc<ServeState>>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let catalog = state.catalog();
+    let skill = catalog.skill(&name).ok_or_else(|| {
+        Error::not_found(format!("skill `{name}` is not served here"))
+            .with_hint("GET /api/v1/skills lists what is")
+    })?;
+    Ok(Json(catalog.skill_json(skill)))
+}
+
+/// The route a request names, or a not-found error that says what exists.
+fn resolve(state: &ServeState, request: &ExecuteRequest) -> Result<Route, Error> {
+    let (skill, inline) = match request.skill.split_once('@') {
+        Some((s, i)) => (s, Some(i)),
+        None => (request.skill.as_str(), None),
+    };
+    let instance = inline
+        .or(request.instance.as_deref())
+        .unwrap_or(skill_runtime::instance::DEFAULT_INSTANCE);
+    let catalog = state.catalog();
+    if let Some(route) = catalog.find(skill, instance, &request.tool) {
+        return Ok(route.clone());
+    }
+    let Some(installed) = catalog.skill(skill) else {
+        return Err(
+            Error::not_found(format!("skill `{skill}` is not served here"))
+                .with_hint("GET /api/v1/skills lists what is"),
+        );
+    };
+    let instances = catalog.instances.get(skill).cloned().unwrap_or_default();
+    if !instances.iter().any(|i| i == instance) {
+        return Err(
+            Error::not_found(format!("skill `{skill}` has no instance `{instance}`"))
+                .with_hint(format!("instances: {}", instances.join(", "))),
+        );
+    }
+    let tools: Vec<&str> = installed
+        .manifest
+        .tools
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    Err(
+        Error::not_found(format!("skill `{skill}` has no tool `{}`", request.tool))
+            .with_hint(format!("tools: {}", tools.join(", "))),
+    )
+}
+
+/// The JSON body of a finished call: `{text, data, duration_ms}` or an error.
+fn outcome_json(outcome: Result<CallOutcome, Error>) -> Result<Value, Error> {
+    let outcome = outcome?;
+    let duration_ms = outcome.duration.as_secs_f64() * 1000.0;
+    match outcome.result {
+        Ok(output) => {
+            Ok(json!({ "text": output.text, "data": output.data, "duration_ms": duration_ms }))
+        }
+        Err(tool_error) => Err(Error::new(ErrorKind::Tool, tool_error.to_string())),
+    }
+}
+
+async fn run(
+    state: &Arc<ServeState>,
+    request: &ExecuteRequest,
+    events: Option<EventSink>,
+) -> Result<Value, Error> {
+    let route = resolve(state, request)?;
+    let timeout = request.timeout_ms.map(Duration::from_millis);
+    let outcome = state
+        .executor
+        .call(&route, &request.args, timeout, events)
+        .await;
+    outcome_json(outcome)
+}
+
+async fn execute(
+    State(state): State<Arc<ServeState>>,
+    body: Result<Json<ExecuteRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(request) = body.map_err(bad_json)?;
+    Ok(Json(run(&state, &request, None).await?))
+}
+
+fn bad_json(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
+    ApiError(
+        Error::invalid(format!("bad request body: {}", rejection.body_text())).with_hint(
+            r#"send JSON like {"skill": "hello@default", "tool": "greet", "args": {"name": "World"}}"#,
+        ),
+    )
+}
+
+/// Guest events as JSON, for SSE `progress`/`log` events and WebSocket messages.
+fn event_json(event: &Event) -> (&'static str, Value) {
+    match event {
+        Event::Progress { percent, message } => (
+            "progress",
+            json!({ "percent": percent, "message": message }),
+        ),
+        Event::Log { level, message } => ("log", json!({ "level": level, "message": message })),
+    }
+}
+
+/// `POST /api/v1/stream`: SSE events `start`, `progress` (and `log`), `done`, then `close`.
+async fn stream(
+    State(state): State<Arc<ServeState>>,
+    body: Result<Json<ExecuteRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let Json(request) = body.map_err(bad_json)?;
+    let route = resolve(&state, &request)?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<SseEvent>();
+    let start = json!({ "skill": route.skill.manifest.name, "instance": route.instance, "tool": route.tool.name });
+    let _ = tx.send(SseEvent::default().event("start").data(start.to_string()));
+    let sink_tx = tx.clone();
+    let events: EventSink = Arc::new(move |event: &Event| {
+        let (name, data) = event_json(event);
+        let _ = sink_tx.send(SseEvent::default().event(name).data(data.to_string()));
+    });
+    tokio::spawn(async move {
+        let done = match run(&state, &request, Some(events)).await {
+            Ok(result) => result,
+            Err(e) => error_json(&e),
+        };
+        let _ = tx.send(SseEvent::default().event("done").data(done.to_string()));
+        let _ = tx.send(SseEvent::default().event("close").data("{}"));
+    });
+    let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(Ok);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /api/v1/ws`: each text message is an execute request; replies carry its `id`:
+/// `{"id", "type": "progress"|"log", ...}` while it runs, then `{"id", "type": "done", ...}`.
+async fn websocket(State(state): State<Arc<ServeState>>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| serve_socket(state, socket))
+}
+
+async fn serve_socket(state: Arc<ServeState>, socket: WebSocket) {
+    let (mut sender, mut receiver) = socket.split();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let writer = tokio::spawn(async move {
+        use futures::SinkExt;
+        while let Some(value) = rx.recv().await {
+            if sender
+                .send(Message::Text(value.to_string().into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    while let Some(Ok(message)) = receiver.next().await {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        let request: ExecuteRequest = match serde_json::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                let err = Error::invalid(format!("bad message: {e}"));
+                let mut reply = error_json(&err);
+                reply["type"] = json!("done");
+                let _ = tx.send(reply);
+                continue;
+            }
+        };
+        // Calls on one socket run concurrently; replies are matched by `id`.
+        let state = state.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let id = request.id.clone().unwrap_or(Value::Null);
+            let sink_tx = tx.clone();
+            let sink_id = id.clone();
+            let events: EventSink = Arc::new(move |event: &Event| {
+                let (kind, mut data) = event_json(event);
+                data["id"] = sink_id.clone();
+                data["type"] = json!(kind);
+                let _ = sink_tx.send(data);
+            });
+            let mut reply = match run(&state, &request, Some(events)).await {
+                Ok(result) => result,
+                Err(e) => error_json(&e),
+            };
+            reply["id"] = id;
+            reply["type"] = json!("done");
+            let _ = tx.send(reply);
+        });
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ready(State(state): State<Arc<ServeState>>) -> Response {
+    if state.is_ready() {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "loading" })),
+        )
+            .into_response()
+    }
+}
+
+async fn metrics(State(state): State<Arc<ServeState>>) -> Response {
+    let mut text = state.executor.metrics.render();
+    text.push_str(&format!(
+        "# HELP skill_calls_in_flight Tool calls running now.\n# TYPE skill_calls_in_flight gauge\nskill_calls_in_flight {}\n",
+        state.executor.in_flight()
+    ));
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+/// OpenAPI 3.1 description of the routes above.
+pub fn openapi_document() -> Value {
+    let error = json!({ "$ref": "#/components/schemas/Error" });
+    let execute_body = json!({
+        "required": true,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ExecuteRequest" } } }
+    });
+    let errors = json!({
+        "400": { "description": "Bad JSON, unknown or ill-typed arguments, or an instance that is not configured", "content": { "application/json": { "schema": error } } },
+        "401": { "description": "Missing or wrong bearer token" },
+        "404": { "description": "Unknown skill, instance or tool", "content": { "application/json": { "schema": error } } },
+        "422": { "description": "The tool ran and reported an error", "content": { "application/json": { "schema": error } } },
+        "500": { "description": "The guest trapped or hit a memory or output limit", "content": { "application/json": { "schema": error } } },
+        "504": { "description": "The call ran out of time", "content": { "application/json": { "schema": error } } }
+    });
+    let mut execute_responses = errors.clone();
+    execute_responses["200"] = json!({ "description": "The tool's result", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ExecuteResult" } } } });
+    let mut stream_responses = errors;
+    stream_responses["200"] = json!({ "description": "Server-sent events: start, progress, log, done (the result or an error), close", "content": { "text/event-stream": { "schema": { "type": "string" } } } });
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "skill", "version": env!("CARGO_PKG_VERSION"), "description": "Run the tools of installed WebAssembly skills. MCP (streamable HTTP) is served at /mcp." },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "ExecuteRequest": {
+                    "type": "object",
+                    "required": ["skill", "tool"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "skill": { "type": "string", "description": "NAME or NAME@INSTANCE", "examples": ["hello@default"] },
+                        "instance": { "type": "string", "description": "The instance, when not given in `skill` (default: default)" },
+                        "tool": { "type": "string" },
+                        "args": { "type": "object", "description": "Arguments by name, typed as the tool declares" },
+                        "timeout_ms": { "type": "integer", "minimum": 1, "description": "Shortens the instance's own timeout" },
+                        "id": { "description": "Echoed on WebSocket replies" }
+                    }
+                },
+                "ExecuteResult": {
+                    "type": "object",
+                    "required": ["text", "duration_ms"],
+                    "properties": { "text": { "type": "string" }, "data": {}, "duration_ms": { "type": "number" } }
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": { "error": { "type": "object", "required": ["kind", "message"], "properties": {
+                        "kind": { "type": "string", "enum": ["not-found", "invalid-input", "contract", "tool", "trap", "io", "internal"] },
+                        "message": { "type": "string" },
+                        "hint": { "type": ["string", "null"] }
+                    } } }
+                }
+            }
+        },
+        "security": [{ "bearer": [] }, {}],
+        "paths": {
+            "/api/v1/skills": { "get": { "summary": "Installed skills with their instances and tools", "responses": { "200": { "description": "Skills", "content": { "application/json": { "schema": { "type": "object" } } } } } } },
+            "/api/v1/skills/{name}": { "get": {
+                "summary": "One skill",
+                "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "The skill", "content": { "application/json": { "schema": { "type": "object" } } } }, "404": { "description": "Not served here", "content": { "application/json": { "schema": error } } } }
+            } },
+            "/api/v1/execute": { "post": { "summary": "Run a tool and wait for its result", "requestBody": execute_body, "responses": execute_responses } },
+            "/api/v1/stream": { "post": { "summary": "Run a tool, streaming its progress as server-sent events", "requestBody": execute_body, "responses": stream_responses } },
+            "/api/v1/ws": { "get": { "summary": "WebSocket: send execute requests (with an id), receive progress and done messages", "responses": { "101": { "description": "Switching protocols" } } } },
+            "/health": { "get": { "summary": "Liveness", "security": [], "responses": { "200": { "description": "Alive" } } } },
+            "/ready": { "get": { "summary": "Readiness: every component loaded", "security": [], "responses": { "200": { "description": "Ready" }, "503": { "description": "Still loading" } } } },
+            "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "Text exposition format", "content": { "text/plain": { "schema": { "type": "string" } } } } } } }
+        }
+    })
+}
