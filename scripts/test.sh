@@ -16,6 +16,10 @@ cargo fmt --all --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The serve tests drive real MCP clients (Python mcp, MCP Inspector, conformance suite).
+step "MCP test clients (pinned, into target/test-clients)"
+./scripts/test-clients.sh
+
 # One profile (dev, with optimized dependencies) for the binary and the tests, so wasmtime is
 # built once per run.
 step "cargo test"

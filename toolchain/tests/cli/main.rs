@@ -8,6 +8,7 @@ mod flow;
 mod instances;
 mod languages;
 mod sandbox;
+mod serve;
 mod store;
 mod templates;
 

@@ -2,7 +2,7 @@
 
 Usage:
   mcp_client.py stdio SKILL_BIN [serve args...]
-  mcp_client.py http URL [TOKEN]
+  mcp_client.py http URL
 Environment: MCP_MODE=legacy|auto (default auto: 2026-07-28 if the server offers it).
 The Rust tests (toolchain/tests/cli/serve.rs) make the assertions.
 """
@@ -21,12 +21,10 @@ async def main() -> None:
         server = StdioServerParameters(command=target, args=["serve", "--stdio", *rest], env=dict(os.environ))
     else:
         server = target
-        if rest:
-            import httpx2 as httpx  # noqa: F401  (the client's own HTTP stack)
     mode = os.environ.get("MCP_MODE", "auto")
     seen: dict = {"progress": []}
     async with Client(server, mode=mode) as client:
-        seen["protocol_version"] = client.session.protocol_version if hasattr(client, "session") else None
+        seen["protocol_version"] = client.session.protocol_version
         tools = await client.list_tools()
         seen["tools"] = {t.name: {"description": t.description, "input_schema": t.input_schema} for t in tools.tools}
 
@@ -44,6 +42,10 @@ async def main() -> None:
 
         report = await client.call_tool("misbehave_default__report", {}, progress_callback=on_progress)
         seen["report"] = {"is_error": report.is_error, "text": [c.text for c in report.content]}
+
+        # The guest writes to its stdout: on stdio that must not reach the JSON-RPC channel.
+        chatter = await client.call_tool("misbehave_default__chatter", {"bytes": 4096})
+        seen["chatter"] = {"is_error": chatter.is_error}
 
         try:
             await client.call_tool("no-such_tool__x", {})
