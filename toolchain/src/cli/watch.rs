@@ -21,7 +21,10 @@ const DEBOUNCE: Duration = Duration::from_millis(200);
 Builds, then installs into the `dev` instance (approving what skill.yaml asks for), and does
 it again whenever a source file changes: a change during a build restarts it, a failed build
 waits for the next change. Outputs (target/, node_modules/, dist/, the output directory) and
-VCS directories are ignored. Try it with `skill run NAME@dev:TOOL` in another terminal.")]
+VCS directories are ignored. Try it with `skill run NAME@dev:TOOL` in another terminal.
+
+With --serve, `skill serve NAME@dev` starts after the first good install and keeps running:
+MCP clients connected to http://127.0.0.1:PORT/mcp get tools/list_changed on every reinstall.")]
 pub struct Args {
     /// The skill project (default: the one containing the current directory)
     path: Option<PathBuf>,
@@ -31,8 +34,16 @@ pub struct Args {
     instance: String,
 
     /// Only build; install nothing
-    #[arg(long)]
+    #[arg(long, conflicts_with = "serve")]
     no_install: bool,
+
+    /// Also serve the instance over MCP and HTTP (`skill serve NAME@INSTANCE`) while watching
+    #[arg(long)]
+    serve: bool,
+
+    /// Port for --serve (0 picks a free one)
+    #[arg(long, default_value_t = 3000, requires = "serve")]
+    port: u16,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -72,6 +83,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .cloned()
     };
 
+    // `skill serve`, started after the first good install; it follows later reinstalls itself.
+    let mut server: Option<Child> = None;
     loop {
         let mut child = spawn(&exe, &root, &target, args.no_install)?;
         // Build (and install) while watching: a change restarts it.
@@ -86,6 +99,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                             format!("{target} is up to date; waiting for changes")
                         },
                     );
+                    if args.serve && server.is_none() {
+                        server = Some(
+                            Command::new(&exe)
+                                .args(["serve", &target.to_string(), "--port"])
+                                .arg(args.port.to_string())
+                                .spawn()?,
+                        );
+                    }
                 } else {
                     ctx.printer
                         .warn("the build failed (above); waiting for the next change");

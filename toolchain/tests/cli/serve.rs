@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -789,4 +790,71 @@ fn mcp_config_prints_a_launchable_snippet() {
     );
     assert!(human.stdout.contains("serve --stdio aws@prod"));
     assert!(human.stdout.contains("\"mcpServers\""));
+}
+
+#[test]
+fn watch_serve_tells_clients_about_each_reinstall() {
+    let env = Env::new();
+    env.skill(&["init", "served", "-t", "rust"]).ok();
+    let dir = env.path("served");
+    let mut watch = env
+        .command(&["watch", dir.to_str().unwrap(), "--serve", "--port", "0"])
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(watch.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let limit = Duration::from_secs(240);
+    let addr = loop {
+        let line = rx
+            .recv_timeout(limit)
+            .expect("watch --serve never listened");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let mut client = Command::new(python())
+        .arg(client_script("mcp_list_changed.py"))
+        .arg(format!("http://{addr}/mcp"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(client.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "READY 1");
+
+    // A new tool in the source: rebuilt, reinstalled into served@dev, announced to the client.
+    let lib = dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        source.replace(
+            "/// Greets someone by name.",
+            "/// Says goodbye.\n#[tool]\nfn farewell() -> String {\n    \"Bye!\".into()\n}\n\n/// Greets someone by name.",
+        )
+        .replace("export!(greet", "export!(greet, farewell"),
+    )
+    .unwrap();
+    let after: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        after["tools"],
+        json!(["served_dev__farewell", "served_dev__greet"]),
+        "{after}"
+    );
+    assert!(client.wait().unwrap().success());
+    // Ctrl-C reaches the whole process group: watch and its server stop together.
+    unsafe { libc::kill(-(watch.id() as i32), libc::SIGINT) };
+    let _ = watch.wait();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&addr).is_ok() {
+        assert!(Instant::now() < deadline, "the server outlived watch");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
