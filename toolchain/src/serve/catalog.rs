@@ -78,11 +78,17 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn load(home: &SkillHome, selection: &Selection) -> Result<Catalog> {
+    /// `strict`: a selected skill or instance that is not installed is an error (at start);
+    /// otherwise (on reload, after a remove) it simply offers nothing.
+    pub fn load(home: &SkillHome, selection: &Selection, strict: bool) -> Result<Catalog> {
         let store = Store::new(home.clone());
         let instances = Instances::new(home.clone());
         let installed = match &selection.skill {
-            Some(name) => vec![store.get(name)?],
+            Some(name) => match store.get(name) {
+                Ok(skill) => vec![skill],
+                Err(e) if strict => return Err(e),
+                Err(_) => Vec::new(),
+            },
             None => store.list()?,
         };
         let mut catalog = Catalog::default();
@@ -91,7 +97,7 @@ impl Catalog {
             let name = skill.manifest.name.clone();
             let mut names = instances.list(&name);
             if let Some(only) = &selection.instance {
-                if !names.contains(only) {
+                if strict && !names.contains(only) {
                     return Err(Error::not_found(format!(
                         "skill `{name}` has no instance `{only}`"
                     ))

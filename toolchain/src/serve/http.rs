@@ -191,6 +191,11 @@ fn tls_acceptor(
         ))
         .with_hint("--tls-cert takes a PEM certificate chain, --tls-key a PEM private key")
     };
+    for (what, path) in [("certificate", cert), ("key", key)] {
+        if let Err(e) = std::fs::metadata(path) {
+            return Err(bad(what, path, &e));
+        }
+    }
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| bad("certificate", cert, &e))?
         .collect::<std::result::Result<_, _>>()

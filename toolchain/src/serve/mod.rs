@@ -40,7 +40,7 @@ pub struct ServeState {
 
 impl ServeState {
     pub fn new(home: SkillHome, selection: Selection) -> Result<Arc<Self>> {
-        let catalog = Catalog::load(&home, &selection)?;
+        let catalog = Catalog::load(&home, &selection, true)?;
         let executor = Arc::new(Executor::new(home.clone())?);
         let (tools_changed, _) = tokio::sync::watch::channel(0);
         Ok(Arc::new(ServeState {
@@ -84,7 +84,7 @@ impl ServeState {
 
     /// Reads `$SKILL_HOME` again: new or removed skills and instances, changed config.
     pub fn reload(&self) {
-        let catalog = match Catalog::load(&self.home, &self.selection) {
+        let catalog = match Catalog::load(&self.home, &self.selection, false) {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!("keeping the previous tool list: {e}");

@@ -66,8 +66,8 @@ impl Server {
             };
             seen.push_str(&line);
             seen.push('\n');
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_string();
+            if let Some(addr) = listening_addr(&line) {
+                break addr;
             }
         };
         let stderr = Arc::new(Mutex::new(seen));
@@ -117,6 +117,13 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The address in `skill serve: listening on http(s)://ADDR (...)`.
+fn listening_addr(line: &str) -> Option<String> {
+    let url = line.split("listening on ").nth(1)?;
+    let rest = url.split_once("://")?.1;
+    Some(rest.split_whitespace().next()?.to_string())
 }
 
 struct Reply {
@@ -816,8 +823,8 @@ fn watch_serve_tells_clients_about_each_reinstall() {
         let line = rx
             .recv_timeout(limit)
             .expect("watch --serve never listened");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
+        if let Some(addr) = listening_addr(&line) {
+            break addr;
         }
     };
     let mut client = Command::new(python())
@@ -857,4 +864,124 @@ fn watch_serve_tells_clients_about_each_reinstall() {
         assert!(Instant::now() < deadline, "the server outlived watch");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn tls_serves_https_with_the_given_certificate() {
+    let env = Env::new();
+    env.skill(&["install", rust_skill().to_str().unwrap(), "--yes"])
+        .ok();
+    let helper = client_script("tls_check.py");
+    let certs = env.work.path();
+    let made = Command::new(python())
+        .arg(&helper)
+        .arg("make")
+        .arg(certs)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let cert = certs.join("cert.pem");
+    let key = certs.join("key.pem");
+    let server = Server::start(
+        &env,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let port = server.addr.rsplit(':').next().unwrap();
+    let output = Command::new(python())
+        .arg(&helper)
+        .arg("get")
+        .arg(format!("https://localhost:{port}/api/v1/skills"))
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("200\n") && stdout.contains("rust-skill"),
+        "{stdout}"
+    );
+    assert!(
+        server.stderr().contains("listening on https://"),
+        "{}",
+        server.stderr()
+    );
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let mut plain = TcpStream::connect(&server.addr).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    plain
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(!answer.starts_with(b"HTTP/1.1 200"));
+
+    let missing = env.skill(&[
+        "serve",
+        "--port",
+        "0",
+        "--tls-cert",
+        "nope.pem",
+        "--tls-key",
+        "nope.pem",
+    ]);
+    assert!(missing.fails().contains("nope.pem"), "{}", missing.stderr);
+}
+
+#[test]
+fn without_the_pool_reservation_calls_still_run() {
+    let env = Env::new();
+    env.skill(&["install", rust_skill().to_str().unwrap(), "--yes"])
+        .ok();
+    // 64 GiB of address space: enough for on-demand instances, not for the pool's slots.
+    let template = env.command(&[]);
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {}; exec \"$0\" serve --port 0",
+            64 * 1024 * 1024
+        ))
+        .arg(env!("CARGO_BIN_EXE_skill"))
+        .envs(
+            template
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .current_dir(env.work.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = shell.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    let addr = loop {
+        let line = lines.next().expect("server ended").unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(addr) = listening_addr(&line) {
+            break addr;
+        }
+    };
+    assert!(seen.contains("instance pool unavailable"), "{seen}");
+    let reply = http(
+        &addr,
+        "POST",
+        "/api/v1/execute",
+        &[],
+        &json!({"skill": "rust-skill", "tool": "greet", "args": {"name": "P"}}).to_string(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["text"], "Hello, P!");
+    let _ = child.kill();
+    let _ = child.wait();
 }
