@@ -36,14 +36,15 @@ export SKILL_HOME="$work/home"
 echo "==> skill build + install examples/rust-skill" >&2
 "$skill" -q install examples/rust-skill --yes
 
-# Starts "$@" in the background, waits for "listening on http://ADDR" on its stderr, prints ADDR.
+# Starts "$@" in the background and waits for "listening on http://ADDR" on its stderr;
+# sets $addr. (Not in $(...): the server would hold the substitution's pipe open.)
 start_http() {
   local log="$work/$1.log"; shift
-  "$@" 2>"$log" &
+  "$@" >/dev/null 2>"$log" &
   pids+=($!)
   for _ in $(seq 200); do
     if grep -q 'listening on http://' "$log"; then
-      grep -o 'listening on http://[^ ]*' "$log" | head -1 | sed 's|listening on http://||'
+      addr=$(grep -o 'listening on http://[^ ]*' "$log" | head -1 | sed 's|listening on http://||')
       return
     fi
     sleep 0.05
@@ -54,8 +55,8 @@ start_http() {
 echo "==> MCP tools/call round trip ($calls calls each, Python mcp client, legacy handshake)" >&2
 floor_stdio=$("$py" "$clients/bench_mcp.py" stdio "$FLOOR_BIN" floor__noop "$calls" stdio)
 ours_stdio=$("$py" "$clients/bench_mcp.py" stdio "$skill" rust-skill_default__add "$calls" serve --stdio)
-floor_addr=$(start_http floor "$FLOOR_BIN" http 0)
-ours_addr=$(start_http ours "$skill" serve --port 0)
+start_http floor "$FLOOR_BIN" http 0; floor_addr=$addr
+start_http ours "$skill" serve --port 0; ours_addr=$addr
 floor_http=$("$py" "$clients/bench_mcp.py" http "http://$floor_addr/mcp" floor__noop "$calls")
 ours_http=$("$py" "$clients/bench_mcp.py" http "http://$ours_addr/mcp" rust-skill_default__add "$calls")
 ours_http_modern=$(MCP_MODE=auto "$py" "$clients/bench_mcp.py" http "http://$ours_addr/mcp" rust-skill_default__add "$calls")
@@ -73,7 +74,8 @@ LUA
 rest=""
 if command -v wrk >/dev/null; then
   for c in 1 16 64; do
-    out=$(wrk -t 2 -c "$c" -d 10s --latency -s "$work/post.lua" "http://$ours_addr/api/v1/execute")
+    threads=$(( c < 2 ? c : 2 ))
+    out=$(wrk -t "$threads" -c "$c" -d 10s --latency -s "$work/post.lua" "http://$ours_addr/api/v1/execute")
     rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     non2xx=$(awk '/Non-2xx/ { print $NF }' <<<"$out")

@@ -151,7 +151,7 @@ impl Executor {
         let this = self.clone();
         let route = route.clone();
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        let joined = tokio::task::spawn_blocking(move || {
+        let work = move || {
             let result = (|| {
                 let loaded = this.load(&route)?;
                 let prepared = this.prepare(&route)?;
@@ -164,8 +164,8 @@ impl Executor {
             })();
             this.in_flight.fetch_sub(1, Ordering::AcqRel);
             result
-        })
-        .await;
+        };
+        let joined = tokio::task::spawn_blocking(work).await;
         joined.map_err(|e| Error::new(ErrorKind::Internal, format!("the call panicked: {e}")))?
     }
 }

@@ -50,6 +50,9 @@ pub fn app(state: Arc<ServeState>, options: &HttpOptions, shutdown: &Cancellatio
                 &options.allowed_hosts,
             ))
             .with_allowed_origins(security::allowed_origins(&options.cors_origins))
+            // Plain JSON replies to stateless (2026-07-28) requests that send no notification
+            // first; an SSE stream otherwise. Handshake-era sessions always stream.
+            .with_json_response(true)
             .with_cancellation_token(shutdown.child_token())
             .with_max_request_body_bytes(options.max_body_bytes);
         let mcp_state = state.clone();
@@ -261,12 +264,39 @@ async fn serve_tls(
 
 /// MCP over stdin/stdout until the client closes stdin.
 pub async fn serve_stdio(state: Arc<ServeState>) -> Result<()> {
+    match stdio_pipes() {
+        Some((stdin, stdout)) => run_mcp(state.clone(), (stdin, stdout)).await?,
+        None => run_mcp(state.clone(), rmcp::transport::stdio()).await?,
+    }
+    wait_for_calls(&state).await;
+    Ok(())
+}
+
+/// stdin and stdout as non-blocking pipes, when they are pipes (as MCP clients launch
+/// servers). tokio's own stdin/stdout do every read and write on a blocking thread: two
+/// thread hops per request that this avoids (measured in docs/serving.md).
+fn stdio_pipes() -> Option<(
+    tokio::net::unix::pipe::Receiver,
+    tokio::net::unix::pipe::Sender,
+)> {
+    use std::os::fd::AsFd;
+    let stdin = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let stdout = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let receiver = tokio::net::unix::pipe::Receiver::from_owned_fd(stdin).ok()?;
+    let sender = tokio::net::unix::pipe::Sender::from_owned_fd(stdout).ok()?;
+    Some((receiver, sender))
+}
+
+async fn run_mcp<T, E, A>(state: Arc<ServeState>, transport: T) -> Result<()>
+where
+    T: rmcp::transport::IntoTransport<rmcp::RoleServer, E, A> + Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
     use rmcp::ServiceExt;
-    let service = SkillMcp::new(state.clone())
-        .serve(rmcp::transport::stdio())
+    let service = SkillMcp::new(state)
+        .serve(transport)
         .await
         .map_err(|e| Error::internal(format!("MCP session failed to start: {e}")))?;
     let _ = service.waiting().await;
-    wait_for_calls(&state).await;
     Ok(())
 }

@@ -735,22 +735,17 @@ fn non_loopback_needs_a_token_and_mcp_checks_host() {
     );
     assert_eq!(fine.status, 200, "{}", fine.body);
 
-    // Bodies over the limit are refused before they are read into memory.
-    let big = format!(
-        "{{\"skill\": \"rust-skill\", \"tool\": \"greet\", \"args\": {{\"name\": \"{}\"}}}}",
-        "x".repeat(2 << 20)
+    // Bodies over the limit are refused from their Content-Length, before they are read.
+    let mut big = TcpStream::connect(&local).unwrap();
+    big.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "POST /api/v1/execute HTTP/1.1\r\nHost: {local}\r\nAuthorization: {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{",
+        2 << 20
     );
-    assert_eq!(
-        http(
-            &local,
-            "POST",
-            "/api/v1/execute",
-            &[("Authorization", &bearer)],
-            &big
-        )
-        .status,
-        413
-    );
+    big.write_all(head.as_bytes()).unwrap();
+    let mut answer = [0u8; 12];
+    big.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 413");
 }
 
 #[test]
