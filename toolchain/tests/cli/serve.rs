@@ -299,6 +299,8 @@ fn python_mcp_client_over_streamable_http() {
 
 #[test]
 fn clients_hear_tools_list_changed_on_install_and_remove() {
+    // Built before any client waits (a first build can take longer than the client's wait).
+    let misbehave = misbehave();
     let env = Env::new();
     env.skill(&["install", rust_skill().to_str().unwrap(), "--yes"])
         .ok();
@@ -316,7 +318,7 @@ fn clients_hear_tools_list_changed_on_install_and_remove() {
         let ready = lines.next().unwrap().unwrap();
         assert!(ready.starts_with("READY "), "{ready}");
         if change == "install" {
-            env.skill(&["install", misbehave().to_str().unwrap(), "--yes"])
+            env.skill(&["install", misbehave.to_str().unwrap(), "--yes"])
                 .ok();
         } else {
             env.skill(&["remove", "misbehave", "--yes"]).ok();

@@ -26,7 +26,7 @@ async def main() -> None:
 
     async with Client(url, mode=mode, message_handler=on_message) as client:
         before = await client.list_tools()
-        with anyio.fail_after(60):
+        with anyio.fail_after(240):
             if client.session.protocol_version >= "2026-07-28":
                 async with client.listen(tools_list_changed=True) as sub:
                     print(f"READY {len(before.tools)}", flush=True)
