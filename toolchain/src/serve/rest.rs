@@ -20,6 +20,7 @@ use skill_runtime::{CallOutcome, Error, ErrorKind};
 
 use super::ServeState;
 use super::catalog::Route;
+use crate::instances::InstanceRef;
 
 pub fn router(state: Arc<ServeState>) -> Router {
     Router::new()
@@ -122,13 +123,9 @@ async fn get_skill(
 
 /// The route a request names, or a not-found error that says what exists.
 fn resolve(state: &ServeState, request: &ExecuteRequest) -> Result<Route, Error> {
-    let (skill, inline) = match request.skill.split_once('@') {
-        Some((s, i)) => (s, Some(i)),
-        None => (request.skill.as_str(), None),
-    };
-    let instance = inline
-        .or(request.instance.as_deref())
-        .unwrap_or(skill_runtime::instance::DEFAULT_INSTANCE);
+    // The same `NAME[@INSTANCE]` rules as the CLI (one instance, a valid name, `default`).
+    let r = InstanceRef::parse(&request.skill, request.instance.as_deref())?;
+    let (skill, instance) = (r.skill.as_str(), r.instance.as_str());
     let catalog = state.catalog();
     if let Some(route) = catalog.find(skill, instance, &request.tool) {
         return Ok(route.clone());
