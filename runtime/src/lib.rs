@@ -30,6 +30,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use home::SkillHome;
 pub use runtime::{
     Allocation, CallOptions, CallOutcome, Limits, LoadedSkill, Runtime, ToolError, ToolOutput,
+    WarmInstance,
 };
 
 /// The wasmtime version this runtime embeds (shown by `skill version`).

@@ -32,6 +32,14 @@ impl NetworkPolicy {
     pub fn denied(&self) -> Vec<String> {
         self.denied.lock().map(|d| d.clone()).unwrap_or_default()
     }
+
+    /// The refused hosts so far, leaving the record empty for the next call in this store.
+    pub fn take_denied(&self) -> Vec<String> {
+        self.denied
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d))
+            .unwrap_or_default()
+    }
 }
 
 type ResponseFuture = Box<

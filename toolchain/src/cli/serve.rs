@@ -72,6 +72,12 @@ pub struct Args {
     #[arg(long, default_value = "1MiB", value_name = "SIZE")]
     max_body: String,
 
+    /// Run every call in a new instance. By default an instance is kept for the next call
+    /// of the same skill instance (guest globals persist between those calls; a call that
+    /// traps or hits a limit discards it)
+    #[arg(long)]
+    fresh_instances: bool,
+
     /// Log as JSON lines (on stderr)
     #[arg(long)]
     log_json: bool,
@@ -97,7 +103,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .thread_name("skill-serve")
         .build()?;
     runtime.block_on(async move {
-        let state = ServeState::new(home, selection)?;
+        let state = ServeState::new(home, selection, !args.fresh_instances)?;
         if let Allocation::OnDemand { reason } = &state.executor.allocation {
             tracing::warn!("instance pool unavailable, allocating per call: {reason}");
         }

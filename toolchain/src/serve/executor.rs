@@ -1,9 +1,11 @@
 //! Runs tool calls for the servers: components loaded once and kept, each instance's sandbox
 //! and config prepared once (and again after `$SKILL_HOME` changes), and every call on a
-//! blocking thread with a fresh store, bounded by the instance pool.
+//! blocking thread, bounded by the instance pool. A call runs in a kept (warm) instance of
+//! the same skill instance when one is idle, else in a new one, which is kept afterwards
+//! unless the call broke it (`--fresh-instances` turns keeping off).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use skill_runtime::engine::PoolSize;
 use skill_runtime::host::EventSink;
 use skill_runtime::{
     Allocation, CallOptions, CallOutcome, Error, ErrorKind, LoadedSkill, Result, Runtime,
-    SkillHome, args,
+    SkillHome, WarmInstance, args,
 };
 use tokio::sync::Semaphore;
 
@@ -19,9 +21,32 @@ use super::catalog::Route;
 use super::metrics::Metrics;
 use crate::instances::{InstanceRef, call_options};
 
-/// An instance's call options, read once: config (secrets decrypted), sandbox, limits.
+/// Idle warm instances kept per skill instance, and in all. Each holds a pool slot and the
+/// memory its guest touched, so both stay small; calls beyond them instantiate afresh.
+const IDLE_PER_INSTANCE: usize = 4;
+const IDLE_TOTAL: usize = 32;
+
+/// An instance's call options, read once: config (secrets decrypted), sandbox, limits; and
+/// the warm instances made with exactly those options.
 struct Prepared {
     options: CallOptions,
+    idle: Mutex<Vec<Idle>>,
+}
+
+/// A warm instance waiting for its next call.
+struct Idle {
+    instance: WarmInstance,
+    _counted: Counted,
+}
+
+/// One count in `Executor::idle`, given back when dropped (also when a reload drops the
+/// `Prepared` that holds it).
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 pub struct Executor {
@@ -30,18 +55,25 @@ pub struct Executor {
     pub allocation: Allocation,
     loaded: Mutex<HashMap<String, Arc<LoadedSkill>>>,
     prepared: Mutex<HashMap<(String, String), Arc<Prepared>>>,
-    /// One permit per pool slot: calls beyond that wait instead of failing to instantiate.
+    /// One permit per pool slot not set aside for idle instances: calls beyond that wait
+    /// instead of failing to instantiate.
     slots: Semaphore,
     in_flight: AtomicU64,
+    /// Keep instances between calls (false: a fresh instance per call).
+    reuse: bool,
+    idle: Arc<AtomicUsize>,
     pub metrics: Metrics,
 }
 
 impl Executor {
-    pub fn new(home: SkillHome) -> Result<Self> {
+    pub fn new(home: SkillHome, reuse: bool) -> Result<Self> {
         let size = PoolSize::default();
         let (runtime, allocation) = Runtime::for_server(&home, size)?;
+        let set_aside = if reuse { IDLE_TOTAL } else { 0 };
         let slots = match &allocation {
-            Allocation::Pooled(size) => size.concurrent_calls as usize,
+            Allocation::Pooled(size) => (size.concurrent_calls as usize)
+                .saturating_sub(set_aside)
+                .max(1),
             Allocation::OnDemand { .. } => Semaphore::MAX_PERMITS,
         };
         Ok(Executor {
@@ -52,6 +84,8 @@ impl Executor {
             prepared: Mutex::default(),
             slots: Semaphore::new(slots),
             in_flight: AtomicU64::new(0),
+            reuse,
+            idle: Arc::default(),
             metrics: Metrics::default(),
         })
     }
@@ -108,7 +142,10 @@ impl Executor {
                 ungranted.join("; ")
             );
         }
-        let prepared = Arc::new(Prepared { options });
+        let prepared = Arc::new(Prepared {
+            options,
+            idle: Mutex::default(),
+        });
         self.prepared
             .lock()
             .expect("lock")
@@ -150,22 +187,88 @@ impl Executor {
             .map_err(|_| Error::internal("the server is shutting down"))?;
         let this = self.clone();
         let route = route.clone();
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let counted = InFlight::start(self);
         let work = move || {
-            let result = (|| {
-                let loaded = this.load(&route)?;
-                let prepared = this.prepare(&route)?;
-                let mut options = prepared.options.clone();
-                if let Some(t) = timeout {
-                    options.limits.timeout = options.limits.timeout.min(t);
-                }
-                options.events = events;
-                loaded.execute(&route.tool.name, &call_args, &options)
-            })();
-            this.in_flight.fetch_sub(1, Ordering::AcqRel);
-            result
+            let _counted = counted;
+            this.run(&route, &call_args, timeout, events)
         };
         let joined = tokio::task::spawn_blocking(work).await;
         joined.map_err(|e| Error::new(ErrorKind::Internal, format!("the call panicked: {e}")))?
+    }
+}
+
+impl Executor {
+    /// The blocking part of a call: a kept instance of this skill instance, or a new one.
+    fn run(
+        &self,
+        route: &Route,
+        call_args: &args::Args,
+        timeout: Option<Duration>,
+        events: Option<EventSink>,
+    ) -> Result<CallOutcome> {
+        let loaded = self.load(route)?;
+        let prepared = self.prepare(route)?;
+        let mut limit = prepared.options.limits.timeout;
+        if let Some(t) = timeout {
+            limit = limit.min(t);
+        }
+        let started = std::time::Instant::now();
+        let mut instance = match self.take_idle(&prepared, &loaded.sha256) {
+            Some(instance) => instance,
+            None => loaded.instantiate(&prepared.options)?,
+        };
+        let mut outcome = instance.execute(&route.tool.name, call_args, limit, events);
+        if let Ok(outcome) = &mut outcome {
+            outcome.duration = started.elapsed();
+        }
+        self.keep(&prepared, instance);
+        outcome
+    }
+
+    /// An idle warm instance of this skill instance made from the loaded component, if any.
+    fn take_idle(&self, prepared: &Prepared, sha256: &str) -> Option<WarmInstance> {
+        let mut idle = prepared.idle.lock().expect("lock");
+        while let Some(entry) = idle.pop() {
+            if entry.instance.sha256 == sha256 {
+                return Some(entry.instance);
+            }
+        }
+        None
+    }
+
+    /// Keeps an instance for the next call when it is still good and there is room.
+    fn keep(&self, prepared: &Prepared, instance: WarmInstance) {
+        if !self.reuse || !instance.reusable() {
+            return;
+        }
+        let mut idle = prepared.idle.lock().expect("lock");
+        if idle.len() >= IDLE_PER_INSTANCE {
+            return;
+        }
+        if self.idle.fetch_add(1, Ordering::AcqRel) >= IDLE_TOTAL {
+            self.idle.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        idle.push(Idle {
+            instance,
+            _counted: Counted(self.idle.clone()),
+        });
+    }
+}
+
+/// Counts a call in `in_flight` until dropped, also when the call panics (shutdown waits for
+/// the count to reach zero).
+struct InFlight(Arc<Executor>);
+
+impl InFlight {
+    fn start(executor: &Arc<Executor>) -> Self {
+        executor.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(executor.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }

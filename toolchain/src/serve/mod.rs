@@ -39,9 +39,10 @@ pub struct ServeState {
 }
 
 impl ServeState {
-    pub fn new(home: SkillHome, selection: Selection) -> Result<Arc<Self>> {
+    /// `reuse_instances`: keep warm instances between calls of one skill instance.
+    pub fn new(home: SkillHome, selection: Selection, reuse_instances: bool) -> Result<Arc<Self>> {
         let catalog = Catalog::load(&home, &selection, true)?;
-        let executor = Arc::new(Executor::new(home.clone())?);
+        let executor = Arc::new(Executor::new(home.clone(), reuse_instances)?);
         let (tools_changed, _) = tokio::sync::watch::channel(0);
         Ok(Arc::new(ServeState {
             home,

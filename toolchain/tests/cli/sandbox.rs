@@ -361,6 +361,109 @@ fn the_runtime_keeps_working_after_each_contained_attempt() {
     }
 }
 
+/// What servers rely on when they keep an instance between calls: guest state persists,
+/// each call gets its own deadline and its own share of stdout/stderr, and a call that traps
+/// or hits a limit leaves the instance unusable.
+#[test]
+fn a_kept_instance_serves_calls_until_one_breaks_it() {
+    use skill_runtime::{CallOptions, Limits, Runtime, SkillHome, args::Args};
+    let home = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new(&SkillHome::at(home.path())).unwrap();
+    let bytes = std::fs::read(misbehave().join("misbehave.wasm")).unwrap();
+    let skill = runtime.load_bytes(&bytes).unwrap();
+    let options = CallOptions {
+        limits: Limits {
+            timeout: Duration::from_secs(30),
+            memory_bytes: 64 << 20,
+            output_bytes: 64 << 10,
+        },
+        ..Default::default()
+    };
+    let int = |n: i64| skill_runtime::args::ArgValue::Integer(n);
+    let text = |v: &str| skill_runtime::args::ArgValue::Text(v.to_string());
+    let timeout = options.limits.timeout;
+    let run = |instance: &mut skill_runtime::WarmInstance, tool: &str, args: Args| {
+        instance.execute(tool, &args, timeout, None)
+    };
+    let counted = |instance: &mut skill_runtime::WarmInstance| {
+        run(instance, "counter", Args::new())
+            .unwrap()
+            .result
+            .unwrap()
+            .text
+    };
+
+    let mut instance = skill.instantiate(&options).unwrap();
+    assert_eq!(counted(&mut instance), "1");
+    assert_eq!(
+        counted(&mut instance),
+        "2",
+        "globals persist in a kept instance"
+    );
+    // Each call sees only its own output.
+    for _ in 0..2 {
+        let peek = run(&mut instance, "peek", Args::new()).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&peek.stdout),
+            "this line goes to the guest's stdout\n"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&peek.stderr),
+            "this line goes to the guest's stderr\n"
+        );
+    }
+    // A tool's own error does not break it.
+    let refused = run(
+        &mut instance,
+        "refuse",
+        vec![("how".into(), text("failed"))],
+    )
+    .unwrap();
+    assert!(refused.result.is_err());
+    assert!(instance.reusable());
+    // Each call gets a fresh deadline: a short one stops a spin...
+    let started = Instant::now();
+    let spun = instance.execute("spin", &Args::new(), Duration::from_millis(200), None);
+    assert!(spun.is_err());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // ...and a stopped instance is not offered again.
+    assert!(!instance.reusable(), "a timed-out instance must be dropped");
+
+    let breakers: Vec<(&str, Args)> = vec![
+        ("crash", vec![("message".to_string(), text("boom"))]),
+        ("hog", vec![("mib".to_string(), int(1024))]),
+        ("chatter", vec![("bytes".to_string(), int(1 << 20))]),
+    ];
+    for (tool, args) in breakers {
+        let mut instance = skill.instantiate(&options).unwrap();
+        assert_eq!(counted(&mut instance), "1");
+        assert!(run(&mut instance, tool, args).is_err(), "{tool}");
+        assert!(!instance.reusable(), "{tool} must break the instance");
+    }
+    // Output below the per-call cap is fine once, but a kept instance is retired before the
+    // output it accumulates could eat into a later call's cap.
+    let mut instance = skill.instantiate(&options).unwrap();
+    let chatter = run(
+        &mut instance,
+        "chatter",
+        vec![("bytes".into(), int(40 << 10))],
+    )
+    .unwrap();
+    assert_eq!(chatter.stdout.len(), 40 << 10);
+    assert!(instance.reusable());
+    run(
+        &mut instance,
+        "chatter",
+        vec![("bytes".into(), int(40 << 10))],
+    )
+    .unwrap();
+    assert!(!instance.reusable());
+}
+
 /// `/ok`, and redirects to a granted and to an ungranted host name (both reach this same
 /// server).
 fn serve_redirects() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<HttpRequest>>>) {

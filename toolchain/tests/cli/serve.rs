@@ -587,6 +587,67 @@ fn rest_api_lists_executes_streams_and_reports() {
 }
 
 #[test]
+fn calls_reuse_an_instance_until_one_breaks_it_unless_fresh_instances() {
+    let env = env_with_skills();
+    let counter = |server: &Server| {
+        let reply = post(
+            server,
+            "/api/v1/execute",
+            &json!({"skill": "misbehave", "tool": "counter"}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["text"].as_str().unwrap().to_string()
+    };
+    let server = Server::start(&env, &[]);
+    assert_eq!(counter(&server), "1");
+    assert_eq!(
+        counter(&server),
+        "2",
+        "the second call ran in the kept instance"
+    );
+    // A trap and a timeout each discard the instance they ran in.
+    let crashed = post(
+        &server,
+        "/api/v1/execute",
+        &json!({"skill": "misbehave", "tool": "crash", "args": {"message": "boom"}}),
+    );
+    assert_eq!(crashed.status, 500);
+    assert_eq!(counter(&server), "1", "a crashed instance is not reused");
+    let timed_out = post(
+        &server,
+        "/api/v1/execute",
+        &json!({"skill": "misbehave", "tool": "spin", "timeout_ms": 200}),
+    );
+    assert_eq!(timed_out.status, 504, "{}", timed_out.body);
+    assert_eq!(counter(&server), "1", "a timed-out instance is not reused");
+    // Changing the instance's config drops its kept instances.
+    assert_eq!(counter(&server), "2");
+    env.skill(&["config", "misbehave", "--set", "region=us-east-1"])
+        .ok();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = counter(&server);
+        if n == "1" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "config change never dropped the instance"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(server);
+
+    let fresh = Server::start(&env, &["--fresh-instances"]);
+    assert_eq!(counter(&fresh), "1");
+    assert_eq!(
+        counter(&fresh),
+        "1",
+        "--fresh-instances: a new instance per call"
+    );
+}
+
+#[test]
 fn websocket_runs_calls_and_streams_progress() {
     let env = env_with_skills();
     let server = Server::start(&env, &[]);
