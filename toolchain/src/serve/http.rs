@@ -14,13 +14,14 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use skill_runtime::{Error, Result};
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use super::ServeState;
 use super::mcp::SkillMcp;
-use super::{rest, security};
+use super::{json_reply, mcp_direct, rest, security};
 
 /// How long shutdown waits for running calls before giving up on them.
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
@@ -44,24 +45,39 @@ pub fn app(state: Arc<ServeState>, options: &HttpOptions, shutdown: &Cancellatio
         app = app.merge(rest::router(state.clone()));
     }
     if options.mcp {
+        let allowed_hosts = security::allowed_hosts(&options.host, &options.allowed_hosts);
         let config = StreamableHttpServerConfig::default()
-            .with_allowed_hosts(security::allowed_hosts(
-                &options.host,
-                &options.allowed_hosts,
-            ))
+            .with_allowed_hosts(allowed_hosts.clone())
             .with_allowed_origins(security::allowed_origins(&options.cors_origins))
             // Plain JSON replies to stateless (2026-07-28) requests that send no notification
-            // first; an SSE stream otherwise. Handshake-era sessions always stream.
+            // first; an SSE stream otherwise. Handshake-era sessions get the same from the
+            // json_reply layer below.
             .with_json_response(true)
             .with_cancellation_token(shutdown.child_token())
             .with_max_request_body_bytes(options.max_body_bytes);
         let mcp_state = state.clone();
+        let sessions = Arc::new(LocalSessionManager::default());
         let service = StreamableHttpService::new(
             move || Ok(SkillMcp::new(mcp_state.clone())),
-            Arc::new(LocalSessionManager::default()),
+            sessions.clone(),
             config,
         );
-        app = app.route_service("/mcp", service);
+        let direct = Arc::new(mcp_direct::Direct {
+            state: state.clone(),
+            sessions,
+            max_body_bytes: options.max_body_bytes,
+            allowed_hosts,
+        });
+        // Outermost first: the direct path never reaches rmcp; rmcp's replies pass json_reply.
+        app = app.merge(
+            Router::new()
+                .route_service("/mcp", service)
+                .layer(axum::middleware::from_fn(json_reply::single_reply_as_json))
+                .layer(axum::middleware::from_fn_with_state(
+                    direct,
+                    mcp_direct::plain_tool_calls,
+                )),
+        );
     }
     if let Some(token) = &options.token {
         app = app.layer(axum::middleware::from_fn_with_state(
@@ -71,11 +87,21 @@ pub fn app(state: Arc<ServeState>, options: &HttpOptions, shutdown: &Cancellatio
     }
     app = app
         .layer(RequestBodyLimitLayer::new(options.max_body_bytes))
-        .layer(CompressionLayer::new());
+        .layer(CompressionLayer::new().compress_when(compressible()));
     if let Some(cors) = cors_layer(&options.cors_origins) {
         app = app.layer(cors);
     }
     app.layer(TraceLayer::new_for_http())
+}
+
+/// Compress what is worth it: not small bodies (a typical tool reply; gzip costs both ends
+/// more than it saves on loopback), not event streams (they must flush as they go), not
+/// images or gRPC.
+fn compressible() -> impl Predicate {
+    SizeAbove::new(1024)
+        .and(NotForContentType::SSE)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::GRPC)
 }
 
 /// CORS only when origins are configured (`*` allows any, without credentials).

@@ -1,7 +1,8 @@
 //! The MCP side of `skill serve` (rmcp): `tools/list` from the catalog, `tools/call` through
 //! the executor with the guest's progress forwarded, and `tools/list_changed` when
 //! `$SKILL_HOME` changes — to handshake-era sessions directly and to 2026-07-28 clients
-//! through `subscriptions/listen`.
+//! through `subscriptions/listen`. Plain `tools/call` requests of HTTP sessions take a direct
+//! path (`mcp_direct`) into the same `run_tool`.
 
 use std::sync::Arc;
 
@@ -74,6 +75,33 @@ pub fn call_result(route: &Route, outcome: Result<CallOutcome, Error>) -> CallTo
     }
 }
 
+/// `tools/call`, for the rmcp handler and for the direct HTTP path (`mcp_direct`). Only an
+/// unknown tool is a protocol error.
+pub async fn run_tool(
+    state: &ServeState,
+    request: CallToolRequestParams,
+    events: Option<EventSink>,
+) -> Result<CallToolResult, McpError> {
+    let catalog = state.catalog();
+    let Some(route) = catalog.route(&request.name) else {
+        return Err(McpError::invalid_params(
+            format!("no tool named `{}`", request.name),
+            None,
+        ));
+    };
+    let arguments = request.arguments.unwrap_or_default();
+    let outcome = state.executor.call(route, &arguments, None, events).await;
+    if let Ok(o) = &outcome {
+        for host in &o.denied_hosts {
+            tracing::warn!(
+                "{} tried to reach {host}, which it was not granted",
+                route.qualified()
+            );
+        }
+    }
+    Ok(call_result(route, outcome))
+}
+
 impl ServerHandler for SkillMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
@@ -109,13 +137,6 @@ impl ServerHandler for SkillMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let catalog = self.state.catalog();
-        let Some(route) = catalog.route(&request.name) else {
-            return Err(McpError::invalid_params(
-                format!("no tool named `{}`", request.name),
-                None,
-            ));
-        };
         let (events, forwarder) = match context.meta.get_progress_token() {
             Some(token) => {
                 let (sink, forwarder) = progress_sink(token, context.peer.clone());
@@ -123,25 +144,12 @@ impl ServerHandler for SkillMcp {
             }
             None => (None, None),
         };
-        let arguments = request.arguments.unwrap_or_default();
-        let outcome = self
-            .state
-            .executor
-            .call(route, &arguments, None, events)
-            .await;
+        let result = run_tool(&self.state, request, events).await;
         // Progress for a request must reach the client before its result does.
         if let Some(forwarder) = forwarder {
             let _ = forwarder.await;
         }
-        if let Ok(o) = &outcome {
-            for host in &o.denied_hosts {
-                tracing::warn!(
-                    "{} tried to reach {host}, which it was not granted",
-                    route.qualified()
-                );
-            }
-        }
-        Ok(call_result(route, outcome).into())
+        Ok(result?.into())
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {

@@ -3,12 +3,16 @@
 //!
 //! Layout: `catalog` (what is offered, from manifests), `executor` (running calls),
 //! `mcp` (the rmcp handler), `rest` (axum routes), `security` (token, bind policy),
-//! `metrics` (Prometheus text), `http` (listener, TLS, graceful shutdown).
+//! `metrics` (Prometheus text), `http` (listener, TLS, graceful shutdown), `json_reply`
+//! (single-message MCP replies as JSON instead of SSE), `mcp_direct` (plain session
+//! `tools/call` without rmcp's session round trips).
 
 pub mod catalog;
 pub mod executor;
 pub mod http;
+pub mod json_reply;
 pub mod mcp;
+pub mod mcp_direct;
 pub mod metrics;
 pub mod rest;
 pub mod security;

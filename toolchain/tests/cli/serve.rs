@@ -647,6 +647,118 @@ fn calls_reuse_an_instance_until_one_breaks_it_unless_fresh_instances() {
     );
 }
 
+/// Raw streamable-HTTP exchanges in a handshake-era session: single-message replies come as
+/// JSON (plain tools/call directly, the rest through rmcp), a call with a progress token
+/// streams, and the direct path keeps the session, Host and Origin checks.
+#[test]
+fn mcp_http_replies_are_json_unless_notifications_come_first() {
+    let env = env_with_skills();
+    let server = Server::start(&env, &[]);
+    let addr = server.addr.clone();
+    let header = |reply: &Reply, name: &str| {
+        reply
+            .headers
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let accept = ("Accept", "application/json, text/event-stream");
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let opened = http(&addr, "POST", "/mcp", &[accept], &init.to_string());
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert_eq!(header(&opened, "content-type"), "application/json");
+    assert_eq!(opened.json()["result"]["protocolVersion"], "2025-11-25");
+    let session = header(&opened, "mcp-session-id");
+    assert!(!session.is_empty(), "{}", opened.headers);
+    let in_session = |extra: &[(&str, &str)], body: Value| {
+        let mut headers = vec![
+            accept,
+            ("Mcp-Session-Id", session.as_str()),
+            ("MCP-Protocol-Version", "2025-11-25"),
+        ];
+        headers.extend_from_slice(extra);
+        http(&addr, "POST", "/mcp", &headers, &body.to_string())
+    };
+    let initialized = in_session(
+        &[],
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    assert_eq!(initialized.status, 202);
+
+    let call = |name: &str, args: Value| {
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": name, "arguments": args}})
+    };
+    let added = in_session(
+        &[],
+        call("rust-skill_default__add", json!({"a": 2, "b": 40})),
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(header(&added, "content-type"), "application/json");
+    assert_eq!(added.json()["id"], 7);
+    assert_eq!(added.json()["result"]["content"][0]["text"], "42");
+    assert_eq!(added.json()["result"]["isError"], false);
+    let failed = in_session(
+        &[],
+        call("rust-skill_default__divide", json!({"a": 1, "b": 0})),
+    );
+    assert_eq!(failed.json()["result"]["isError"], true, "{}", failed.body);
+    let unknown = in_session(&[], call("nope__nothing", json!({})));
+    assert_eq!(unknown.json()["error"]["code"], -32602, "{}", unknown.body);
+
+    // The direct path keeps rmcp's guards: DNS rebinding, cross-origin pages, dead sessions.
+    let add = call("rust-skill_default__add", json!({"a": 1, "b": 1}));
+    assert_eq!(
+        in_session(&[("Host", "evil.example")], add.clone()).status,
+        403
+    );
+    assert_eq!(
+        in_session(&[("Origin", "http://evil.example")], add.clone()).status,
+        403
+    );
+    let stale = http(
+        &addr,
+        "POST",
+        "/mcp",
+        &[
+            accept,
+            ("Mcp-Session-Id", "no-such-session"),
+            ("MCP-Protocol-Version", "2025-11-25"),
+        ],
+        &add.to_string(),
+    );
+    assert_eq!(stale.status, 404, "{}", stale.body);
+
+    // Other requests go through rmcp and still come back as JSON...
+    let listed = in_session(
+        &[],
+        json!({"jsonrpc": "2.0", "id": 8, "method": "tools/list"}),
+    );
+    assert_eq!(header(&listed, "content-type"), "application/json");
+    assert!(listed.json()["result"]["tools"].as_array().unwrap().len() > 4);
+    // ...unless a notification comes first: progress, then the result, on one stream.
+    let with_progress = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": {"name": "misbehave_default__report", "_meta": {"progressToken": "p"}}});
+    let streamed = in_session(&[], with_progress);
+    assert_eq!(streamed.status, 200);
+    assert!(
+        header(&streamed, "content-type").starts_with("text/event-stream"),
+        "{}",
+        streamed.headers
+    );
+    let progress = streamed.body.find("notifications/progress");
+    let result = streamed.body.find("\"id\":9");
+    assert!(
+        progress.is_some() && result.is_some() && progress < result,
+        "{}",
+        streamed.body
+    );
+}
+
 #[test]
 fn websocket_runs_calls_and_streams_progress() {
     let env = env_with_skills();

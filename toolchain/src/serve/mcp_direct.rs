@@ -1,0 +1,205 @@
+//! A direct path for the commonest MCP HTTP request: a plain `tools/call` in an established
+//! handshake-era session.
+//!
+//! rmcp 3.11 routes every session POST through its session worker, the service loop and a
+//! handler task, and back through a per-request channel: measured here as ~150 µs a call on
+//! top of the tool, three times the budget for the whole server. This layer answers the plain
+//! case itself with the same handler code (`mcp::run_tool`) and rmcp's own message types,
+//! and hands everything else to rmcp untouched: other methods, calls that ask for progress
+//! or carry other `_meta`, unknown sessions, 2026-07-28 requests (stateless, with their
+//! own header rules), and anything with a header rmcp would have to judge.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rmcp::model::{
+    CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, ProtocolVersion,
+    ServerJsonRpcMessage, ServerResult,
+};
+use rmcp::transport::streamable_http_server::SessionManager;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+
+use super::ServeState;
+use super::mcp::run_tool;
+
+pub struct Direct {
+    pub state: Arc<ServeState>,
+    pub sessions: Arc<LocalSessionManager>,
+    pub max_body_bytes: usize,
+    /// The Host values rmcp accepts (`security::allowed_hosts`); only requests whose Host is
+    /// plainly one of them take this path, the rest get rmcp's DNS-rebinding checks.
+    pub allowed_hosts: Vec<String>,
+}
+
+pub async fn plain_tool_calls(
+    State(direct): State<Arc<Direct>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(session) = candidate_session(&request, &direct.allowed_hosts) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, direct.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let known = direct
+        .sessions
+        .has_session(&session.into())
+        .await
+        .unwrap_or(false);
+    let call = if known { plain_call(&bytes) } else { None };
+    let Some((id, params)) = call else {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    };
+    let result = match run_tool(&direct.state, params, None).await {
+        Ok(result) => {
+            let mut result = ServerResult::CallToolResult(result);
+            result.strip_result_type_for_legacy_peer();
+            result.strip_non_object_output_for_legacy_peer();
+            ServerJsonRpcMessage::response(result, id)
+        }
+        Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
+    };
+    match serde_json::to_vec(&result) {
+        Ok(body) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The session a POST names, when nothing about its headers needs rmcp's judgement: an
+/// allowed Host and no Origin (not a browser), JSON in, both reply types accepted, a
+/// handshake-era protocol version.
+fn candidate_session(request: &Request, allowed_hosts: &[String]) -> Option<String> {
+    if request.method() != Method::POST {
+        return None;
+    }
+    let headers = request.headers();
+    if headers.contains_key(header::ORIGIN)
+        || !host_allowed(headers.get(header::HOST)?.to_str().ok()?, allowed_hosts)
+    {
+        return None;
+    }
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let content_type = value(header::CONTENT_TYPE.as_str())?;
+    let accept = value(header::ACCEPT.as_str())?;
+    let version = value("mcp-protocol-version")?;
+    let legacy = ProtocolVersion::KNOWN_VERSIONS
+        .iter()
+        .any(|v| v.as_str() == version && version < ProtocolVersion::STANDARD_HEADERS.as_str());
+    let plain = content_type.split(';').next()?.trim() == "application/json"
+        && accept.contains("application/json")
+        && accept.contains("text/event-stream")
+        && legacy
+        && !has_standard_headers(headers);
+    plain
+        .then(|| value("mcp-session-id").map(str::to_string))
+        .flatten()
+}
+
+/// `host` or `host:port` is listed as is, or its host part is listed without a port.
+fn host_allowed(value: &str, allowed: &[String]) -> bool {
+    let name = match value.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
+            name
+        }
+        _ => value,
+    };
+    allowed.iter().any(|a| a == value || a == name)
+}
+
+/// SEP-2243 routing headers (`Mcp-Method`, `Mcp-Name`, ...): rmcp checks them against the
+/// body.
+fn has_standard_headers(headers: &HeaderMap) -> bool {
+    headers.keys().any(|k| {
+        k.as_str().starts_with("mcp-")
+            && !matches!(k.as_str(), "mcp-session-id" | "mcp-protocol-version")
+    })
+}
+
+/// A `tools/call` request with no `_meta` (no progress token, no per-request version) and
+/// none of the 2026-07-28 retry fields.
+fn plain_call(body: &Bytes) -> Option<(rmcp::model::RequestId, CallToolRequestParams)> {
+    // rmcp moves `params._meta` into the request's extensions, so look at the raw shape.
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "_meta")]
+        meta: Option<serde::de::IgnoredAny>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        params: Option<Params>,
+    }
+    let shape: Shape = serde_json::from_slice(body).ok()?;
+    if shape.params.is_some_and(|p| p.meta.is_some()) {
+        return None;
+    }
+    let message: ClientJsonRpcMessage = serde_json::from_slice(body).ok()?;
+    let (request, id) = message.into_request()?;
+    let ClientRequest::CallToolRequest(call) = request else {
+        return None;
+    };
+    let params = call.params;
+    let plain = params.input_responses.is_none() && params.request_state.is_none();
+    plain.then_some((id, params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_calls_take_the_direct_path() {
+        let call = |json: &str| plain_call(&Bytes::from(json.to_string())).map(|(_, p)| p.name);
+        assert_eq!(
+            call(r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"a__b","arguments":{"x":1}}}"#)
+                .as_deref(),
+            Some("a__b")
+        );
+        // A progress token needs notifications on a stream: rmcp's path.
+        assert_eq!(
+            call(
+                r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"a__b","_meta":{"progressToken":1}}}"#
+            ),
+            None
+        );
+        assert_eq!(
+            call(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#),
+            None
+        );
+        assert_eq!(
+            call(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+            None
+        );
+        assert_eq!(call("{not json"), None);
+    }
+
+    #[test]
+    fn hosts_match_with_or_without_a_port() {
+        let allowed: Vec<String> = ["localhost", "127.0.0.1", "[::1]", "example.com:8443"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(host_allowed("127.0.0.1:3000", &allowed));
+        assert!(host_allowed("localhost", &allowed));
+        assert!(host_allowed("[::1]:80", &allowed));
+        assert!(host_allowed("example.com:8443", &allowed));
+        assert!(!host_allowed("example.com:80", &allowed));
+        assert!(!host_allowed("evil.example:3000", &allowed));
+        assert!(!host_allowed("localhost.evil.example", &allowed));
+    }
+}
