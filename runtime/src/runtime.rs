@@ -1,5 +1,6 @@
 //! Loading and running skills: compile once (through the AOT cache), link once
-//! (`InstancePre`), then a fresh, limited, sandboxed `Store` per call.
+//! (`InstancePre`), then a fresh, limited, sandboxed `Store` per call — or per kept
+//! instance, for servers (`WarmInstance`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
