@@ -2,6 +2,9 @@
 //! GitHub client tested against a local stand-in for the API, through the real sandbox and
 //! the real wasi:http path.
 
+use serde_json::json;
+
+use crate::serve::Server;
 use crate::{Env, HttpResponse, example, serve_http};
 
 fn run(env: &Env, args: &[&str]) -> String {
@@ -59,6 +62,38 @@ fn the_javascript_and_python_examples_build_and_run() {
     );
     let empty = env.skill(&["run", "python-skill:stats", "numbers=[]"]);
     assert!(empty.fails().contains("non-empty JSON array"));
+
+    // `skill serve` keeps an instance between calls: QuickJS and CPython answer repeated
+    // calls (and a failed one in between) in the same instance.
+    let server = Server::start(&env, &["--http-only"]);
+    for _ in 0..3 {
+        let reversed = execute(
+            &server,
+            json!({"skill": "simple-skill", "tool": "reverse", "args": {"text": "héllo"}}),
+        );
+        assert_eq!(reversed["text"], "olléh", "{reversed}");
+        let median = execute(
+            &server,
+            json!({"skill": "python-skill", "tool": "stats",
+            "args": {"numbers": [1, 2, 3, 4], "measure": "median"}}),
+        );
+        assert_eq!(median["text"], "{\"median\": 2.5}", "{median}");
+        let failed = execute(
+            &server,
+            json!({"skill": "python-skill", "tool": "stats", "args": {"numbers": []}}),
+        );
+        assert!(
+            failed["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("non-empty"),
+            "{failed}"
+        );
+    }
+}
+
+fn execute(server: &Server, body: serde_json::Value) -> serde_json::Value {
+    crate::serve::post(server, "/api/v1/execute", &body).json()
 }
 
 #[test]
@@ -176,6 +211,17 @@ fn github_issues_talks_to_its_api_only_through_granted_hosts() {
         serde_json::json!({ "title": "New", "body": "Details" })
     );
     assert_eq!(created.header("user-agent"), "skill-github-issues");
+
+    // Served, one StarlingMonkey instance answers repeated calls, fetch included.
+    let server = Server::start(&env, &["--http-only"]);
+    for _ in 0..3 {
+        let listed = execute(
+            &server,
+            json!({"skill": "github-issues@work", "tool": "list-issues"}),
+        );
+        assert_eq!(listed["text"], "#1 It breaks", "{listed}");
+    }
+    drop(server);
 
     // A rejected token is the user's to fix: a not-configured error with the command.
     env.skill_with_input(

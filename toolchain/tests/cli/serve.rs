@@ -42,14 +42,14 @@ fn env_with_skills() -> Env {
 }
 
 /// A running `skill serve`, stopped (SIGKILL) on drop unless stopped gracefully first.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(env: &Env, args: &[&str]) -> Server {
+    pub(crate) fn start(env: &Env, args: &[&str]) -> Server {
         let mut all = vec!["serve", "--port", "0"];
         all.extend_from_slice(args);
         let mut child = env
@@ -126,14 +126,14 @@ fn listening_addr(line: &str) -> Option<String> {
     Some(rest.split_whitespace().next()?.to_string())
 }
 
-struct Reply {
+pub(crate) struct Reply {
     status: u16,
     headers: String,
     body: String,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 }
@@ -192,7 +192,7 @@ fn dechunk(mut rest: &str) -> String {
     body
 }
 
-fn post(server: &Server, path: &str, body: &Value) -> Reply {
+pub(crate) fn post(server: &Server, path: &str, body: &Value) -> Reply {
     http(&server.addr, "POST", path, &[], &body.to_string())
 }
 
