@@ -71,6 +71,12 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"skill": "rust-skill", "tool": "add", "args": {"a": 2, "b": 40}}'
 LUA
+# The floor for REST: the canned server's axum handler answering a JSON-RPC POST.
+cat > "$work/floor.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "floor__noop"}}'
+LUA
 rest=""
 if command -v wrk >/dev/null; then
   for c in 1 16 64; do
@@ -79,7 +85,9 @@ if command -v wrk >/dev/null; then
     rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     non2xx=$(awk '/Non-2xx/ { print $NF }' <<<"$out")
-    rest+="  concurrency $c: ${rps} req/s, p99 ${p99}${non2xx:+, NON-2XX: $non2xx}"$'\n'
+    floor=$(wrk -t "$threads" -c "$c" -d 5s -s "$work/floor.lua" "http://$floor_addr/mcp" |
+      awk '/Requests\/sec/ { print $2 }')
+    rest+="  concurrency $c: ${rps} req/s, p99 ${p99}${non2xx:+, NON-2XX: $non2xx} (canned axum handler: ${floor} req/s)"$'\n'
   done
 else
   rest="  (wrk not installed: apt-get install wrk)"$'\n'
