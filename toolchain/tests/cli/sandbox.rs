@@ -317,22 +317,37 @@ fn granted_directories_are_readable_and_writable_only_as_granted() {
     assert_eq!(actions, ["grant", "install", "grant", "grant", "revoke"]);
 }
 
-/// One runtime, many hostile calls: after each is contained, the next call works.
-#[test]
-fn the_runtime_keeps_working_after_each_contained_attempt() {
-    use skill_runtime::{CallOptions, Limits, Runtime, SkillHome, args::Args};
+/// The fixture loaded in a runtime of its own (keep all four alive), and call options with
+/// small memory and output limits.
+fn misbehave_in_a_runtime(
+    timeout: Duration,
+) -> (
+    tempfile::TempDir,
+    skill_runtime::Runtime,
+    skill_runtime::LoadedSkill,
+    skill_runtime::CallOptions,
+) {
+    use skill_runtime::{CallOptions, Limits, Runtime, SkillHome};
     let home = tempfile::tempdir().unwrap();
     let runtime = Runtime::new(&SkillHome::at(home.path())).unwrap();
     let bytes = std::fs::read(misbehave().join("misbehave.wasm")).unwrap();
     let skill = runtime.load_bytes(&bytes).unwrap();
     let options = CallOptions {
         limits: Limits {
-            timeout: Duration::from_millis(500),
+            timeout,
             memory_bytes: 64 << 20,
             output_bytes: 64 << 10,
         },
         ..Default::default()
     };
+    (home, runtime, skill, options)
+}
+
+/// One runtime, many hostile calls: after each is contained, the next call works.
+#[test]
+fn the_runtime_keeps_working_after_each_contained_attempt() {
+    use skill_runtime::args::Args;
+    let (_home, _runtime, skill, options) = misbehave_in_a_runtime(Duration::from_millis(500));
     let text = |v: &str| skill_runtime::args::ArgValue::Text(v.to_string());
     let int = |n: i64| skill_runtime::args::ArgValue::Integer(n);
     let attempts: Vec<(&str, Args)> = vec![
@@ -366,19 +381,8 @@ fn the_runtime_keeps_working_after_each_contained_attempt() {
 /// or hits a limit leaves the instance unusable.
 #[test]
 fn a_kept_instance_serves_calls_until_one_breaks_it() {
-    use skill_runtime::{CallOptions, Limits, Runtime, SkillHome, args::Args};
-    let home = tempfile::tempdir().unwrap();
-    let runtime = Runtime::new(&SkillHome::at(home.path())).unwrap();
-    let bytes = std::fs::read(misbehave().join("misbehave.wasm")).unwrap();
-    let skill = runtime.load_bytes(&bytes).unwrap();
-    let options = CallOptions {
-        limits: Limits {
-            timeout: Duration::from_secs(30),
-            memory_bytes: 64 << 20,
-            output_bytes: 64 << 10,
-        },
-        ..Default::default()
-    };
+    use skill_runtime::args::Args;
+    let (_home, _runtime, skill, options) = misbehave_in_a_runtime(Duration::from_secs(30));
     let int = |n: i64| skill_runtime::args::ArgValue::Integer(n);
     let text = |v: &str| skill_runtime::args::ArgValue::Text(v.to_string());
     let timeout = options.limits.timeout;
