@@ -7,6 +7,8 @@
 //! message carrying data is the JSON-RPC response, that message becomes an
 //! `application/json` body; when a notification comes first (progress, logs), the events read
 //! so far are replayed in front of the rest of the stream, so nothing is lost or reordered.
+//! A reply that takes longer than [`JSON_WAIT`] streams too: headers go out at once and the
+//! stream's keep-alives hold the connection open through proxies with idle timeouts.
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -14,6 +16,9 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use futures::StreamExt;
+
+/// How long a reply may be held back to send it as JSON; past it, it streams.
+pub const JSON_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn single_reply_as_json(request: Request, next: Next) -> Response {
     let post = request.method() == Method::POST;
@@ -26,6 +31,7 @@ pub async fn single_reply_as_json(request: Request, next: Next) -> Response {
     let mut read = Vec::new();
     // Start of the first event not yet looked at.
     let mut looked = 0;
+    let deadline = tokio::time::Instant::now() + JSON_WAIT;
     loop {
         while let Some((event_len, data)) = next_event(&read[looked..]) {
             looked += event_len;
@@ -45,7 +51,10 @@ pub async fn single_reply_as_json(request: Request, next: Next) -> Response {
             // A notification or a server request first: keep streaming.
             return replay(parts, read, stream);
         }
-        match stream.next().await {
+        let Ok(next) = tokio::time::timeout_at(deadline, stream.next()).await else {
+            return replay(parts, read, stream);
+        };
+        match next {
             Some(Ok(chunk)) => read.extend_from_slice(&chunk),
             // The stream ended or failed before a response: pass on what came.
             Some(Err(_)) | None => {

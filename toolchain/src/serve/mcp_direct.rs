@@ -7,9 +7,12 @@
 //! case itself with the same handler code (`mcp::run_tool`) and rmcp's own message types,
 //! and hands everything else to rmcp untouched: other methods, calls that ask for progress
 //! or carry other `_meta`, unknown sessions, 2026-07-28 requests (stateless, with their
-//! own header rules), and anything with a header rmcp would have to judge.
+//! own header rules), and anything with a header rmcp would have to judge. A call still
+//! running after `json_reply::JSON_WAIT` is answered as a stream with keep-alives instead.
 
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -24,6 +27,7 @@ use rmcp::transport::streamable_http_server::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 
 use super::ServeState;
+use super::json_reply::JSON_WAIT;
 use super::mcp::run_tool;
 
 pub struct Direct {
@@ -59,26 +63,61 @@ pub async fn plain_tool_calls(
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
     };
-    let result = match run_tool(&direct.state, params, None).await {
-        Ok(result) => {
-            let mut result = ServerResult::CallToolResult(result);
-            result.strip_result_type_for_legacy_peer();
-            result.strip_non_object_output_for_legacy_peer();
-            ServerJsonRpcMessage::response(result, id)
-        }
-        Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
-    };
-    match serde_json::to_vec(&result) {
-        Ok(body) => (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response(),
-        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    let state = direct.state.clone();
+    let call = Box::pin(async move {
+        let message = match run_tool(&state, params, None).await {
+            Ok(result) => {
+                let mut result = ServerResult::CallToolResult(result);
+                result.strip_result_type_for_legacy_peer();
+                result.strip_non_object_output_for_legacy_peer();
+                ServerJsonRpcMessage::response(result, id)
+            }
+            Err(error) => ServerJsonRpcMessage::error(error, Some(id)),
+        };
+        serde_json::to_vec(&message).unwrap_or_default()
+    });
+    reply(call, JSON_WAIT, KEEP_ALIVE).await
+}
+
+/// How often a streamed reply sends a comment while the call runs (as rmcp's streams do).
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The serialized reply as a JSON body when it is ready within `wait`; otherwise an SSE
+/// stream that sends headers now, a comment every `keep_alive`, and then the reply.
+async fn reply(
+    mut call: futures::future::BoxFuture<'static, Vec<u8>>,
+    wait: Duration,
+    keep_alive: Duration,
+) -> Response {
+    if let Ok(body) = tokio::time::timeout(wait, &mut call).await {
+        let content_type = HeaderValue::from_static("application/json");
+        return ([(header::CONTENT_TYPE, content_type)], body).into_response();
     }
+    let events = futures::stream::unfold(Some(call), move |call| async move {
+        let mut call = call?;
+        tokio::select! {
+            body = &mut call => {
+                let mut event = b"data: ".to_vec();
+                event.extend_from_slice(&body);
+                event.extend_from_slice(b"\n\n");
+                Some((Ok::<_, Infallible>(Bytes::from(event)), None))
+            }
+            _ = tokio::time::sleep(keep_alive) => {
+                Some((Ok(Bytes::from_static(b": keep-alive\n\n")), Some(call)))
+            }
+        }
+    });
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        Body::from_stream(events),
+    )
+        .into_response()
 }
 
 /// The session a POST names, when nothing about its headers needs rmcp's judgement: an
@@ -186,6 +225,32 @@ mod tests {
             None
         );
         assert_eq!(call("{not json"), None);
+    }
+
+    #[tokio::test]
+    async fn a_slow_call_streams_with_keep_alives_then_its_reply() {
+        let body = |delay_ms: u64| -> futures::future::BoxFuture<'static, Vec<u8>> {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+                br#"{"jsonrpc":"2.0","id":1,"result":{}}"#.to_vec()
+            })
+        };
+        let wait = Duration::from_millis(50);
+        let keep_alive = Duration::from_millis(40);
+        let fast = reply(body(0), wait, keep_alive).await;
+        assert_eq!(fast.headers()[header::CONTENT_TYPE], "application/json");
+
+        let slow = reply(body(200), wait, keep_alive).await;
+        assert_eq!(slow.headers()[header::CONTENT_TYPE], "text/event-stream");
+        let bytes = axum::body::to_bytes(slow.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(text.starts_with(": keep-alive\n\n"), "{text}");
+        assert!(
+            text.ends_with("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n"),
+            "{text}"
+        );
     }
 
     #[test]
