@@ -353,6 +353,7 @@ impl LoadedSkill {
             stdout,
             stderr,
             options: options.clone(),
+            output_seen: (0, 0),
             calls: 0,
             broken: false,
             sha256: self.sha256.clone(),
@@ -422,6 +423,9 @@ pub struct WarmInstance {
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
     options: CallOptions,
+    /// Bytes in the stdout and stderr pipes after the last call: where the next call's share
+    /// starts (reading a pipe copies it, so this is kept rather than re-read).
+    output_seen: (usize, usize),
     calls: u32,
     broken: bool,
     /// The component it was made from, so a server never reuses it after a reinstall.
@@ -441,8 +445,7 @@ impl WarmInstance {
         self.calls += 1;
         self.store.data_mut().events = events;
         set_deadline(&mut self.store, timeout);
-        let out_start = self.stdout.contents().len();
-        let err_start = self.stderr.contents().len();
+        let (out_start, err_start) = self.output_seen;
         let wit_args: Vec<wit::Arg> = args
             .iter()
             .map(|(name, value)| wit::Arg {
@@ -456,25 +459,33 @@ impl WarmInstance {
                 .call_execute(&mut self.store, tool, &wit_args);
         self.store.data_mut().events = None;
         let denied_hosts = self.store.data().network.take_denied();
-        let stdout = self.stdout.contents().slice(out_start..);
-        let stderr = self.stderr.contents().slice(err_start..);
+        let (stdout, stderr) = (self.stdout.contents(), self.stderr.contents());
+        self.output_seen = (stdout.len(), stderr.len());
+        let (stdout, stderr) = (stdout.slice(out_start..), stderr.slice(err_start..));
         let what = format!("tool `{tool}`");
-        let mut options = self.options.clone();
-        options.limits.timeout = timeout;
-        let result = result.map_err(|e| {
-            self.broken = true;
-            trap_error(e, &what, &options, &stdout, &stderr, started)
-        })?;
+        // The instance's options with this call's timeout, for error messages only.
+        let options = || {
+            let mut options = self.options.clone();
+            options.limits.timeout = timeout;
+            options
+        };
+        let result = match result {
+            Ok(result) => result,
+            Err(e) => {
+                self.broken = true;
+                return Err(trap_error(e, &what, &options(), &stdout, &stderr, started));
+            }
+        };
         // A guest that handles the write errors itself still hit the cap: report it, and the
         // result too when it alone is larger than the cap.
-        let cap = options.limits.output_bytes;
+        let cap = self.options.limits.output_bytes;
         let result_size = match &result {
             Ok(output) => output.text.len() + output.data.as_ref().map_or(0, String::len),
             Err(_) => 0,
         };
         if stdout.len() >= cap || stderr.len() >= cap || result_size > cap {
             self.broken = true;
-            return Err(output_limit_error(&what, &options));
+            return Err(output_limit_error(&what, &options()));
         }
         let result = match result {
             Ok(output) => Ok(ToolOutput {
@@ -502,8 +513,8 @@ impl WarmInstance {
     pub fn reusable(&self) -> bool {
         !self.broken
             && self.calls < REUSE_MAX_CALLS
-            && self.stdout.contents().len() < REUSE_OUTPUT_BUDGET
-            && self.stderr.contents().len() < REUSE_OUTPUT_BUDGET
+            && self.output_seen.0 < REUSE_OUTPUT_BUDGET
+            && self.output_seen.1 < REUSE_OUTPUT_BUDGET
     }
 }
 

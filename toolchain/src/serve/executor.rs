@@ -195,9 +195,7 @@ impl Executor {
         let joined = tokio::task::spawn_blocking(work).await;
         joined.map_err(|e| Error::new(ErrorKind::Internal, format!("the call panicked: {e}")))?
     }
-}
 
-impl Executor {
     /// The blocking part of a call: a kept instance of this skill instance, or a new one.
     fn run(
         &self,
