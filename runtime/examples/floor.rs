@@ -10,7 +10,13 @@
 //! on the same instance. The first call minus the second is the guest's own start-up work
 //! (what a Wizer snapshot could save at most).
 
-use skill_runtime::bindings::{Skill, host, types};
+// Synchronous bindings of its own (the runtime's exports are async): the floor is the plain
+// sync call path.
+mod bindings {
+    wasmtime::component::bindgen!({ path: "../wit", world: "skill" });
+}
+use bindings::skill_engine::skill::{host, types};
+use bindings::{Skill, SkillPre};
 use wasmtime::Store;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -52,7 +58,7 @@ fn main() -> wasmtime::Result<()> {
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     Skill::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)?;
-    let pre = skill_runtime::bindings::SkillPre::new(linker.instantiate_pre(&component)?)?;
+    let pre = SkillPre::new(linker.instantiate_pre(&component)?)?;
 
     let mut store = Store::new(
         &engine,
@@ -93,7 +99,7 @@ fn main() -> wasmtime::Result<()> {
 
 fn measure(
     engine: &wasmtime::Engine,
-    pre: &skill_runtime::bindings::SkillPre<State>,
+    pre: &SkillPre<State>,
     tool: &str,
     args: &[types::Arg],
     n: usize,

@@ -21,6 +21,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use crate::error::{Error, Result};
+use crate::fsutil::constant_time_eq;
 use crate::fsutil::{create_private_dir, write_private};
 
 const KEY_FILE: &str = "key";
@@ -310,8 +311,4 @@ fn load_or_create_key(path: &Path) -> Result<[u8; 32]> {
         .map_err(|e| Error::internal(format!("no randomness for the cache key: {e}")))?;
     write_private(path, &key)?;
     Ok(key)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -3,6 +3,9 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "skill",
+    // Exports are called with `call_async`, so a call can be dropped at its deadline while
+    // the guest waits in the host. The contract's own host functions stay synchronous.
+    exports: { default: async },
 });
 
 pub use exports::skill_engine::skill::guest;

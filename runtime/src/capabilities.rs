@@ -12,13 +12,32 @@
 //! ```
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dirs::ApprovedDir;
 use crate::error::{Error, Result};
 use crate::runtime::{Limits, Preopen, Sandbox};
+
+/// Most entries (directories, hosts, variables) one skill may ask for.
+const MAX_REQUESTS: usize = 256;
+
+/// `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters: what shells and programs accept as a
+/// name, and nothing that could carry terminal escapes into a review.
+pub fn validate_env_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid("is not a variable name"))
+    }
+}
 
 /// The `capabilities:` section of skill.yaml.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +159,7 @@ impl Capabilities {
     /// Rejects what could never be granted safely, before anyone is asked.
     pub fn validate(&self) -> Result<()> {
         for grant in &self.filesystem {
+            crate::text::check_text("a filesystem path in skill.yaml", &grant.path, 4096, false)?;
             let expanded = expand_home(&grant.path)?;
             if !expanded.is_absolute() {
                 return Err(Error::invalid(format!(
@@ -161,39 +181,52 @@ impl Capabilities {
                 );
             }
         }
+        if self.filesystem.len() + self.network.len() + self.env.len() > MAX_REQUESTS {
+            return Err(Error::invalid(format!(
+                "skill.yaml asks for more than {MAX_REQUESTS} capabilities"
+            )));
+        }
         for host in &self.network {
             HostPattern::parse(host)?;
         }
         for var in &self.env {
-            if var.is_empty() || var.contains('=') {
-                return Err(Error::invalid(format!(
-                    "`{var}` in capabilities.env is not a variable name"
-                )));
-            }
+            validate_env_name(var).map_err(|e| {
+                Error::invalid(format!(
+                    "`{}` in capabilities.env {}",
+                    crate::text::escape(var, false),
+                    e.message()
+                ))
+                .with_hint("environment variable names are letters, digits and `_`, not starting with a digit")
+            })?;
         }
         self.limits.apply(&Limits::default())?;
         Ok(())
     }
 
-    /// A sandbox granting exactly these capabilities, with `data_dir` as the guest's `/data`.
-    /// A granted directory that does not exist (yet) is simply not there for the guest.
-    pub fn sandbox(&self, data_dir: &Path) -> Result<Sandbox> {
+    /// The sandbox a call runs in: `data_dir` as the guest's `/data`, each approved directory
+    /// that is still the one approved (the others are left closed and listed in
+    /// `Sandbox::closed`), the granted environment variables and hosts.
+    pub fn sandbox(&self, data_dir: &Path, dirs: &[ApprovedDir]) -> Result<Sandbox> {
+        let data = crate::dirs::open_dir_no_follow_last(data_dir)
+            .map_err(|e| Error::io("open", data_dir, e))?;
         let mut sandbox = Sandbox {
             preopens: vec![Preopen {
                 host: data_dir.to_path_buf(),
+                dir: std::sync::Arc::new(data),
                 guest: crate::instance::GUEST_DATA_DIR.to_string(),
                 writable: true,
             }],
             ..Default::default()
         };
-        for grant in &self.filesystem {
-            let host = expand_home(&grant.path)?;
-            if host.is_dir() {
-                sandbox.preopens.push(Preopen {
-                    guest: host.to_string_lossy().into_owned(),
-                    host,
-                    writable: grant.access == Access::ReadWrite,
-                });
+        for dir in dirs {
+            match crate::dirs::open_approved(dir) {
+                Ok(fd) => sandbox.preopens.push(Preopen {
+                    host: dir.canonical.clone(),
+                    dir: std::sync::Arc::new(fd),
+                    guest: dir.guest_path(),
+                    writable: dir.access == Access::ReadWrite,
+                }),
+                Err(closed) => sandbox.closed.push(closed.to_string()),
             }
         }
         for var in &self.env {
@@ -259,14 +292,21 @@ impl Capabilities {
             lines.push(format!(
                 "{} files in {}",
                 capitalize(&g.access.to_string()),
-                g.path
+                crate::text::escape(&g.path, false)
             ));
         }
         for h in &self.network {
-            lines.push(format!("Connect to {h} over HTTP(S)"));
+            let shown = HostPattern::parse(h).map_or_else(
+                |_| crate::text::escape(h, false).into_owned(),
+                |p| p.to_string(),
+            );
+            lines.push(format!("Connect to {shown} over HTTP(S)"));
         }
         for v in &self.env {
-            lines.push(format!("Read the environment variable {v}"));
+            lines.push(format!(
+                "Read the environment variable {}",
+                crate::text::escape(v, false)
+            ));
         }
         if let Some(t) = &self.limits.timeout {
             lines.push(format!("Run for up to {t} per call"));
@@ -281,7 +321,7 @@ impl Capabilities {
     }
 }
 
-fn capitalize(s: &str) -> String {
+pub(crate) fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
@@ -300,49 +340,179 @@ pub fn expand_home(path: &str) -> Result<PathBuf> {
     }
 }
 
-/// A granted network host: exact (`api.github.com`) or a wildcard (`*.example.com`, which
-/// matches subdomains only, not `example.com` itself).
+/// Where a request goes: an IP literal, or a host name (lowercase).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostPattern(String);
+pub enum Target {
+    Ip(IpAddr),
+    Name(String),
+}
 
-impl HostPattern {
-    pub fn parse(pattern: &str) -> Result<Self> {
-        let p = pattern.trim().to_ascii_lowercase();
-        let name = p.strip_prefix("*.").unwrap_or(&p);
-        let ok = !name.is_empty()
-            && !name.contains('*')
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == ':');
-        if !ok {
-            return Err(
-                Error::invalid(format!("`{pattern}` is not a host name")).with_hint(
-                    "write a host such as `api.example.com` or `*.example.com` (no scheme or path)",
-                ),
-            );
-        }
-        Ok(HostPattern(p))
-    }
-
-    /// `host` may carry a port (`localhost:8080`); a pattern without one matches any port.
-    pub fn matches(&self, host: &str) -> bool {
+impl Target {
+    /// The host part of a request's authority (`[::1]` for IPv6). `None` when it is neither a
+    /// canonical IP address nor a valid DNS name (`127.1` and `0x7f000001` included).
+    pub fn parse(host: &str) -> Option<Target> {
         let host = host.to_ascii_lowercase();
-        let (name, _) = split_port(&host);
-        let (pattern_name, pattern_port) = split_port(&self.0);
-        if pattern_port.is_some() && host != self.0 {
-            return false;
+        if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            return inner
+                .parse::<std::net::Ipv6Addr>()
+                .ok()
+                .map(|ip| Target::Ip(ip.into()));
         }
-        match pattern_name.strip_prefix("*.") {
-            Some(suffix) => name.len() > suffix.len() + 1 && name.ends_with(&format!(".{suffix}")),
-            None => name == pattern_name,
+        if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+            return Some(Target::Ip(ip.into()));
         }
+        if let Ok(ip) = host.parse::<std::net::Ipv6Addr>() {
+            return Some(Target::Ip(ip.into()));
+        }
+        dns_name(&host).then_some(Target::Name(host))
     }
 }
 
-fn split_port(host: &str) -> (&str, Option<&str>) {
-    match host.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => (name, Some(port)),
-        _ => (host, None),
+/// A valid DNS name that cannot be read as a number: labels of 1-63 letters, digits and inner
+/// hyphens, at most 253 characters, and a last label that is not numeric (resolvers read
+/// `2130706433`, `127.1` and `0x7f.1` as IPv4 addresses).
+fn dns_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let numeric = |l: &str| {
+        l.chars().all(|c| c.is_ascii_digit())
+            || (l.starts_with("0x") && l[2..].chars().all(|c| c.is_ascii_hexdigit()))
+    };
+    !name.is_empty()
+        && name.len() <= 253
+        && labels.iter().all(label_ok)
+        && !numeric(labels.last().expect("split gives one"))
+}
+
+/// A granted network host: an exact name (`api.github.com`), a wildcard over a name's
+/// subdomains (`*.example.com`, not `example.com` itself), or an IP literal (`127.0.0.1`,
+/// `[::1]`), each with an optional port. Without a port only 80 and 443 are allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    host: PatternHost,
+    port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PatternHost {
+    Name(String),
+    Subdomains(String),
+    Ip(IpAddr),
+}
+
+impl HostPattern {
+    pub fn parse(pattern: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::invalid(format!("`{pattern}` is not a host to grant: {why}")).with_hint(
+                "write a host name such as `api.example.com`, `*.example.com` (its subdomains) or an IP address such as `203.0.113.7`, optionally with `:PORT`",
+            )
+        };
+        let text = pattern.trim().to_ascii_lowercase();
+        if text.contains("://") || text.contains('/') {
+            return Err(bad("give the host alone, without scheme or path"));
+        }
+        if text.contains('@') {
+            return Err(bad("user info is not part of a host"));
+        }
+        let (host, port) = split_host_port(&text)
+            .ok_or_else(|| bad("the port is not a number from 1 to 65535"))?;
+        let host = if let Some(suffix) = host.strip_prefix("*.") {
+            if !dns_name(suffix) {
+                return Err(bad("a wildcard covers the subdomains of a host name"));
+            }
+            if !suffix.contains('.') {
+                return Err(bad(
+                    "a wildcard over a top-level domain matches far too much",
+                ));
+            }
+            PatternHost::Subdomains(suffix.to_string())
+        } else {
+            match Target::parse(host) {
+                Some(Target::Ip(ip)) if ip.is_unspecified() => {
+                    return Err(bad(
+                        "the unspecified address means this machine; grant the address of the service instead",
+                    ));
+                }
+                Some(Target::Ip(ip)) => PatternHost::Ip(ip),
+                Some(Target::Name(name)) => PatternHost::Name(name),
+                None => {
+                    return Err(bad(
+                        "not a host name or an IP address written the usual way (e.g. 127.0.0.1, not 127.1 or 2130706433)",
+                    ));
+                }
+            }
+        };
+        Ok(HostPattern { host, port })
+    }
+
+    /// For an IP literal that is not a global address: what kind it is (loopback, private...).
+    pub fn local_kind(&self) -> Option<&'static str> {
+        match self.host {
+            PatternHost::Ip(ip) => crate::network::non_global(ip),
+            _ => None,
+        }
+    }
+
+    /// Whether a request to `target` on `port` is granted by this pattern.
+    pub fn allows(&self, target: &Target, port: u16) -> bool {
+        let port_ok = match self.port {
+            Some(p) => p == port,
+            None => port == 80 || port == 443,
+        };
+        port_ok
+            && match (&self.host, target) {
+                (PatternHost::Name(n), Target::Name(t)) => n == t,
+                (PatternHost::Subdomains(s), Target::Name(t)) => {
+                    t.len() > s.len() + 1
+                        && t.ends_with(s.as_str())
+                        && t.as_bytes()[t.len() - s.len() - 1] == b'.'
+                }
+                (PatternHost::Ip(ip), Target::Ip(t)) => ip == t,
+                _ => false,
+            }
+    }
+}
+
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            PatternHost::Name(n) => f.write_str(n)?,
+            PatternHost::Subdomains(s) => write!(f, "*.{s}")?,
+            PatternHost::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]")?,
+            PatternHost::Ip(ip) => write!(f, "{ip}")?,
+        }
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `host[:port]`, `[v6]:port`, or a bare IPv6 address. `None` when the port is not a port.
+fn split_host_port(text: &str) -> Option<(&str, Option<u16>)> {
+    let port = |p: &str| p.parse::<u16>().ok().filter(|&p| p > 0);
+    if text.starts_with('[') {
+        let end = text.find(']')?;
+        let (host, rest) = text.split_at(end + 1);
+        return match rest.strip_prefix(':') {
+            Some(p) => Some((host, Some(port(p)?))),
+            None if rest.is_empty() => Some((host, None)),
+            None => None,
+        };
+    }
+    if text.matches(':').count() > 1 {
+        return Some((text, None));
+    }
+    match text.split_once(':') {
+        Some((host, p)) => Some((host, Some(port(p)?))),
+        None => Some((text, None)),
     }
 }
 
@@ -403,21 +573,66 @@ mod tests {
 
     #[test]
     fn hosts_match_exactly_or_by_subdomain() {
+        let name = |h: &str| Target::parse(h).unwrap();
         let exact = HostPattern::parse("api.github.com").unwrap();
-        assert!(exact.matches("api.github.com"));
-        assert!(exact.matches("API.github.com:443"));
-        assert!(!exact.matches("evil-api.github.com"));
-        assert!(!exact.matches("api.github.com.evil.org"));
+        assert!(exact.allows(&name("api.github.com"), 443));
+        assert!(exact.allows(&name("API.github.com"), 80));
+        assert!(
+            !exact.allows(&name("api.github.com"), 8080),
+            "no port: 80 and 443 only"
+        );
+        assert!(!exact.allows(&name("evil-api.github.com"), 443));
+        assert!(!exact.allows(&name("api.github.com.evil.org"), 443));
         let wild = HostPattern::parse("*.example.com").unwrap();
-        assert!(wild.matches("a.example.com"));
-        assert!(wild.matches("a.b.example.com"));
-        assert!(!wild.matches("example.com"));
-        assert!(!wild.matches("badexample.com"));
+        assert!(wild.allows(&name("a.example.com"), 443));
+        assert!(wild.allows(&name("a.b.example.com"), 443));
+        assert!(!wild.allows(&name("example.com"), 443));
+        assert!(!wild.allows(&name("badexample.com"), 443));
         let port = HostPattern::parse("127.0.0.1:8080").unwrap();
-        assert!(port.matches("127.0.0.1:8080"));
-        assert!(!port.matches("127.0.0.1:9090"));
-        assert!(HostPattern::parse("https://x.com/").is_err());
-        assert!(HostPattern::parse("*").is_err());
+        assert!(port.allows(&name("127.0.0.1"), 8080));
+        assert!(!port.allows(&name("127.0.0.1"), 9090));
+        assert!(
+            !port.allows(&name("localhost"), 8080),
+            "a name is not its address"
+        );
+        let v6 = HostPattern::parse("[::1]:3000").unwrap();
+        assert_eq!(v6.to_string(), "[::1]:3000");
+        assert!(v6.allows(&name("[::1]"), 3000));
+        for bad in [
+            "https://x.com/",
+            "*",
+            "2130706433",
+            "0x7f000001",
+            "127.1",
+            "0177.0.0.1",
+            "*.1",
+            "*.0.0.1",
+            "*.com",
+            ".",
+            "a..b.com",
+            "user@host.com",
+            "host.com:0",
+            "host.com:99999",
+            "-bad.com",
+            "x.com.",
+            "",
+        ] {
+            assert!(HostPattern::parse(bad).is_err(), "`{bad}` was accepted");
+        }
+        assert_eq!(
+            HostPattern::parse(" API.Example.COM ").unwrap().to_string(),
+            "api.example.com"
+        );
+    }
+
+    #[test]
+    fn env_names() {
+        for ok in ["LANG", "_X", "a1_B"] {
+            assert!(validate_env_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1A", "A-B", "LANG\r\u{1b}[2A", "A=B", "A B"] {
+            assert!(validate_env_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -109,14 +109,16 @@ impl ConfigField {
 pub fn validate_schema(schema: &ConfigSchema) -> Result<()> {
     for (key, field) in schema {
         if key.is_empty()
+            || key.len() > 128
             || !key
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
-            return Err(
-                Error::invalid(format!("config key `{key}` in skill.yaml is not valid"))
-                    .with_hint("use letters, digits, `-`, `_` and `.`"),
-            );
+            return Err(Error::invalid(format!(
+                "config key `{}` in skill.yaml is not valid",
+                crate::text::escape(key, false)
+            ))
+            .with_hint("use letters, digits, `-`, `_` and `.`"));
         }
         if let Some(default) = field.default_text() {
             field.check(key, &default).map_err(|_| {
@@ -133,12 +135,37 @@ pub fn validate_schema(schema: &ConfigSchema) -> Result<()> {
             .with_hint("a secret's value comes from each user; remove the default"));
         }
         if let Some(env) = &field.env
-            && (env.is_empty() || env.contains('='))
+            && crate::capabilities::validate_env_name(env).is_err()
         {
             return Err(Error::invalid(format!(
-                "config `{key}`: `{env}` is not an environment variable name"
-            )));
+                "config `{key}`: `{}` is not an environment variable name",
+                crate::text::escape(env, false)
+            ))
+            .with_hint(
+                "environment variable names are letters, digits and `_`, not starting with a digit",
+            ));
         }
+        if let Some(description) = &field.description {
+            crate::text::check_text(
+                &format!("the description of config `{key}`"),
+                description,
+                crate::manifest::MAX_PARAM_DESCRIPTION,
+                true,
+            )?;
+        }
+        if let Some(default) = field.default_text() {
+            crate::text::check_text(
+                &format!("the default of config `{key}`"),
+                &default,
+                crate::manifest::MAX_DEFAULT,
+                false,
+            )?;
+        }
+    }
+    if schema.len() > 256 {
+        return Err(Error::invalid(
+            "skill.yaml declares more than 256 config keys",
+        ));
     }
     Ok(())
 }

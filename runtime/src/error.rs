@@ -13,8 +13,10 @@ pub enum ErrorKind {
     Contract,
     /// The tool ran and reported an error (`tool-error`).
     Tool,
-    /// The guest trapped, ran out of time or memory, or wrote too much output.
+    /// The guest trapped, ran out of memory, or wrote too much output.
     Trap,
+    /// The call did not finish within its time limit.
+    Timeout,
     /// Filesystem trouble in the store or the cache.
     Io,
     /// Anything else (a bug in us, most likely).

@@ -112,3 +112,59 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// A 32-byte key kept in `path` (0600), created once with create-if-absent semantics: two
+/// processes racing to create it end up with the same key. A damaged key is an error with
+/// `damaged_hint`, never silently replaced (what it sealed would become unreadable).
+pub fn load_or_create_key(path: &Path, damaged_hint: &str) -> Result<[u8; 32]> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            return <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                Error::invalid(format!("the key {} is damaged", path.display()))
+                    .with_hint(damaged_hint)
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("read", path, e)),
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key)
+        .map_err(|e| Error::internal(format!("no randomness for a key: {e}")))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TMP_PREFIX);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    tmp.write_all(&key)
+        .map_err(|e| Error::io("write", path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("sync", path, e))?;
+    match tmp.persist_noclobber(path) {
+        Ok(_) => {
+            sync_dir(dir);
+            Ok(key)
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+            load_or_create_key(path, damaged_hint)
+        }
+        Err(e) => Err(Error::io("create", path, e.error)),
+    }
+}
+
+/// Compares without returning early, so timing does not reveal a matching prefix.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `bytes` random bytes as lowercase hex (tokens).
+pub fn random_hex(bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| Error::internal(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buf))
+}

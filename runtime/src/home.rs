@@ -9,6 +9,7 @@
 //!   cache/aot/key                           0600: this machine's key for those MACs
 //!   instances/<skill>/<instance>/           config.toml, secrets.enc, grants.toml, data/
 //!   secret.key                              0600: the key secrets.enc files are sealed with
+//!   store.key                               0600: the key installed versions are sealed with
 //!   audit.log                               JSON lines: installs, grants, config changes
 //!   sdk/<version>-<digest>/                 the SDKs + WIT that scaffolded projects use
 //!   tools/<kind>-<digest>/                  pinned build tools (npm, venv), installed once
@@ -66,6 +67,11 @@ impl SkillHome {
 
     pub fn secret_key_file(&self) -> PathBuf {
         self.root.join("secret.key")
+    }
+
+    /// The key install seals each installed version with (see `store.rs`).
+    pub fn store_key_file(&self) -> PathBuf {
+        self.root.join("store.key")
     }
 
     pub fn audit_log(&self) -> PathBuf {

@@ -67,12 +67,62 @@ pub enum Event {
 
 pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
 
+/// Longest log or progress message passed on; longer ones are cut (at a character boundary).
+pub const MAX_EVENT_MESSAGE: usize = 4096;
+
+/// One call's events: where they go, and how much of them the call may still send. Their
+/// bytes count against the call's output limit; past it, events are dropped and counted.
+#[derive(Default)]
+pub struct Events {
+    sink: Option<EventSink>,
+    budget: usize,
+    dropped: u64,
+}
+
+impl Events {
+    pub fn new(sink: Option<EventSink>, budget: usize) -> Self {
+        Events {
+            sink,
+            budget,
+            dropped: 0,
+        }
+    }
+
+    /// Events not passed on because the budget was spent.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    fn emit(&mut self, mut event: Event) {
+        let Some(sink) = &self.sink else {
+            return;
+        };
+        let message = match &mut event {
+            Event::Log { message, .. } | Event::Progress { message, .. } => message,
+        };
+        if message.len() > MAX_EVENT_MESSAGE {
+            let mut end = MAX_EVENT_MESSAGE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        let cost = message.len() + 16;
+        if cost > self.budget {
+            self.dropped += 1;
+            return;
+        }
+        self.budget -= cost;
+        sink(&event);
+    }
+}
+
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) limits: StoreLimits,
     pub(crate) config: BTreeMap<String, String>,
-    pub(crate) events: Option<EventSink>,
+    pub(crate) events: Events,
     pub(crate) http: WasiHttpCtx,
     pub(crate) network: NetworkPolicy,
 }
@@ -96,16 +146,14 @@ impl HostState {
             table: ResourceTable::new(),
             limits: StoreLimits::default(),
             config: BTreeMap::new(),
-            events: None,
+            events: Events::default(),
             http: WasiHttpCtx::new(),
             network: NetworkPolicy::default(),
         }
     }
 
-    fn emit(&self, event: Event) {
-        if let Some(sink) = &self.events {
-            sink(&event);
-        }
+    fn emit(&mut self, event: Event) {
+        self.events.emit(event);
     }
 }
 

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::capabilities::{Capabilities, LimitSpec};
 use crate::config::{ConfigSchema, env_mappings};
+use crate::dirs::ApprovedDir;
 use crate::error::{Error, Result, suggestion};
 use crate::fsutil::{FileLock, create_private_dir, write_atomic, write_private};
 use crate::home::SkillHome;
@@ -40,6 +41,35 @@ pub struct Grants {
     /// The user's own limit overrides (`skill config --limit`), laid over the approved ones.
     #[serde(default, skip_serializing_if = "LimitSpec::is_empty")]
     pub limits: LimitSpec,
+    /// The approved directories, pinned when they were approved (see `dirs.rs`). A requested
+    /// path without an entry here did not exist then, and stays closed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirs: Vec<ApprovedDir>,
+}
+
+impl Grants {
+    /// One line per grant; directories as the real directories that were approved.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .approved
+            .filesystem
+            .iter()
+            .map(|g| match self.dirs.iter().find(|d| d.requested == g.path) {
+                Some(dir) => dir.describe(),
+                None => format!(
+                    "{} files in {} (did not exist when approved: closed)",
+                    crate::capabilities::capitalize(&g.access.to_string()),
+                    crate::text::escape(&g.path, false)
+                ),
+            })
+            .collect();
+        let others = Capabilities {
+            filesystem: Vec::new(),
+            ..self.approved.clone()
+        };
+        lines.extend(others.describe());
+        lines
+    }
 }
 
 /// An instance's stored state.
@@ -97,12 +127,24 @@ pub fn unknown_key(schema: &ConfigSchema, key: &str) -> Error {
     ))
 }
 
-/// Instance names follow the same rules as skill names.
+/// Instance names follow the same rules as skill names (no `_`: see `validate_skill_name`).
 pub fn validate_instance_name(name: &str) -> Result<()> {
     crate::manifest::validate_skill_name(name).map_err(|_| {
-        Error::invalid(format!("invalid instance name `{name}`"))
-            .with_hint("use 1-64 lowercase letters, digits, `-` or `_`, e.g. prod or staging")
+        Error::invalid(format!(
+            "invalid instance name `{}`",
+            crate::text::escape(name, false)
+        ))
+        .with_hint("use 1-64 lowercase letters, digits and `-`, e.g. prod or staging")
     })
+}
+
+/// Names of instances made before `_` was refused are still accepted when they exist.
+pub fn validate_existing_instance_name(name: &str) -> Result<()> {
+    if crate::manifest::is_legacy_name(name) {
+        Ok(())
+    } else {
+        validate_instance_name(name)
+    }
 }
 
 pub struct Instances {
@@ -140,16 +182,23 @@ impl Instances {
         names
     }
 
-    /// Creates the instance (or updates its grants) with what the user approved.
+    /// Creates the instance (or updates its grants) with what the user approved, and the
+    /// directories that approval pinned.
     pub fn create_or_grant(
         &self,
         skill: &str,
         instance: &str,
         approved: &Capabilities,
+        dirs: Vec<ApprovedDir>,
     ) -> Result<()> {
-        validate_instance_name(instance)?;
+        if self.exists(skill, instance) {
+            validate_existing_instance_name(instance)?;
+        } else {
+            validate_instance_name(instance)?;
+        }
         self.update(skill, instance, |state| {
             state.grants.approved = approved.clone();
+            state.grants.dirs = dirs;
             Ok(())
         })?;
         let data = self.data_dir(skill, instance);
@@ -236,7 +285,16 @@ impl Instances {
         let data = self.data_dir(skill, instance);
         std::fs::create_dir_all(&data).map_err(|e| Error::io("create directory", &data, e))?;
         let approved = &state.grants.approved;
-        let mut sandbox = approved.sandbox(&data)?;
+        let mut sandbox = approved.sandbox(&data, &state.grants.dirs)?;
+        for grant in &approved.filesystem {
+            if !state.grants.dirs.iter().any(|d| d.requested == grant.path) {
+                sandbox.closed.push(format!(
+                    "{} did not exist when it was approved, so it stays closed; once it exists, grant it with `skill grant {skill}@{instance} --fs {}`",
+                    crate::text::escape(&grant.path, false),
+                    crate::text::escape(&grant.path, false),
+                ));
+            }
+        }
         sandbox
             .env
             .extend(env_mappings(schema, &state.effective_config(schema)));

@@ -13,6 +13,7 @@ pub mod bindings;
 pub mod capabilities;
 pub mod config;
 pub mod contract;
+pub mod dirs;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
@@ -25,12 +26,13 @@ pub mod package;
 pub mod runtime;
 pub mod secrets;
 pub mod store;
+pub mod text;
 
 pub use error::{Error, ErrorKind, Result};
 pub use home::SkillHome;
 pub use runtime::{
     Allocation, CallOptions, CallOutcome, Limits, LoadedSkill, Runtime, ToolError, ToolOutput,
-    WarmInstance,
+    WarmInstance, block_on,
 };
 
 /// The wasmtime version this runtime embeds (shown by `skill version`).

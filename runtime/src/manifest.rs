@@ -12,8 +12,31 @@ use crate::bindings::types as wit;
 use crate::capabilities::Capabilities;
 use crate::config::{ConfigSchema, validate_schema};
 use crate::error::{Error, Result};
+use crate::runtime::SkillInfo;
+use crate::text::check_text;
 
 pub const SKILL_YAML: &str = "skill.yaml";
+
+/// What a skill may describe, at most (documented in docs/instances.md). Everything a guest
+/// says about itself ends up in every `skill list`, every `tools/list` and every agent's
+/// context: it is bounded here, once, where it enters.
+pub const MAX_TOOLS: usize = 256;
+pub const MAX_PARAMS: usize = 64;
+pub const MAX_TOOL_DESCRIPTION: usize = 4096;
+pub const MAX_PARAM_DESCRIPTION: usize = 1024;
+pub const MAX_SKILL_DESCRIPTION: usize = 4096;
+pub const MAX_CHOICES: usize = 256;
+/// Choices, defaults, author, license, repository, version.
+pub const MAX_SHORT_TEXT: usize = 256;
+pub const MAX_DEFAULT: usize = 4096;
+/// skill.yaml itself, and its deepest nesting, checked before it is parsed (a YAML parser's
+/// time grows with the square of the nesting depth).
+pub const MAX_SKILL_YAML: usize = 256 << 10;
+pub const MAX_YAML_DEPTH: usize = 32;
+/// The whole manifest.json (tools, parameters, descriptions).
+pub const MAX_MANIFEST: usize = 2 << 20;
+/// A component file (JavaScript and Python components are 10-20 MB).
+pub const MAX_COMPONENT: u64 = 512 << 20;
 pub const MANIFEST_JSON: &str = "manifest.json";
 /// Bumped when `manifest.json` changes incompatibly.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -129,8 +152,13 @@ impl JsEngine {
 
 impl SkillYaml {
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        Self::parse(&text).map_err(|e| {
+        let text = read_text(path, MAX_SKILL_YAML)?;
+        Self::parse_at(&text, path)
+    }
+
+    /// [`SkillYaml::parse`], with errors naming `path`.
+    pub fn parse_at(text: &str, path: &Path) -> Result<Self> {
+        Self::parse(text).map_err(|e| {
             let hint = e.hint().map(str::to_string);
             let err = Error::invalid(format!("{}: {}", path.display(), e.message()));
             match hint {
@@ -141,6 +169,7 @@ impl SkillYaml {
     }
 
     pub fn parse(text: &str) -> Result<Self> {
+        check_yaml_shape(text, MAX_SKILL_YAML, "skill.yaml")?;
         let yaml: SkillYaml = serde_norway::from_str(text).map_err(|e| {
             Error::invalid(format!("invalid skill.yaml: {e}")).with_hint(
                 "skill.yaml needs at least `name:` and `version:`; see `skill init` for an example",
@@ -154,30 +183,143 @@ impl SkillYaml {
             ))
             .with_hint("use a semantic version such as 0.1.0")
         })?;
+        if let Some(description) = &yaml.description {
+            check_text(
+                "the description in skill.yaml",
+                description,
+                MAX_SKILL_DESCRIPTION,
+                true,
+            )?;
+        }
+        if let Some(build) = &yaml.build {
+            for (what, path) in [
+                ("build.entry", &build.entry),
+                ("build.output", &build.output),
+            ] {
+                if let Some(path) = path {
+                    check_project_path(what, path)?;
+                }
+            }
+        }
         validate_schema(&yaml.config)?;
         yaml.capabilities.validate()?;
         Ok(yaml)
     }
 }
 
-/// Skill names appear in `name@instance:tool`, in paths and in MCP tool names, so they are
-/// kept to lowercase letters, digits, `-` and `_`.
+/// A text file of at most `max` bytes (a larger one is refused without being read).
+pub fn read_text(path: &Path, max: usize) -> Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut text = String::new();
+    file.take(max as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("read", path, e))?;
+    if text.len() > max {
+        return Err(Error::invalid(format!(
+            "{} is larger than {} KiB",
+            path.display(),
+            max >> 10
+        )));
+    }
+    Ok(text)
+}
+
+/// `build.entry` and `build.output` name places inside the project: relative, without `..`.
+/// (The build also checks where they lead once symlinks are followed.)
+pub fn check_project_path(what: &str, path: &str) -> Result<()> {
+    check_text(&format!("`{what}` in skill.yaml"), path, 1024, false)?;
+    let p = Path::new(path);
+    let inside = !path.is_empty()
+        && p.is_relative()
+        && p.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        });
+    if inside {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "`{what}: {path}` in skill.yaml must stay inside the project"
+        ))
+        .with_hint("write a path relative to the project, without `..`, e.g. target/skill"))
+    }
+}
+
+/// Refuses YAML larger than `max_bytes` or nested deeper than [`MAX_YAML_DEPTH`] (flow
+/// brackets, or block indentation levels), before any parser sees it.
+pub fn check_yaml_shape(text: &str, max_bytes: usize, what: &str) -> Result<()> {
+    if text.len() > max_bytes {
+        return Err(Error::invalid(format!(
+            "{what} is larger than {} KiB",
+            max_bytes >> 10
+        )));
+    }
+    let too_deep = || {
+        Err(Error::invalid(format!(
+            "{what} is nested more than {MAX_YAML_DEPTH} levels deep"
+        ))
+        .with_hint("flatten it; nothing in a skill needs that much nesting"))
+    };
+    // Every bracket counts, quoted or not: telling quotes apart needs a YAML tokenizer (a `"`
+    // inside a plain scalar opens nothing), and a skill has no reason for 32 open brackets.
+    let mut depth = 0usize;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        if indent / 2 > MAX_YAML_DEPTH * 2 {
+            return too_deep();
+        }
+        for c in line.chars() {
+            match c {
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_YAML_DEPTH {
+                        return too_deep();
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Skill names appear in `name@instance:tool`, in paths and in MCP tool names
+/// (`<skill>_<instance>__<tool>`, which stays unambiguous only because neither name holds a
+/// `_`), so they are kept to lowercase letters, digits and `-`, as Agent Skills names are.
 pub fn validate_skill_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
+    if is_name(name) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "invalid skill name `{}`",
+            crate::text::escape(name, false)
+        ))
+        .with_hint(if is_legacy_name(name) {
+            "use `-` instead of `_`: names are 1-64 lowercase letters, digits and `-`"
+        } else {
+            "use 1-64 lowercase letters, digits and `-`, starting with a letter or digit"
+        }))
+    }
+}
+
+/// 1-64 of `a-z`, `0-9` and `-`, starting with a letter or digit.
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(
-            Error::invalid(format!("invalid skill name `{name}`")).with_hint(
-                "use 1-64 lowercase letters, digits, `-` or `_`, starting with a letter or digit",
-            ),
-        )
-    }
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// What names could be before `_` was refused: still readable (to run or remove what was
+/// installed then), never created anew, never served over MCP.
+pub fn is_legacy_name(name: &str) -> bool {
+    is_name(&name.replace('_', "-"))
 }
 
 /// `manifest.json`: everything the host needs to know about an installed skill without
@@ -266,6 +408,13 @@ impl ToolDef {
     /// Converts and checks what a guest's `tools()` returned: names unique and usable on a
     /// command line, defaults valid JSON of the right kind.
     pub fn from_guest(tools: Vec<wit::Tool>) -> Result<Vec<ToolDef>> {
+        if tools.len() > MAX_TOOLS {
+            return Err(Error::contract(format!(
+                "the skill declares {} tools; at most {MAX_TOOLS} are allowed",
+                tools.len()
+            ))
+            .with_hint("split it into several skills"));
+        }
         let mut seen = BTreeSet::new();
         let mut defs = Vec::with_capacity(tools.len());
         for tool in tools {
@@ -281,6 +430,20 @@ impl ToolDef {
             if !seen.insert(tool.name.clone()) {
                 return Err(bad("is declared twice".into()));
             }
+            let name = &tool.name;
+            check_text(
+                &format!("tool `{name}`'s description"),
+                &tool.description,
+                MAX_TOOL_DESCRIPTION,
+                true,
+            )
+            .map_err(as_contract)?;
+            if tool.params.len() > MAX_PARAMS {
+                return Err(bad(format!(
+                    "has {} parameters; at most {MAX_PARAMS} are allowed",
+                    tool.params.len()
+                )));
+            }
             let mut param_names = BTreeSet::new();
             let mut params = Vec::with_capacity(tool.params.len());
             for p in &tool.params {
@@ -292,6 +455,33 @@ impl ToolDef {
                 }
                 if !param_names.insert(p.name.clone()) {
                     return Err(bad(format!("declares parameter `{}` twice", p.name)));
+                }
+                let param = format!("tool `{name}`, parameter `{}`", p.name);
+                check_text(
+                    &format!("{param}: its description"),
+                    &p.description,
+                    MAX_PARAM_DESCRIPTION,
+                    true,
+                )
+                .map_err(as_contract)?;
+                if p.choices.len() > MAX_CHOICES {
+                    return Err(bad(format!(
+                        "parameter `{}` has more than {MAX_CHOICES} choices",
+                        p.name
+                    )));
+                }
+                for choice in &p.choices {
+                    check_text(&format!("{param}: a choice"), choice, MAX_SHORT_TEXT, false)
+                        .map_err(as_contract)?;
+                }
+                if let Some(default) = &p.default_value {
+                    check_text(
+                        &format!("{param}: its default"),
+                        default,
+                        MAX_DEFAULT,
+                        false,
+                    )
+                    .map_err(as_contract)?;
                 }
                 let kind = ParamKind::from(p.kind);
                 let default = match &p.default_value {
@@ -364,6 +554,38 @@ impl ToolDef {
     }
 }
 
+/// Checks what `info()` returned: text fields bounded and free of control characters.
+pub fn check_info(info: &SkillInfo) -> Result<()> {
+    check_text("the skill's name", &info.name, 64, false).map_err(as_contract)?;
+    check_text("the skill's version", &info.version, MAX_SHORT_TEXT, false).map_err(as_contract)?;
+    check_text(
+        "the skill's description",
+        &info.description,
+        MAX_SKILL_DESCRIPTION,
+        true,
+    )
+    .map_err(as_contract)?;
+    for (what, value) in [
+        ("author", &info.author),
+        ("license", &info.license),
+        ("repository", &info.repository),
+    ] {
+        if let Some(value) = value {
+            check_text(&format!("the skill's {what}"), value, MAX_SHORT_TEXT, false)
+                .map_err(as_contract)?;
+        }
+    }
+    Ok(())
+}
+
+fn as_contract(e: Error) -> Error {
+    let hint = e
+        .hint()
+        .unwrap_or("fix the tool declaration in the skill's source")
+        .to_string();
+    Error::contract(e.message().to_string()).with_hint(hint)
+}
+
 fn is_identifier(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -379,7 +601,12 @@ impl PackageManifest {
 
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        let manifest: PackageManifest = serde_json::from_slice(&bytes).map_err(|e| {
+        Self::parse(&bytes, path)
+    }
+
+    /// A manifest from its bytes; `path` only names it in errors.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        let manifest: PackageManifest = serde_json::from_slice(bytes).map_err(|e| {
             Error::invalid(format!(
                 "{} is not a valid skill manifest: {e}",
                 path.display()
@@ -419,6 +646,27 @@ mod tests {
         assert!(e.message().contains("invalid version"), "{e}");
         let e = SkillYaml::parse("name: hello\nversion: 0.1.0\nvesion: 2\n").unwrap_err();
         assert!(e.message().contains("unknown field `vesion`"), "{e}");
+    }
+
+    #[test]
+    fn yaml_is_bounded_before_it_is_parsed() {
+        let deep = format!("x: {}{}\n", "[".repeat(40), "]".repeat(40));
+        let e = check_yaml_shape(&deep, 1 << 20, "skill.yaml").unwrap_err();
+        assert!(e.message().contains("nested more than 32 levels"), "{e}");
+        // A stray quote hides nothing.
+        let quoted = format!(
+            "d: the evil\"skill\nx: {}{}\n",
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        assert!(check_yaml_shape(&quoted, 1 << 20, "skill.yaml").is_err());
+        assert!(check_yaml_shape("x: [1, [2, {a: 3}]]\n", 1 << 20, "skill.yaml").is_ok());
+        let e = check_yaml_shape(&"x".repeat(300), 256, "skill.yaml").unwrap_err();
+        assert!(e.message().contains("larger than"), "{e}");
+        for bad in ["/abs", "../up", "a/../../b", ""] {
+            assert!(check_project_path("build.output", bad).is_err(), "{bad}");
+        }
+        assert!(check_project_path("build.output", "target/skill").is_ok());
     }
 
     #[test]

@@ -1,45 +1,186 @@
-//! Outgoing network: only wasi:http, only to the hosts the instance was granted. Raw sockets
-//! stay closed (the WASI context allows no addresses). wasi:http does not follow redirects, so
-//! a guest that follows one makes a new request, which comes through this filter again.
+//! Outgoing network: only wasi:http, only to the hosts the instance was granted, and only to
+//! addresses checked here. Raw sockets stay closed (the WASI context allows no addresses).
+//!
+//! A host name is not an address: a granted name is resolved here, every address it gives is
+//! checked (loopback, link-local such as cloud metadata, private, unique-local, unspecified,
+//! multicast and other non-global ranges are refused unless that very address was granted as
+//! an IP literal), and the connection goes to the address that passed, with no second lookup.
+//! wasi:http does not follow redirects, so a guest that follows one makes a new request, which
+//! comes through this filter again. Every wait (lookup, connect, first byte, between bytes)
+//! ends by the call's deadline.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use tokio::time::Instant;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::capabilities::HostPattern;
+use crate::capabilities::{HostPattern, Target};
 
-/// The hosts one call may reach, and a record of what it tried that was refused.
+/// Outgoing requests one instance may have open at once (each holds a socket).
+pub const MAX_OPEN_REQUESTS: usize = 32;
+/// Used when the guest sets no timeout of its own (the call's deadline still applies).
+const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// A request the filter refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `host[:port]` as the request named it.
+    pub authority: String,
+    pub reason: RefusalReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// No grant matches the host and port.
+    NotGranted,
+    /// The name resolved only to addresses no grant allows.
+    Address { addr: IpAddr, kind: &'static str },
+    /// `user@host`: refused, whatever the host.
+    UserInfo,
+    /// More than [`MAX_OPEN_REQUESTS`] open at once.
+    TooMany,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = &self.authority;
+        match &self.reason {
+            RefusalReason::NotGranted => write!(f, "{host}, which it was not granted"),
+            RefusalReason::Address { addr, kind } => write!(
+                f,
+                "{host}, which resolves to {addr} ({kind}); a name never grants such an address"
+            ),
+            RefusalReason::UserInfo => write!(f, "{host}, an address with user info"),
+            RefusalReason::TooMany => write!(
+                f,
+                "{host} while {MAX_OPEN_REQUESTS} of its requests were still open"
+            ),
+        }
+    }
+}
+
+/// The hosts one instance may reach, what it tried that was refused, and its open requests.
 #[derive(Clone, Default)]
 pub struct NetworkPolicy {
-    allowed: Vec<HostPattern>,
-    denied: Arc<Mutex<Vec<String>>>,
+    allowed: Arc<Vec<HostPattern>>,
+    refused: Arc<Mutex<Vec<Refusal>>>,
+    open: Arc<AtomicUsize>,
+    /// When the current call must be over; every network wait ends by then.
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl NetworkPolicy {
     pub fn new(allowed: Vec<HostPattern>) -> Self {
         NetworkPolicy {
-            allowed,
-            denied: Arc::default(),
+            allowed: Arc::new(allowed),
+            ..Default::default()
         }
     }
 
-    /// `host[:port]` as the request names it.
-    pub fn allows(&self, authority: &str) -> bool {
-        self.allowed.iter().any(|p| p.matches(authority))
-    }
-
-    /// Hosts refused during the call, in order, without repeats.
-    pub fn denied(&self) -> Vec<String> {
-        self.denied.lock().map(|d| d.clone()).unwrap_or_default()
-    }
-
-    /// The refused hosts so far, leaving the record empty for the next call in this store.
-    pub fn take_denied(&self) -> Vec<String> {
-        self.denied
+    /// The refusals so far, leaving the record empty for the next call in this store.
+    pub fn take_refused(&self) -> Vec<Refusal> {
+        self.refused
             .lock()
-            .map(|mut d| std::mem::take(&mut *d))
+            .map(|mut r| std::mem::take(&mut *r))
             .unwrap_or_default()
     }
+
+    /// Requests (or their response bodies) still open: a kept instance must hold none.
+    pub fn open_requests(&self) -> usize {
+        self.open.load(Ordering::Acquire)
+    }
+
+    fn refuse(&self, authority: &str, reason: RefusalReason) {
+        record(&self.refused, authority, reason);
+    }
+}
+
+fn record(refused: &Mutex<Vec<Refusal>>, authority: &str, reason: RefusalReason) {
+    if let Ok(mut refused) = refused.lock()
+        && !refused.iter().any(|r| r.authority == authority)
+        && refused.len() < 64
+    {
+        refused.push(Refusal {
+            authority: authority.to_string(),
+            reason,
+        });
+    }
+}
+
+/// Why an address is not one a host name may lead to, if it is not.
+pub fn non_global(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                Some("loopback")
+            } else if v4.is_link_local() {
+                Some("link-local")
+            } else if v4.is_private() {
+                Some("private")
+            } else if v4.is_unspecified() || a == 0 {
+                Some("unspecified")
+            } else if v4.is_multicast() {
+                Some("multicast")
+            } else if v4.is_broadcast() || a >= 240 {
+                Some("reserved")
+            } else if a == 100 && (64..128).contains(&b) {
+                Some("shared address space")
+            } else if v4.is_documentation()
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0)
+            {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return non_global(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if v6.is_unspecified() {
+                Some("unspecified")
+            } else if v6.is_multicast() {
+                Some("multicast")
+            } else if s[0] & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if s[0] & 0xfe00 == 0xfc00 {
+                Some("unique local")
+            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                // Local-use NAT64 (64:ff9b:1::/48): whatever the network maps it to.
+                Some("reserved")
+            } else if s[..6] == [0; 6] {
+                // IPv4-compatible (::a.b.c.d, deprecated): the IPv4 address decides.
+                non_global(embedded_v4(s[6], s[7]))
+            } else if s[0] == 0x64 && s[1] == 0xff9b {
+                // NAT64: the embedded IPv4 address decides.
+                non_global(embedded_v4(s[6], s[7]))
+            } else if s[0] == 0x2002 {
+                // 6to4 likewise.
+                non_global(embedded_v4(s[1], s[2]))
+            } else if s[0] == 0x2001 && s[1] == 0xdb8 {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The IPv4 address carried in two 16-bit groups of an IPv6 address.
+fn embedded_v4(high: u16, low: u16) -> IpAddr {
+    IpAddr::V4(std::net::Ipv4Addr::from(
+        (u32::from(high) << 16) | u32::from(low),
+    ))
 }
 
 type ResponseFuture = Box<
@@ -58,21 +199,343 @@ impl WasiHttpHooks for NetworkPolicy {
         options: Option<RequestOptions>,
         fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> ResponseFuture {
-        let authority = request
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .unwrap_or_default();
-        // Userinfo (`user@host`) never decides where a request goes.
-        let host = authority.rsplit('@').next().unwrap_or_default().to_string();
-        if !self.allows(&host) {
-            if let Ok(mut denied) = self.denied.lock()
-                && !denied.contains(&host)
-            {
-                denied.push(host);
-            }
-            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        drop(fut);
+        let deny = || -> ResponseFuture { Box::new(async { Err(HttpError::HttpRequestDenied) }) };
+        let Some(authority) = request.uri().authority().cloned() else {
+            return Box::new(async { Err(HttpError::HttpRequestUriInvalid) });
+        };
+        let shown = authority.as_str().to_string();
+        if shown.contains('@') {
+            self.refuse(&shown, RefusalReason::UserInfo);
+            return deny();
         }
-        wasmtime_wasi_http::default_hooks().send_request(request, options, fut)
+        let use_tls = request.uri().scheme() == Some(&http::uri::Scheme::HTTPS);
+        let port = authority
+            .port_u16()
+            .unwrap_or(if use_tls { 443 } else { 80 });
+        let Some(target) = Target::parse(authority.host()) else {
+            return Box::new(async { Err(HttpError::HttpRequestUriInvalid) });
+        };
+        if matches!(target, Target::Ip(ip) if ip.is_unspecified()) {
+            self.refuse(&shown, RefusalReason::NotGranted);
+            return deny();
+        }
+        if !self.allowed.iter().any(|p| p.allows(&target, port)) {
+            self.refuse(&shown, RefusalReason::NotGranted);
+            return deny();
+        }
+        if self.open.load(Ordering::Acquire) >= MAX_OPEN_REQUESTS {
+            self.refuse(&shown, RefusalReason::TooMany);
+            return deny();
+        }
+        let open = OpenRequest::new(&self.open);
+        let allowed = self.allowed.clone();
+        let refused = self.refused.clone();
+        let deadline = self
+            .deadline
+            .unwrap_or_else(|| Instant::now() + DEFAULT_WAIT);
+        Box::new(async move {
+            let addrs = match &target {
+                Target::Ip(ip) => vec![SocketAddr::new(*ip, port)],
+                Target::Name(name) => {
+                    let resolved = within(
+                        deadline,
+                        None,
+                        tokio::net::lookup_host((name.as_str(), port)),
+                    )
+                    .await
+                    .map_err(|_| HttpError::DnsTimeout)?
+                    .map_err(|_| HttpError::DnsError {
+                        rcode: None,
+                        info_code: None,
+                    })?;
+                    let mut good = Vec::new();
+                    let mut first_bad = None;
+                    for addr in resolved {
+                        let literal = Target::Ip(addr.ip());
+                        match non_global(addr.ip()) {
+                            Some(kind) if !allowed.iter().any(|p| p.allows(&literal, port)) => {
+                                first_bad.get_or_insert((addr.ip(), kind));
+                            }
+                            _ => good.push(addr),
+                        }
+                    }
+                    if good.is_empty() {
+                        if let Some((addr, kind)) = first_bad {
+                            record(&refused, &shown, RefusalReason::Address { addr, kind });
+                            return Err(HttpError::HttpRequestDenied);
+                        }
+                        return Err(HttpError::DestinationNotFound);
+                    }
+                    good
+                }
+            };
+            send(request, options, &target, addrs, use_tls, deadline, open).await
+        })
+    }
+}
+
+/// Counts one open request until dropped (with the response body or the connection).
+#[derive(Clone)]
+struct OpenRequest(#[allow(dead_code)] Arc<OpenCount>);
+
+struct OpenCount(Arc<AtomicUsize>);
+
+impl OpenRequest {
+    fn new(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::AcqRel);
+        OpenRequest(Arc::new(OpenCount(open.clone())))
+    }
+}
+
+impl Drop for OpenCount {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// `future` cut off at `deadline`, or after `limit` when that comes first.
+async fn within<F: Future>(
+    deadline: Instant,
+    limit: Option<Duration>,
+    future: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let end = match limit {
+        Some(limit) => deadline.min(Instant::now() + limit),
+        None => deadline,
+    };
+    tokio::time::timeout_at(end, future).await
+}
+
+/// Connects to the first of `addrs` that answers (TLS for https, verified against the name
+/// the guest asked for), sends the request over HTTP/1.1 and returns the response, with every
+/// wait bounded by the guest's own timeouts and the call's deadline.
+async fn send(
+    mut request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+    target: &Target,
+    addrs: Vec<SocketAddr>,
+    use_tls: bool,
+    deadline: Instant,
+    open: OpenRequest,
+) -> wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+)> {
+    use wasmtime_wasi_http::io::TokioIo;
+    let connect_timeout = options
+        .and_then(|o| o.connect_timeout)
+        .unwrap_or(DEFAULT_WAIT);
+    let first_byte_timeout = options
+        .and_then(|o| o.first_byte_timeout)
+        .unwrap_or(DEFAULT_WAIT);
+    let between_bytes_timeout = options
+        .and_then(|o| o.between_bytes_timeout)
+        .unwrap_or(DEFAULT_WAIT)
+        .max(Duration::from_millis(1));
+
+    let mut stream = None;
+    let mut last_error = HttpError::ConnectionRefused;
+    for addr in addrs {
+        match within(
+            deadline,
+            Some(connect_timeout),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(s)) => {
+                stream = Some(s);
+                break;
+            }
+            Ok(Err(e)) => last_error = HttpError::Connect(e),
+            Err(_) => last_error = HttpError::ConnectionTimeout,
+        }
+    }
+    let stream = stream.ok_or(last_error)?;
+    let stream: Box<dyn Stream> = if use_tls {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|_| HttpError::TlsProtocolError)?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = match target {
+            Target::Ip(ip) => rustls::pki_types::ServerName::from(*ip),
+            Target::Name(name) => rustls::pki_types::ServerName::try_from(name.clone())
+                .map_err(HttpError::InvalidDnsNameError)?,
+        };
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tls = within(
+            deadline,
+            Some(connect_timeout),
+            connector.connect(name, stream),
+        )
+        .await
+        .map_err(|_| HttpError::ConnectionTimeout)?
+        .map_err(HttpError::Tls)?;
+        Box::new(tls)
+    } else {
+        Box::new(stream)
+    };
+    let (mut sender, connection) = within(
+        deadline,
+        Some(connect_timeout),
+        hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)),
+    )
+    .await
+    .map_err(|_| HttpError::ConnectionTimeout)??;
+
+    // Only the path goes on the wire (scheme and authority are for proxies).
+    *request.uri_mut() = http::Uri::builder()
+        .path_and_query(
+            request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/"),
+        )
+        .build()
+        .map_err(|_| HttpError::HttpRequestUriInvalid)?;
+
+    // The connection is driven while waiting for the response head, then by the returned
+    // future (which wasmtime-wasi-http polls) while the body is read.
+    let mut connection = Some(Box::pin(connection));
+    let send = async {
+        match within(
+            deadline,
+            Some(first_byte_timeout),
+            sender.send_request(request),
+        )
+        .await
+        {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => Err(HttpError::from(e)),
+            Err(_) => Err(HttpError::ConnectionReadTimeout),
+        }
+    };
+    let mut send = std::pin::pin!(send);
+    let response = std::future::poll_fn(|cx| {
+        use std::task::Poll;
+        if let Poll::Ready(result) = send.as_mut().poll(cx) {
+            return Poll::Ready(result);
+        }
+        if let Some(conn) = connection.as_mut()
+            && let Poll::Ready(done) = conn.as_mut().poll(cx)
+        {
+            connection = None;
+            if let Err(e) = done {
+                return Poll::Ready(Err(HttpError::from(e)));
+            }
+            return send.as_mut().poll(cx);
+        }
+        Poll::Pending
+    })
+    .await?;
+    let body_open = open.clone();
+    let response = response.map(|incoming| {
+        BoundedBody {
+            incoming,
+            between_bytes: between_bytes_timeout,
+            deadline,
+            timer: Box::pin(tokio::time::sleep_until(
+                deadline.min(Instant::now() + between_bytes_timeout),
+            )),
+            _open: body_open,
+        }
+        .boxed_unsync()
+    });
+    let io = async move {
+        let _open = open;
+        let Some(connection) = connection else {
+            return Ok(());
+        };
+        match within(deadline, None, connection).await {
+            Ok(result) => result.map_err(HttpError::from),
+            Err(_) => Err(HttpError::ConnectionReadTimeout),
+        }
+    };
+    Ok((response, Box::new(io)))
+}
+
+/// A connection, plain or TLS.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+/// A response body that fails when no data comes for `between_bytes` or the call's deadline
+/// passes, and counts as an open request until dropped.
+struct BoundedBody {
+    incoming: hyper::body::Incoming,
+    between_bytes: Duration,
+    deadline: Instant,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    _open: OpenRequest,
+}
+
+impl http_body::Body for BoundedBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
+        use std::task::Poll;
+        match std::pin::Pin::new(&mut self.incoming).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let next = self.deadline.min(Instant::now() + self.between_bytes);
+                self.timer.as_mut().reset(next);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.incoming.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_a_name_may_not_lead_to() {
+        for (ip, kind) in [
+            ("127.0.0.1", "loopback"),
+            ("10.1.2.3", "private"),
+            ("172.16.0.1", "private"),
+            ("192.168.1.1", "private"),
+            ("169.254.169.254", "link-local"),
+            ("0.0.0.0", "unspecified"),
+            ("100.64.0.1", "shared address space"),
+            ("224.0.0.1", "multicast"),
+            ("::1", "loopback"),
+            ("fe80::1", "link-local"),
+            ("fd00::1", "unique local"),
+            ("::ffff:127.0.0.1", "loopback"),
+            ("64:ff9b::a00:1", "private"),
+            ("64:ff9b:1::1", "reserved"),
+            ("::127.0.0.1", "loopback"),
+            ("::10.0.0.1", "private"),
+        ] {
+            assert_eq!(non_global(ip.parse().unwrap()), Some(kind), "{ip}");
+        }
+        for ip in ["93.184.215.14", "1.1.1.1", "2606:4700::1111"] {
+            assert_eq!(non_global(ip.parse().unwrap()), None, "{ip}");
+        }
     }
 }

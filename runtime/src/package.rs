@@ -26,11 +26,21 @@ impl Package {
         component_path: &Path,
         skill_yaml_path: &Path,
     ) -> Result<Package> {
+        let size = std::fs::metadata(component_path)
+            .map_err(|e| Error::io("read", component_path, e))?
+            .len();
+        if size > crate::manifest::MAX_COMPONENT {
+            return Err(Error::invalid(format!(
+                "{} is larger than {} MiB",
+                component_path.display(),
+                crate::manifest::MAX_COMPONENT >> 20
+            )));
+        }
         let component =
             std::fs::read(component_path).map_err(|e| Error::io("read", component_path, e))?;
-        let skill_yaml_text = std::fs::read_to_string(skill_yaml_path)
-            .map_err(|e| Error::io("read", skill_yaml_path, e))?;
-        let skill_yaml = SkillYaml::read(skill_yaml_path)?;
+        let skill_yaml_text =
+            crate::manifest::read_text(skill_yaml_path, crate::manifest::MAX_SKILL_YAML)?;
+        let skill_yaml = SkillYaml::parse_at(&skill_yaml_text, skill_yaml_path)?;
         Self::prepare(runtime, component, skill_yaml_text, skill_yaml).map_err(|e| {
             // Name the file when the component itself is at fault.
             let hint = e.hint().map(str::to_string);
@@ -87,6 +97,15 @@ impl Package {
             },
             tools,
         };
+        let size = manifest.to_json().len();
+        if size > crate::manifest::MAX_MANIFEST {
+            return Err(Error::contract(format!(
+                "the skill's manifest would be {} KiB; at most {} KiB are allowed",
+                size >> 10,
+                crate::manifest::MAX_MANIFEST >> 10
+            ))
+            .with_hint("shorten tool and parameter descriptions, or split the skill"));
+        }
         Ok(Package {
             component,
             skill_yaml_text,

@@ -1,9 +1,15 @@
 //! Loading and running skills: compile once (through the AOT cache), link once
 //! (`InstancePre`), then a fresh, limited, sandboxed `Store` per call — or per kept
 //! instance, for servers (`WarmInstance`).
+//!
+//! Calls run asynchronously so that a deadline bounds wall time, not only guest CPU: the
+//! epoch deadline stops a guest that computes, and dropping the call's future at the same
+//! deadline stops one that waits in the host (a sleep, a poll, an HTTP response). Sync
+//! callers (the CLI) go through [`block_on`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
@@ -15,22 +21,26 @@ use crate::aot::{AotCache, CacheOutcome};
 use crate::args::Args;
 use crate::bindings::{SkillPre, types as wit};
 use crate::contract::{ContractReport, check_component};
-use crate::engine::{EPOCH_TICK, EpochTicker, PoolSize, new_engine, new_linker, new_pooled_engine};
+use crate::engine::{
+    EPOCH_TICK, EpochTicker, PoolSize, new_engine, new_linker, new_pooled_engine, new_sync_linker,
+};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fsutil::sha256_hex;
 use crate::home::SkillHome;
 use crate::host::{EventSink, HostState};
 use crate::manifest::ToolDef;
-use crate::network::NetworkPolicy;
+use crate::network::{NetworkPolicy, Refusal};
 
 /// Resource limits for one call. Every limit has a default; instances may override them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Wall-clock budget for instantiation plus the call (enforced by epoch interruption).
+    /// Wall-clock budget for instantiation plus the call: guest CPU (epoch deadline) and
+    /// every wait in the host (the call is dropped at the deadline).
     pub timeout: Duration,
     /// Largest linear memory a guest may grow to.
     pub memory_bytes: usize,
-    /// Most a guest may write to stdout, and separately to stderr.
+    /// Most a guest may write to stdout, and separately to stderr; also the most its result
+    /// and, separately, its log and progress messages may add up to.
     pub output_bytes: usize,
 }
 
@@ -44,6 +54,44 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Host memory one call can make the host hold at once: the guest's memory, the data
+    /// copied out of it in one host call (bounded by wasmtime's hostcall fuel), its captured
+    /// output, and what its host resources may hold ([`HOST_RESOURCES_BYTES`]). Servers budget
+    /// concurrent calls with it.
+    pub fn host_bytes(&self) -> usize {
+        self.memory_bytes
+            + self.hostcall_fuel()
+            + 2 * (self.output_bytes + REUSE_OUTPUT_BUDGET)
+            + HOST_RESOURCES_BYTES
+    }
+
+    /// Most bytes one guest-to-host transfer (a result, a log message, a WASI write) may
+    /// copy into host memory.
+    pub fn hostcall_fuel(&self) -> usize {
+        (2 * self.output_bytes).max(MIN_HOSTCALL_FUEL)
+    }
+}
+
+/// At least this much may cross in one host call whatever the output limit (WASI writes,
+/// HTTP bodies): 4 MiB.
+const MIN_HOSTCALL_FUEL: usize = 4 << 20;
+/// What `info()` plus `tools()` may return in all: far above any real skill (256 tools with
+/// 4 KiB descriptions), far below what would hurt the host.
+const DESCRIBE_FUEL: usize = 4 << 20;
+/// Host resources (open files, streams, pollables, HTTP requests...) one instance may hold
+/// at once. Each can pin a file descriptor.
+pub const MAX_RESOURCES: usize = 1024;
+/// What [`MAX_RESOURCES`] host resources may hold, counted in every call's reservation: a
+/// guest that keeps 1,000 wasi:http header maps of 15 × 8 KiB values makes the host hold
+/// ~125 MB while its own memory stays small (measured).
+const HOST_RESOURCES_BYTES: usize = 128 << 20;
+/// Component-model handles (resources a guest defines itself) one store may hold.
+const MAX_COMPONENT_HANDLES: usize = 10_000;
+/// A kept instance holding more host resources than this after a call is retired: it is
+/// keeping files or streams open between calls.
+const REUSE_MAX_RESOURCES: usize = 64;
+
 /// What one call may reach beyond its own memory. The default grants nothing at all.
 #[derive(Debug, Clone, Default)]
 pub struct Sandbox {
@@ -54,12 +102,17 @@ pub struct Sandbox {
     pub network: Vec<crate::capabilities::HostPattern>,
     /// `skill@instance`, used in hints that name the command granting more.
     pub grant_hint: String,
+    /// Approved directories left closed, each with the reason (replaced, now a symlink...).
+    pub closed: Vec<String>,
 }
 
-/// A host directory the guest sees at `guest`.
+/// A directory the guest sees at `guest`: the host directory that was opened and checked
+/// when the sandbox was made (never looked up by path again).
 #[derive(Debug, Clone)]
 pub struct Preopen {
+    /// Where it was, for messages.
     pub host: std::path::PathBuf,
+    pub dir: Arc<std::os::fd::OwnedFd>,
     pub guest: String,
     pub writable: bool,
 }
@@ -109,8 +162,10 @@ impl std::fmt::Display for ToolError {
 #[derive(Debug, Clone)]
 pub struct CallOutcome {
     pub result: std::result::Result<ToolOutput, ToolError>,
-    /// Hosts the guest tried to reach over wasi:http that the instance was not granted.
-    pub denied_hosts: Vec<String>,
+    /// Outgoing requests the network filter refused, with the reason.
+    pub refused: Vec<Refusal>,
+    /// Log and progress events dropped because the call had used up its share of them.
+    pub events_dropped: u64,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub duration: Duration,
@@ -131,6 +186,8 @@ pub struct SkillInfo {
 pub struct Runtime {
     engine: Engine,
     linker: wasmtime::component::Linker<HostState>,
+    /// For build-time work that calls a guest synchronously (Wizer), made on first use.
+    sync_linker: OnceLock<wasmtime::component::Linker<HostState>>,
     cache: AotCache,
     _ticker: EpochTicker,
 }
@@ -143,6 +200,26 @@ pub enum Allocation {
     OnDemand {
         reason: String,
     },
+}
+
+/// Runs `future` to completion from synchronous code: on the surrounding tokio runtime when
+/// there is one (a server's blocking thread), else on this thread's own small runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    // Never dropped (a static): dropping a runtime waits for its blocking threads, and one may
+    // be stuck for good in an open that never returns (a FIFO in a granted directory) after
+    // its call was dropped at the deadline. The process exits without waiting for it.
+    static LOCAL: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => tokio::task::block_in_place(|| handle.block_on(future)),
+        Err(_) => LOCAL
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a tokio runtime for synchronous calls")
+            })
+            .block_on(future),
+    }
 }
 
 impl Runtime {
@@ -171,6 +248,7 @@ impl Runtime {
         Ok(Runtime {
             engine,
             linker,
+            sync_linker: OnceLock::new(),
             cache,
             _ticker: ticker,
         })
@@ -185,8 +263,13 @@ impl Runtime {
         &self.engine
     }
 
-    pub fn linker(&self) -> &wasmtime::component::Linker<HostState> {
-        &self.linker
+    /// A linker whose host functions may be called synchronously (Wizer's initializer run).
+    pub fn sync_linker(&self) -> Result<&wasmtime::component::Linker<HostState>> {
+        if let Some(linker) = self.sync_linker.get() {
+            return Ok(linker);
+        }
+        let linker = new_sync_linker(&self.engine)?;
+        Ok(self.sync_linker.get_or_init(|| linker))
     }
 
     /// Checks `bytes` against the contract, then compiles it (or takes it from the cache).
@@ -260,28 +343,49 @@ pub struct LoadedSkill {
 }
 
 impl LoadedSkill {
-    /// Calls `info()` and `tools()` in one instance: what build and install record.
+    /// Calls `info()` and `tools()` in one instance: what build and install record. What the
+    /// guest may return is bounded (4 MiB in all) and checked by [`ToolDef::from_guest`].
     pub fn describe(&self) -> Result<(SkillInfo, Vec<ToolDef>)> {
+        block_on(self.describe_async())
+    }
+
+    async fn describe_async(&self) -> Result<(SkillInfo, Vec<ToolDef>)> {
         let options = CallOptions::default();
         let (mut store, out, err) = self.new_store(&options);
+        store.set_hostcall_fuel(DESCRIBE_FUEL);
         let started = Instant::now();
-        let result = (|| {
-            let skill = self.pre.instantiate(&mut store)?;
+        let work = async {
+            let skill = self.pre.instantiate_async(&mut store).await?;
             let guest = skill.skill_engine_skill_guest();
-            let info = guest.call_info(&mut store)?;
-            let tools = guest.call_tools(&mut store)?;
+            let info = guest.call_info(&mut store).await?;
+            let tools = guest.call_tools(&mut store).await?;
             wasmtime::Result::Ok((info, tools))
-        })();
-        let (info, tools) = result.map_err(|e| {
-            trap_error(
-                e,
-                "describing the skill",
-                &options,
-                &out.contents(),
-                &err.contents(),
-                started,
-            )
-        })?;
+        };
+        let what = "describing the skill";
+        let (info, tools) = match tokio::time::timeout(options.limits.timeout, work).await {
+            Ok(Ok(described)) => described,
+            Ok(Err(e)) if mentions_fuel(&e) => {
+                return Err(Error::contract(format!(
+                    "{what}: it returned more than {} MiB of metadata",
+                    DESCRIBE_FUEL >> 20
+                ))
+                .with_hint(format!(
+                    "a skill declares at most {} tools, each with a short description (limits in docs/instances.md)",
+                    crate::manifest::MAX_TOOLS
+                )));
+            }
+            Ok(Err(e)) => {
+                return Err(trap_error(
+                    e,
+                    what,
+                    &options,
+                    &out.contents(),
+                    &err.contents(),
+                    started,
+                ));
+            }
+            Err(_) => return Err(timeout_error(what, &options, started)),
+        };
         let info = SkillInfo {
             name: info.name,
             version: info.version,
@@ -290,6 +394,7 @@ impl LoadedSkill {
             license: info.license,
             repository: info.repository,
         };
+        crate::manifest::check_info(&info)?;
         Ok((info, ToolDef::from_guest(tools)?))
     }
 
@@ -300,53 +405,86 @@ impl LoadedSkill {
         config: &BTreeMap<String, String>,
         options: &CallOptions,
     ) -> Result<std::result::Result<(), String>> {
-        let (mut store, out, err) = self.new_store(options);
-        let started = Instant::now();
-        let pairs: Vec<(String, String)> = config.clone().into_iter().collect();
-        let result = (|| {
-            let skill = self.pre.instantiate(&mut store)?;
-            skill
-                .skill_engine_skill_guest()
-                .call_validate_config(&mut store, &pairs)
-        })();
-        result.map_err(|e| {
-            trap_error(
-                e,
-                "validating the config",
-                options,
-                &out.contents(),
-                &err.contents(),
-                started,
-            )
+        block_on(async {
+            let (mut store, out, err) = self.new_store(options);
+            let started = Instant::now();
+            let pairs: Vec<(String, String)> = config.clone().into_iter().collect();
+            let work = async {
+                let skill = self.pre.instantiate_async(&mut store).await?;
+                skill
+                    .skill_engine_skill_guest()
+                    .call_validate_config(&mut store, &pairs)
+                    .await
+            };
+            let what = "validating the config";
+            match tokio::time::timeout(options.limits.timeout, work).await {
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(e)) => Err(trap_error(
+                    e,
+                    what,
+                    options,
+                    &out.contents(),
+                    &err.contents(),
+                    started,
+                )),
+                Err(_) => Err(timeout_error(what, options, started)),
+            }
         })
     }
 
     /// Runs one tool in a fresh store. `Err` means the host could not run it (trap, timeout,
     /// limits); a tool that ran and failed is `Ok` with `result: Err(ToolError)`.
     pub fn execute(&self, tool: &str, args: &Args, options: &CallOptions) -> Result<CallOutcome> {
+        block_on(self.execute_async(tool, args, options))
+    }
+
+    /// [`LoadedSkill::execute`] for async callers. Instantiation counts toward the timeout.
+    pub async fn execute_async(
+        &self,
+        tool: &str,
+        args: &Args,
+        options: &CallOptions,
+    ) -> Result<CallOutcome> {
         let started = Instant::now();
-        let mut instance = self.instantiate(options)?;
-        let mut outcome =
-            instance.execute(tool, args, options.limits.timeout, options.events.clone())?;
+        let mut instance = self.instantiate_async(options).await?;
+        let left = options.limits.timeout.saturating_sub(started.elapsed());
+        let mut outcome = instance
+            .execute_async(tool, args, left, options.events.clone())
+            .await?;
         outcome.duration = started.elapsed();
         Ok(outcome)
     }
 
-    /// A new instance in its own sandboxed store, for one call ([`LoadedSkill::execute`]) or
-    /// for a server to keep between calls of the same skill instance ([`WarmInstance`]).
+    /// A new instance in its own sandboxed store, for one call or for a server to keep
+    /// between calls of the same skill instance ([`WarmInstance`]).
     pub fn instantiate(&self, options: &CallOptions) -> Result<WarmInstance> {
+        block_on(self.instantiate_async(options))
+    }
+
+    /// [`LoadedSkill::instantiate`] for async callers, bounded by the call's timeout.
+    pub async fn instantiate_async(&self, options: &CallOptions) -> Result<WarmInstance> {
         let (mut store, stdout, stderr) = self.new_store(options);
         let started = Instant::now();
-        let skill = self.pre.instantiate(&mut store).map_err(|e| {
-            trap_error(
-                e,
-                "instantiating the skill",
-                options,
-                &stdout.contents(),
-                &stderr.contents(),
-                started,
-            )
-        })?;
+        let what = "instantiating the skill";
+        let skill = match within(
+            options.limits.timeout,
+            self.pre.instantiate_async(&mut store),
+        )
+        .await
+        {
+            Ok(Ok(skill)) => skill,
+            Ok(Err(e)) => {
+                return Err(trap_error(
+                    e,
+                    what,
+                    options,
+                    &stdout.contents(),
+                    &stderr.contents(),
+                    started,
+                ));
+            }
+            Err(_) => return Err(timeout_error(what, options, started)),
+        };
         Ok(WarmInstance {
             store,
             skill,
@@ -371,6 +509,8 @@ impl LoadedSkill {
         let stderr = MemoryOutputPipe::new(capacity);
         // Deny by default: only what the sandbox lists; no arguments, no sockets.
         let mut wasi = WasiCtxBuilder::new();
+        // File operations run on tokio's blocking pool, not inline: a blocking open (a FIFO
+        // someone put in a granted directory) must not hold the call past its deadline.
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
         for (key, value) in &options.sandbox.env {
             wasi.env(key, value);
@@ -381,30 +521,44 @@ impl LoadedSkill {
             } else {
                 FsPerms::ReadOnly
             };
-            // A directory that vanished since the grant is left out rather than failing every call.
-            let _ = wasi.preopened_dir(&dir.host, &dir.guest, perms);
+            // The directory checked when the sandbox was made, opened again through its
+            // descriptor: whatever its path names now does not matter.
+            let _ = wasi.preopened_dir(crate::dirs::fd_path(&dir.dir), &dir.guest, perms);
         }
         let wasi = wasi.build();
         let limits = StoreLimitsBuilder::new()
             .memory_size(options.limits.memory_bytes)
+            .table_elements(MAX_TABLE_ELEMENTS)
+            .instances(MAX_CORE_INSTANCES)
+            .tables(MAX_CORE_INSTANCES)
+            .memories(MAX_CORE_INSTANCES)
             .trap_on_grow_failure(true)
             .build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let state = HostState {
             wasi,
-            table: ResourceTable::new(),
+            table,
             limits,
             config: options.config.clone(),
-            events: options.events.clone(),
+            events: crate::host::Events::new(options.events.clone(), options.limits.output_bytes),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
             network: NetworkPolicy::new(options.sandbox.network.clone()),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.set_hostcall_fuel(options.limits.hostcall_fuel());
+        store.set_max_component_handles(MAX_COMPONENT_HANDLES);
         set_deadline(&mut store, options.limits.timeout);
         store.epoch_deadline_trap();
         (store, stdout, stderr)
     }
 }
+
+/// Table elements (funcref tables) a guest may grow to: far above what compilers emit.
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+/// Core instances, memories and tables one component may create.
+const MAX_CORE_INSTANCES: usize = 64;
 
 /// Output earlier calls may leave in a kept instance's pipes before it is retired.
 const REUSE_OUTPUT_BUDGET: usize = 64 << 10;
@@ -416,7 +570,8 @@ const REUSE_MAX_CALLS: u32 = 10_000;
 /// instance (same config, secrets, grants and limits) instead of instantiating per call:
 /// a trivial call then costs a few microseconds instead of ~50 µs warm and ~120 µs cold.
 /// Guest globals persist across those calls; a call that traps, times out or hits a limit
-/// leaves the instance [`broken`](WarmInstance::reusable) and it must be dropped.
+/// leaves the instance [`broken`](WarmInstance::reusable) and it must be dropped, as must
+/// one that still holds network requests or many host resources after a call.
 pub struct WarmInstance {
     store: Store<HostState>,
     skill: crate::bindings::Skill,
@@ -441,9 +596,25 @@ impl WarmInstance {
         timeout: Duration,
         events: Option<EventSink>,
     ) -> Result<CallOutcome> {
+        block_on(self.execute_async(tool, args, timeout, events))
+    }
+
+    /// [`WarmInstance::execute`] for async callers: the call is dropped at `timeout`,
+    /// wherever the guest is (computing, or waiting in the host).
+    pub async fn execute_async(
+        &mut self,
+        tool: &str,
+        args: &Args,
+        timeout: Duration,
+        events: Option<EventSink>,
+    ) -> Result<CallOutcome> {
         let started = Instant::now();
         self.calls += 1;
-        self.store.data_mut().events = events;
+        {
+            let state = self.store.data_mut();
+            state.events = crate::host::Events::new(events, self.options.limits.output_bytes);
+            state.network.deadline = Some(tokio::time::Instant::now() + timeout);
+        }
         set_deadline(&mut self.store, timeout);
         let (out_start, err_start) = self.output_seen;
         let wit_args: Vec<wit::Arg> = args
@@ -453,12 +624,18 @@ impl WarmInstance {
                 value: value.to_wit(),
             })
             .collect();
-        let result =
+        let call =
             self.skill
                 .skill_engine_skill_guest()
                 .call_execute(&mut self.store, tool, &wit_args);
-        self.store.data_mut().events = None;
-        let denied_hosts = self.store.data().network.take_denied();
+        let result = within(timeout, call).await;
+        let (events_dropped, refused) = {
+            let state = self.store.data_mut();
+            let dropped = state.events.dropped();
+            state.events = crate::host::Events::default();
+            state.network.deadline = None;
+            (dropped, state.network.take_refused())
+        };
         let (stdout, stderr) = (self.stdout.contents(), self.stderr.contents());
         self.output_seen = (stdout.len(), stderr.len());
         let (stdout, stderr) = (stdout.slice(out_start..), stderr.slice(err_start..));
@@ -470,10 +647,18 @@ impl WarmInstance {
             options
         };
         let result = match result {
-            Ok(result) => result,
-            Err(e) => {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => {
                 self.broken = true;
+                if mentions_fuel(&e) {
+                    return Err(output_limit_error(&what, &options()));
+                }
                 return Err(trap_error(e, &what, &options(), &stdout, &stderr, started));
+            }
+            Err(_) => {
+                // Dropped mid-call: the store may be anywhere; it is never used again.
+                self.broken = true;
+                return Err(timeout_error(&what, &options(), started));
             }
         };
         // A guest that handles the write errors itself still hit the cap: report it, and the
@@ -501,20 +686,40 @@ impl WarmInstance {
         };
         Ok(CallOutcome {
             result,
-            denied_hosts,
+            refused,
+            events_dropped,
             stdout: stdout.to_vec(),
             stderr: stderr.to_vec(),
             duration: started.elapsed(),
         })
     }
 
-    /// Whether another call may run in this instance: no call broke it, and it has not yet
-    /// served its share of calls or output.
-    pub fn reusable(&self) -> bool {
+    /// Whether another call may run in this instance: no call broke it, it has not yet
+    /// served its share of calls or output, and it holds no open network request and only a
+    /// few host resources (files and streams it keeps open pin descriptors).
+    pub fn reusable(&mut self) -> bool {
         !self.broken
             && self.calls < REUSE_MAX_CALLS
             && self.output_seen.0 < REUSE_OUTPUT_BUDGET
             && self.output_seen.1 < REUSE_OUTPUT_BUDGET
+            && self.store.data().network.open_requests() == 0
+            && self.store.data_mut().table.iter_mut().count() <= REUSE_MAX_RESOURCES
+    }
+}
+
+/// `future`, dropped if it has not finished within `timeout`. The timer is armed only when
+/// the future waits: registering one can wake tokio's driver thread (a syscall), which a call
+/// that never waits in the host (most calls) need not pay.
+pub async fn within<F: Future>(
+    timeout: Duration,
+    future: F,
+) -> std::result::Result<F::Output, tokio::time::error::Elapsed> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut future = std::pin::pin!(future);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(output) => Ok(output),
+        std::task::Poll::Pending => tokio::time::timeout_at(deadline, future).await,
     }
 }
 
@@ -535,6 +740,36 @@ fn parse_data(tool: &str, data: Option<String>) -> Result<Option<serde_json::Val
         })
     })
     .transpose()
+}
+
+/// wasmtime's hostcall fuel ran out: the guest tried to hand the host more data in one go
+/// than its limit allows. (wasmtime 48 keeps the error type private; its message is stable.)
+fn mentions_fuel(err: &wasmtime::Error) -> bool {
+    err.chain().any(|c| {
+        c.to_string()
+            .contains("fuel allocated for hostcalls has been exhausted")
+    })
+}
+
+fn timeout_error(what: &str, options: &CallOptions, started: Instant) -> Error {
+    let limits = &options.limits;
+    let instance = &options.sandbox.grant_hint;
+    Error::new(
+        ErrorKind::Timeout,
+        format!("{what} timed out after {:.1?}", started.elapsed()),
+    )
+    .with_hint(format!(
+        "the limit is {:?}{}",
+        limits.timeout,
+        if instance.is_empty() {
+            "; raise it with --timeout if the tool needs longer".to_string()
+        } else {
+            format!(
+                "; pass --timeout for one call; raise it with `skill config {instance} --limit timeout={}s`",
+                limits.timeout.as_secs().max(1) * 2
+            )
+        }
+    ))
 }
 
 /// Turns a wasmtime failure into a user-facing error that says which limit was hit, if any,
@@ -566,21 +801,7 @@ fn trap_error(
         None => first_line(&err.root_cause().to_string()).to_string(),
     };
     let (message, hint) = if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-        (
-            format!("{what} timed out after {:.1?}", started.elapsed()),
-            format!(
-                "the limit is {:?}{}",
-                limits.timeout,
-                if instance.is_empty() {
-                    "; raise it with --timeout if the tool needs longer".to_string()
-                } else {
-                    format!(
-                        "; pass --timeout for one call{}",
-                        raise("timeout", &format!("{}s", limits.timeout.as_secs() * 2))
-                    )
-                }
-            ),
-        )
+        return timeout_error(what, options, started);
     } else if mentions("forcing trap when growing memory")
         || mentions("forcing a memory growth failure")
     {
@@ -599,6 +820,13 @@ fn trap_error(
         || stderr.len() >= limits.output_bytes
     {
         return output_limit_error(what, options);
+    } else if mentions("resource table has no free keys") || mentions("handle limit") {
+        (
+            format!(
+                "{what} holds more than {MAX_RESOURCES} host resources (files, streams, requests) at once"
+            ),
+            "a skill must close what it opens; this one keeps opening".to_string(),
+        )
     } else {
         (
             format!("{what} crashed: {cause}"),

@@ -6,7 +6,7 @@
 //! it end up with the same key. A damaged key is an error, never silently replaced: that would
 //! make every stored secret unreadable.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -72,41 +72,10 @@ impl SecretBox {
 }
 
 fn load_or_create_key(path: &Path) -> Result<[u8; 32]> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            return <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-                Error::invalid(format!("the secrets key {} is damaged", path.display()))
-                    .with_hint("restore it from a backup; without it stored secrets cannot be read")
-            });
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io("read", path, e)),
-    }
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)
-        .map_err(|e| Error::internal(format!("no randomness for the secrets key: {e}")))?;
-    let dir: PathBuf = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create directory", &dir, e))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(crate::fsutil::TMP_PREFIX);
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
-    let mut tmp = builder
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io("create a temporary file in", &dir, e))?;
-    std::io::Write::write_all(&mut tmp, &key).map_err(|e| Error::io("write", path, e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("sync", path, e))?;
-    match tmp.persist_noclobber(path) {
-        Ok(_) => {
-            crate::fsutil::sync_dir(&dir);
-            Ok(key)
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_key(path),
-        Err(e) => Err(Error::io("create", path, e.error)),
-    }
+    crate::fsutil::load_or_create_key(
+        path,
+        "restore it from a backup; without it stored secrets cannot be read",
+    )
 }
 
 #[cfg(test)]

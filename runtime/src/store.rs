@@ -17,6 +17,8 @@ use crate::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill
 use crate::package::Package;
 
 pub const COMPONENT_WASM: &str = "component.wasm";
+/// A keyed MAC over what install wrote (see [`Store::seal`]).
+const SEAL: &str = "seal";
 const CURRENT: &str = "current";
 const STAGING_PREFIX: &str = ".staging-";
 const REMOVED_PREFIX: &str = ".removed-";
@@ -24,6 +26,8 @@ const REMOVED_PREFIX: &str = ".removed-";
 #[derive(Debug, Clone)]
 pub struct InstalledSkill {
     pub manifest: PackageManifest,
+    /// The installed skill.yaml, as checked against the seal (read it from here, not the disk).
+    pub skill_yaml: String,
     /// The version directory holding component.wasm, skill.yaml and manifest.json.
     pub dir: PathBuf,
 }
@@ -78,6 +82,13 @@ impl Store {
                 package.skill_yaml_text.as_bytes(),
             )?;
             write_atomic(&staging.path().join(MANIFEST_JSON), &manifest_json)?;
+            let seal = self.seal(
+                &manifest.name,
+                &version_dir_name,
+                &manifest_json,
+                package.skill_yaml_text.as_bytes(),
+            )?;
+            write_atomic(&staging.path().join(SEAL), seal.as_bytes())?;
             let staged = staging.keep();
             if version_dir.exists() {
                 // A directory without a manifest is debris from an interrupted rename.
@@ -105,6 +116,7 @@ impl Store {
         }
         let skill = InstalledSkill {
             manifest: manifest.clone(),
+            skill_yaml: package.skill_yaml_text.clone(),
             dir: version_dir,
         };
         Ok(InstallOutcome { skill, previous })
@@ -136,7 +148,7 @@ impl Store {
 
     /// One installed skill; the error lists what is installed.
     pub fn get(&self, name: &str) -> Result<InstalledSkill> {
-        let found = if validate_skill_name(name).is_ok() {
+        let found = if crate::manifest::is_legacy_name(name) {
             // Version directories are immutable and `current` is replaced atomically, so a
             // read needs no lock unless a concurrent install removed what it just resolved;
             // then it is read again under the shared lock. (This is on every `skill run`.)
@@ -177,9 +189,51 @@ impl Store {
         let Some(current) = read_current(&skill_dir) else {
             return Ok(None);
         };
-        let dir = skill_dir.join(current);
-        let manifest = PackageManifest::read(&dir.join(MANIFEST_JSON))?;
-        Ok(Some(InstalledSkill { manifest, dir }))
+        let dir = skill_dir.join(&current);
+        let read = |file: &str| {
+            let path = dir.join(file);
+            read_limited(&path, MAX_STORED_FILE)
+        };
+        let manifest_json = read(MANIFEST_JSON)?;
+        let skill_yaml = read(SKILL_YAML)?;
+        let seal = read(SEAL).unwrap_or_default();
+        let expected = self.seal(name, &current, &manifest_json, &skill_yaml)?;
+        if !crate::fsutil::constant_time_eq(expected.as_bytes(), seal.trim_ascii()) {
+            return Err(Error::invalid(format!(
+                "the installed files of `{name}` changed since it was installed ({})",
+                dir.display()
+            ))
+            .with_hint(format!(
+                "something other than `skill install` wrote into the store; reinstall the skill (`skill install <path>`) or remove it (`skill remove {name}`)"
+            )));
+        }
+        let manifest = PackageManifest::parse(&manifest_json, &dir.join(MANIFEST_JSON))?;
+        let skill_yaml = String::from_utf8(skill_yaml).map_err(|_| {
+            Error::invalid(format!("{} is not UTF-8", dir.join(SKILL_YAML).display()))
+        })?;
+        Ok(Some(InstalledSkill {
+            manifest,
+            skill_yaml,
+            dir,
+        }))
+    }
+
+    /// A keyed BLAKE3 MAC (this home's store key) over the skill's name, its version
+    /// directory and the manifest and skill.yaml written there. Install writes it; every read
+    /// checks it, so a file put into the store by anything else (a build pointed at it, a
+    /// hand edit) is refused rather than trusted. The component is covered through its
+    /// digest, which is in the manifest and checked whenever the component is read.
+    fn seal(&self, name: &str, dir: &str, manifest: &[u8], skill_yaml: &[u8]) -> Result<String> {
+        let key = crate::fsutil::load_or_create_key(
+            &self.home.store_key_file(),
+            "without it installed skills cannot be verified: restore it from a backup, or delete it and reinstall every skill",
+        )?;
+        let mut mac = blake3::Hasher::new_keyed(&key);
+        for part in [name.as_bytes(), dir.as_bytes(), manifest, skill_yaml] {
+            mac.update(&(part.len() as u64).to_le_bytes());
+            mac.update(part);
+        }
+        Ok(mac.finalize().to_hex().to_string())
     }
 
     /// Removes a skill entirely, its instances with it. The directory is renamed away first,
@@ -196,6 +250,25 @@ impl Store {
         crate::instance::Instances::new(self.home.clone()).remove_all(name);
         Ok(skill)
     }
+}
+
+/// Largest manifest.json or skill.yaml the store reads (install refuses larger ones first).
+const MAX_STORED_FILE: u64 = 4 << 20;
+
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::invalid(format!(
+            "{} is larger than {max} bytes",
+            path.display()
+        )));
+    }
+    Ok(bytes)
 }
 
 fn read_current(skill_dir: &Path) -> Option<String> {

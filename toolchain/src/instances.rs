@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use skill_runtime::capabilities::Capabilities;
 use skill_runtime::config::{ConfigSchema, missing_required};
-use skill_runtime::instance::{DEFAULT_INSTANCE, InstanceState, Instances, validate_instance_name};
+use skill_runtime::dirs::Binding;
+use skill_runtime::instance::{
+    DEFAULT_INSTANCE, InstanceState, Instances, validate_existing_instance_name,
+};
 use skill_runtime::manifest::{SKILL_YAML, SkillYaml};
 use skill_runtime::store::InstalledSkill;
 use skill_runtime::{CallOptions, Error, Result, SkillHome, audit};
@@ -34,7 +37,9 @@ impl InstanceRef {
             }
             (a, b) => a.or(b).unwrap_or(DEFAULT_INSTANCE),
         };
-        validate_instance_name(instance)?;
+        // Names made before `_` was refused still name their instances; new instances are
+        // checked where they are created.
+        validate_existing_instance_name(instance)?;
         Ok(InstanceRef {
             skill: skill.to_string(),
             instance: instance.to_string(),
@@ -48,9 +53,21 @@ impl std::fmt::Display for InstanceRef {
     }
 }
 
-/// The installed skill.yaml (config schema and requested capabilities).
+/// The installed skill.yaml (config schema and requested capabilities), as the store
+/// verified it.
 pub fn installed_yaml(skill: &InstalledSkill) -> Result<SkillYaml> {
-    SkillYaml::read(&skill.dir.join(SKILL_YAML))
+    SkillYaml::parse(&skill.skill_yaml).map_err(|e| {
+        let hint = e.hint().map(str::to_string);
+        let err = Error::invalid(format!(
+            "{}: {}",
+            skill.dir.join(SKILL_YAML).display(),
+            e.message()
+        ));
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    })
 }
 
 /// An existing instance, or an error listing the ones there are.
@@ -78,13 +95,23 @@ pub fn require_instance(home: &SkillHome, r: &InstanceRef) -> Result<()> {
     .with_hint(hint))
 }
 
-/// What an install must ask about: everything requested for a new instance, only the increase
-/// for an existing one. `None` when nothing needs approval.
+/// What an install must ask about.
+pub struct Review {
+    /// Everything requested for a new instance, only the increase for an existing one.
+    pub more: Capabilities,
+    /// The directories in `more`, resolved and checked as they would be approved.
+    pub dirs: Vec<Binding>,
+    pub existing: bool,
+}
+
+/// What an install must ask about, or `None` when nothing needs approval. Directories that
+/// could never be granted (inside the skill home, containing it, nested in a writable grant)
+/// are refused here, before anyone is asked.
 pub fn needs_approval(
     home: &SkillHome,
     r: &InstanceRef,
     requested: &Capabilities,
-) -> Result<Option<(Capabilities, bool)>> {
+) -> Result<Option<Review>> {
     let instances = Instances::new(home.clone());
     let existing = instances.exists(&r.skill, &r.instance);
     let granted = if existing {
@@ -92,13 +119,24 @@ pub fn needs_approval(
     } else {
         Capabilities::default()
     };
+    // Checked as a whole (nesting is a property of the set), shown for what is new.
+    let all = skill_runtime::dirs::approve(home, &requested.filesystem, &[])?;
     let more = requested.beyond(&granted);
-    Ok((!more.is_empty()).then_some((more, existing)))
+    let dirs = all
+        .into_iter()
+        .filter(|b| more.filesystem.iter().any(|g| g.path == b.requested()))
+        .collect();
+    Ok((!more.is_empty()).then_some(Review {
+        more,
+        dirs,
+        existing,
+    }))
 }
 
-/// The review shown before approval, one request per line.
-pub fn review_text(r: &InstanceRef, version: &str, more: &Capabilities, existing: bool) -> String {
-    let mut text = if existing {
+/// The review shown before approval, one request per line; directories as the real
+/// directories they are.
+pub fn review_text(r: &InstanceRef, version: &str, review: &Review) -> String {
+    let mut text = if review.existing {
         format!(
             "{} {version} asks for more than {r} was granted:\n",
             r.skill
@@ -109,7 +147,16 @@ pub fn review_text(r: &InstanceRef, version: &str, more: &Capabilities, existing
             r.skill
         )
     };
-    for line in more.describe() {
+    let others = Capabilities {
+        filesystem: Vec::new(),
+        ..review.more.clone()
+    };
+    let lines = review
+        .dirs
+        .iter()
+        .map(Binding::describe)
+        .chain(others.describe());
+    for line in lines {
         text.push_str(&format!("  + {line}\n"));
     }
     text
@@ -135,14 +182,50 @@ pub fn set_limits(home: &SkillHome, r: &InstanceRef, limits: &[(String, String)]
 /// Records the approval: the instance gets exactly what the skill now requests. Runs before
 /// the skill is written to the store, so a crash in between leaves an instance ready for the
 /// retry rather than an installed skill without one.
-pub fn approve(home: &SkillHome, r: &InstanceRef, requested: &Capabilities) -> Result<()> {
+///
+/// Directories are never resolved again here: a newly approved one is pinned as the review
+/// showed it (`review`), one approved before keeps its pin, and one that did not exist stays
+/// closed. (Resolving again would let whoever controls a path — the skill itself, through a
+/// writable grant — move a grant between the review and the approval, or on any reinstall.)
+pub fn approve(
+    home: &SkillHome,
+    r: &InstanceRef,
+    requested: &Capabilities,
+    review: Option<&Review>,
+) -> Result<()> {
     let instances = Instances::new(home.clone());
     let before = instances
         .exists(&r.skill, &r.instance)
         .then(|| instances.load(&r.skill, &r.instance))
         .transpose()?
-        .map(|s| s.grants.approved);
-    instances.create_or_grant(&r.skill, &r.instance, requested)?;
+        .map(|s| s.grants);
+    let reviewed = review.map(|r| r.dirs.as_slice()).unwrap_or_default();
+    let kept = before
+        .as_ref()
+        .map(|g| g.dirs.as_slice())
+        .unwrap_or_default();
+    let dirs = requested
+        .filesystem
+        .iter()
+        .filter_map(|grant| {
+            let fresh = reviewed.iter().find_map(|b| match b {
+                Binding::Bound(dir) if dir.requested == grant.path => Some(dir.clone()),
+                _ => None,
+            });
+            fresh.or_else(|| {
+                // Approved before: the same directory, with what is asked now (never more:
+                // more would have been in the review).
+                kept.iter().find(|d| d.requested == grant.path).map(|d| {
+                    skill_runtime::dirs::ApprovedDir {
+                        access: grant.access.min(d.access),
+                        ..d.clone()
+                    }
+                })
+            })
+        })
+        .collect();
+    instances.create_or_grant(&r.skill, &r.instance, requested, dirs)?;
+    let before = before.map(|g| g.approved);
     if before.as_ref() != Some(requested) && !(before.is_none() && requested.is_empty()) {
         audit::record(
             home,
@@ -285,9 +368,23 @@ pub fn export_toml(
 
 /// Values from a TOML document (strings, numbers and booleans; nothing nested).
 pub fn parse_toml(text: &str, origin: &str) -> Result<BTreeMap<String, String>> {
-    let doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| Error::invalid(format!("{origin} is not valid TOML: {e}")))?;
+    // The error names the place only: the line may hold a secret, and is never echoed.
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let at = e
+            .span()
+            .map(|span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(" at line {line}, column {column}")
+            })
+            .unwrap_or_default();
+        Error::invalid(format!(
+            "{origin} is not valid TOML{at}: {}",
+            e.message().lines().next().unwrap_or("syntax error")
+        ))
+        .with_hint("fix that line (it is not shown here: it may hold a secret)")
+    })?;
     let mut values = BTreeMap::new();
     for (key, item) in doc.iter() {
         let value = item.as_value().ok_or_else(|| {

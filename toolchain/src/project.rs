@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use skill_runtime::fsutil::write_atomic;
 use skill_runtime::manifest::{BuildSection, JsEngine, Language, SKILL_YAML, SkillYaml};
 use skill_runtime::store::COMPONENT_WASM;
-use skill_runtime::{Error, Result};
+use skill_runtime::{Error, Result, SkillHome};
 
 /// Outputs go to `<project>/target/skill/`, whatever cargo's target directory is.
 pub const OUTPUT_DIR: &str = "target/skill";
@@ -113,6 +113,52 @@ impl Project {
 
     pub fn name(&self) -> &str {
         &self.skill_yaml.name
+    }
+
+    /// Checks where the build reads and writes, following symlinks: the project is not inside
+    /// the skill home, and its output directory and entry (skill.yaml already refuses absolute
+    /// paths and `..`) lead to places inside the project, not through a link elsewhere.
+    /// Returns the output directory, created.
+    pub fn check_places(&self, home: &SkillHome) -> Result<PathBuf> {
+        let home_real = home
+            .root()
+            .canonicalize()
+            .unwrap_or_else(|_| home.root().to_path_buf());
+        if self.root.starts_with(&home_real) {
+            return Err(Error::invalid(format!(
+                "{} is inside the skill home; projects are built elsewhere",
+                self.root.display()
+            ))
+            .with_hint("copy the project out of the skill home to build it"));
+        }
+        // Where each path leads (as far as it exists), before anything is created through it
+        // and again after.
+        let leads_to = |what: &str, path: &Path| -> Result<()> {
+            let real = skill_runtime::dirs::resolve_existing_prefix(path)?;
+            if real.starts_with(&self.root) && !real.starts_with(&home_real) {
+                Ok(())
+            } else {
+                Err(Error::invalid(format!(
+                    "`{what}` must stay inside the project, but {} leads to {}",
+                    path.display(),
+                    real.display()
+                ))
+                .with_hint(
+                    "remove the symlink, or point skill.yaml at a directory inside the project",
+                ))
+            }
+        };
+        let out = self.output_dir();
+        let work = self.work_dir();
+        for (what, dir) in [("build.output", &out), ("target/skill-build", &work)] {
+            leads_to(what, dir)?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
+            leads_to(what, dir)?;
+        }
+        if let Some(entry) = self.entry_path() {
+            leads_to("build.entry", &entry)?;
+        }
+        Ok(out)
     }
 
     pub fn output_dir(&self) -> PathBuf {

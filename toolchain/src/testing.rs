@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use skill_runtime::SkillHome;
 use skill_runtime::config::{env_mappings, missing_required};
 use skill_runtime::manifest::{PackageManifest, SkillYaml};
 use skill_runtime::runtime::Sandbox;
@@ -99,6 +100,7 @@ pub fn load_cases(project_root: &Path) -> Result<Vec<(String, Vec<TestCase>)>> {
             file.file_name().unwrap_or_default().to_string_lossy()
         );
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
+        skill_runtime::manifest::check_yaml_shape(&text, 4 << 20, &relative)?;
         let cases: Vec<TestCase> = serde_norway::from_str(&text).map_err(|e| {
             Error::invalid(format!("{relative}: {e}")).with_hint(
                 "a test file is a YAML list of cases: `- tool: NAME`, `args: {...}`, and one of \
@@ -125,24 +127,52 @@ pub fn load_cases(project_root: &Path) -> Result<Vec<(String, Vec<TestCase>)>> {
 }
 
 /// The sandbox a case runs in: a fresh data directory, and what skill.yaml asks for (the author
-/// testing their own skill grants it). Limits are skill.yaml's.
-pub fn sandbox_for(yaml: &SkillYaml, data_dir: &Path) -> Result<(Sandbox, Limits)> {
+/// testing their own skill grants it, with the same checks an install makes; the caller
+/// says so). Limits are skill.yaml's.
+pub fn sandbox_for(
+    home: &SkillHome,
+    yaml: &SkillYaml,
+    data_dir: &Path,
+) -> Result<(Sandbox, Limits)> {
     let caps = &yaml.capabilities;
+    let dirs: Vec<_> = skill_runtime::dirs::approve(home, &caps.filesystem, &[])?
+        .into_iter()
+        .filter_map(|b| match b {
+            skill_runtime::dirs::Binding::Bound(dir) => Some(dir),
+            skill_runtime::dirs::Binding::Missing { .. } => None,
+        })
+        .collect();
     Ok((
-        caps.sandbox(data_dir)?,
+        caps.sandbox(data_dir, &dirs)?,
         caps.limits.apply(&Limits::default())?,
     ))
 }
 
+/// What the cases run with, one line each, for the notice `skill test` prints.
+pub fn granted_for_tests(home: &SkillHome, yaml: &SkillYaml) -> Result<Vec<String>> {
+    let caps = &yaml.capabilities;
+    let dirs = skill_runtime::dirs::approve(home, &caps.filesystem, &[])?;
+    let others = skill_runtime::capabilities::Capabilities {
+        filesystem: Vec::new(),
+        ..caps.clone()
+    };
+    Ok(dirs
+        .iter()
+        .map(skill_runtime::dirs::Binding::describe)
+        .chain(others.describe())
+        .collect())
+}
+
 /// Runs every case against the loaded component.
 pub fn run_cases(
+    home: &SkillHome,
     skill: &LoadedSkill,
     manifest: &PackageManifest,
     yaml: &SkillYaml,
     cases: &[(String, Vec<TestCase>)],
     data_dir: &Path,
 ) -> Result<Vec<TestResult>> {
-    let (sandbox, limits) = sandbox_for(yaml, data_dir)?;
+    let (sandbox, limits) = sandbox_for(home, yaml, data_dir)?;
     let mut results = Vec::new();
     for (source, file_cases) in cases {
         for case in file_cases {

@@ -1,5 +1,7 @@
 //! All terminal output goes through here: cargo-style status lines and spinners on stderr,
-//! results on stdout, errors rendered once with their hint.
+//! results on stdout, errors rendered once with their hint. Text may come from a skill (names,
+//! descriptions, messages, output), so control characters are shown, never sent: see
+//! [`shown`].
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -55,20 +57,24 @@ impl Printer {
             eprintln!(
                 "{} {}",
                 style(format!("{verb:>12}")).green().bold(),
-                message.as_ref()
+                shown(message.as_ref())
             );
         }
     }
 
     pub fn warn(&self, message: impl AsRef<str>) {
         if self.verbosity != Verbosity::Quiet {
-            eprintln!("{} {}", style("warning:").yellow().bold(), message.as_ref());
+            eprintln!(
+                "{} {}",
+                style("warning:").yellow().bold(),
+                shown(message.as_ref())
+            );
         }
     }
 
     pub fn detail(&self, message: impl AsRef<str>) {
         if self.verbosity == Verbosity::Verbose {
-            eprintln!("{}", style(message.as_ref()).dim());
+            eprintln!("{}", style(shown(message.as_ref())).dim());
         }
     }
 
@@ -87,7 +93,7 @@ impl Printer {
                 .expect("valid template"),
             );
             bar.set_prefix(verb.to_string());
-            bar.set_message(message.clone());
+            bar.set_message(shown(&message).into_owned());
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         };
@@ -115,12 +121,13 @@ impl Stage {
     pub fn progress_handle(&self) -> impl Fn(&str) + Send + 'static {
         let bar = self.bar.clone();
         let message = self.message.clone();
-        move |detail| bar.set_message(format!("{message} ({detail})"))
+        move |detail| bar.set_message(shown(&format!("{message} ({detail})")).into_owned())
     }
 
     /// Shows what the stage is doing right now; in verbose mode also prints it.
     pub fn set_detail(&self, detail: &str) {
-        self.bar.set_message(format!("{} ({detail})", self.message));
+        self.bar
+            .set_message(shown(&format!("{} ({detail})", self.message)).into_owned());
         self.printer.detail(format!("  {detail}"));
     }
 
@@ -128,14 +135,14 @@ impl Stage {
     pub fn done(self) -> Duration {
         let elapsed = self.started.elapsed();
         self.bar.finish_and_clear();
-        self.printer.status(
-            &self.verb,
-            format!(
-                "{} {}",
-                self.message,
+        if self.printer.verbosity != Verbosity::Quiet {
+            eprintln!(
+                "{} {} {}",
+                style(format!("{:>12}", self.verb)).green().bold(),
+                shown(&self.message),
                 style(format!("{:.2}s", elapsed.as_secs_f64())).dim()
-            ),
-        );
+            );
+        }
         elapsed
     }
 
@@ -163,14 +170,21 @@ pub fn render_error(err: &anyhow::Error) {
     eprintln!(
         "{} {}",
         style("error:").red().bold(),
-        lines.next().unwrap_or_default()
+        shown(&lines.next().unwrap_or_default())
     );
     for cause in lines {
-        eprintln!("  {} {cause}", style("caused by:").dim());
+        eprintln!("  {} {}", style("caused by:").dim(), shown(&cause));
     }
     if let Some(hint) = hint {
-        eprintln!("  {} {hint}", style("hint:").cyan().bold());
+        eprintln!("  {} {}", style("hint:").cyan().bold(), shown(&hint));
     }
+}
+
+/// Text for a terminal: control characters (escape sequences, carriage returns, bidi
+/// overrides) shown as `\e`, `\r`, `\u{202e}`... instead of acting on it. Newlines and tabs
+/// stay. Everything that may hold a skill's words goes through this before it is printed.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    skill_runtime::text::escape(text, true)
 }
 
 /// Bytes as `63.3 KB`.
@@ -191,7 +205,7 @@ pub fn human_size(bytes: u64) -> String {
 
 /// Asks a yes/no question on stderr and reads the answer from stdin. End of input means no.
 pub fn confirm(question: &str) -> bool {
-    eprint!("{question} [y/N] ");
+    eprint!("{} [y/N] ", shown(question));
     let mut answer = String::new();
     if std::io::stdin().read_line(&mut answer).unwrap_or(0) == 0 {
         eprintln!();

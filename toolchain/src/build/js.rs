@@ -185,8 +185,15 @@ fn install_dependencies(project: &Project, stage: &Stage) -> Result<()> {
     let ci = project.root.join("package-lock.json").is_file();
     stage.set_detail(if ci { "npm ci" } else { "npm install" });
     let mut npm = Command::new(crate::tools::npm());
+    // No lifecycle scripts: installing dependencies must not run code from the registry
+    // (the SDK and esbuild need none).
     npm.arg(if ci { "ci" } else { "install" })
-        .args(["--no-audit", "--no-fund", "--loglevel=error"])
+        .args([
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
         .current_dir(&project.root);
     run_tool(&mut npm, "npm", || {
         format!(

@@ -125,6 +125,7 @@ pub fn build(
     printer: &Printer,
     options: BuildOptions,
 ) -> Result<(BuildReport, Package)> {
+    project.check_places(home)?;
     let mut stages = Vec::new();
     let mut record = |name, duration: Duration| {
         stages.push(StageReport {
@@ -251,7 +252,8 @@ pub fn build(
         printer.warn(warning);
     }
 
-    let out = project.output_dir();
+    // Checked again now that the build's own code has run: outputs go inside the project.
+    let out = project.check_places(home)?;
     write_atomic(&project.component_path(), &package.component)?;
     write_atomic(&project.cwasm_path(), &cwasm)?;
     write_atomic(&out.join(SKILL_YAML), package.skill_yaml_text.as_bytes())?;

@@ -2,8 +2,9 @@
 //! SDK's `wizer-initialize` export, and snapshot memory and globals into a new component, so
 //! every instance starts where the initializer left off.
 //!
-//! wasmtime-wizer's own runner needs wasmtime's async support; the runtime is sync, so this
-//! drives Wizer's instrument → snapshot halves with the runtime's engine and linker instead.
+//! wasmtime-wizer's own runner needs its `wasmtime` feature (which pulls in far more of
+//! wasmtime), so this drives Wizer's instrument → snapshot halves with the runtime's engine
+//! and its synchronous linker instead.
 //! The guest runs with fixed clocks and random bytes, keeping the snapshot reproducible.
 
 use std::future::Future;
@@ -53,7 +54,7 @@ pub fn preinitialize(runtime: &Runtime, component: &[u8]) -> Result<Vec<u8>> {
     store.set_epoch_deadline(INIT_TIMEOUT_TICKS);
     store.epoch_deadline_trap();
     let instance = runtime
-        .linker()
+        .sync_linker()?
         .instantiate(&mut store, &compiled)
         .map_err(|e| Error::invalid(format!("instantiating for pre-initialization: {e:#}")))?;
     let init = instance

@@ -1,9 +1,11 @@
 //! `skill grant` and `skill revoke`: change what one instance may reach, after install.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::json;
 use skill_runtime::capabilities::{Access, Capabilities, PathGrant};
+use skill_runtime::dirs::Binding;
 use skill_runtime::instance::Instances;
 use skill_runtime::store::Store;
 use skill_runtime::{Error, audit};
@@ -16,8 +18,13 @@ use crate::instances::{InstanceRef, require_instance};
 Examples:
   skill grant notes@work --fs ~/notes          read files under ~/notes
   skill grant notes@work --fs ~/notes:rw       read and write them
-  skill grant github@me --net api.github.com   reach a host over HTTP(S) (*.example.com for subdomains)
-  skill grant tool@x --env LANG                see a host environment variable")]
+  skill grant github@me --net api.github.com   reach a host over HTTP(S) on 80/443 (*.example.com for subdomains)
+  skill grant dev@me --net 127.0.0.1:8080      an address and port (names never reach local addresses)
+  skill grant tool@x --env LANG                see a host environment variable
+
+A directory is approved as the real directory it is now (symlinks resolved): if it is later
+replaced or turned into a symlink, it stays closed until granted again. Directories inside
+the skill home, containing it, or inside another writable grant cannot be granted.")]
 pub struct Args {
     /// The instance
     #[arg(value_name = "SKILL[@INSTANCE]")]
@@ -27,11 +34,11 @@ pub struct Args {
     #[arg(short, long)]
     instance: Option<String>,
 
-    /// A directory (absolute or ~/...), read-only; append `:rw` for read and write
+    /// A directory, read-only; append `:rw` for read and write
     #[arg(long, value_name = "PATH[:rw]")]
     fs: Vec<String>,
 
-    /// A host for outgoing HTTP(S): api.example.com or *.example.com
+    /// A host for outgoing HTTP(S): api.example.com, *.example.com, or IP[:PORT]
     #[arg(long, value_name = "HOST")]
     net: Vec<String>,
 
@@ -42,19 +49,20 @@ pub struct Args {
 
 impl Args {
     fn capabilities(&self) -> skill_runtime::Result<Capabilities> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let caps = Capabilities {
             filesystem: self
                 .fs
                 .iter()
-                .map(|p| match p.strip_suffix(":rw") {
-                    Some(path) => PathGrant {
-                        path: path.to_string(),
-                        access: Access::ReadWrite,
-                    },
-                    None => PathGrant {
-                        path: p.strip_suffix(":ro").unwrap_or(p).to_string(),
-                        access: Access::Read,
-                    },
+                .map(|p| {
+                    let (path, access) = match p.strip_suffix(":rw") {
+                        Some(path) => (path, Access::ReadWrite),
+                        None => (p.strip_suffix(":ro").unwrap_or(p), Access::Read),
+                    };
+                    PathGrant {
+                        path: absolute(path, &cwd),
+                        access,
+                    }
                 })
                 .collect(),
             network: self.net.clone(),
@@ -67,6 +75,15 @@ impl Args {
         }
         caps.validate()?;
         Ok(caps)
+    }
+}
+
+/// A path typed on the command line, made absolute against `cwd` (`~/` kept as written).
+fn absolute(path: &str, cwd: &Path) -> String {
+    if path.starts_with('~') || Path::new(path).is_absolute() {
+        path.to_string()
+    } else {
+        cwd.join(path).to_string_lossy().into_owned()
     }
 }
 
@@ -84,29 +101,80 @@ fn change(ctx: &Context, args: Args, add: bool) -> anyhow::Result<ExitCode> {
     Store::new(home.clone()).get(&r.skill)?;
     require_instance(&home, &r)?;
     let caps = args.capabilities()?;
+    let mut shown = Vec::new();
     Instances::new(home.clone()).update(&r.skill, &r.instance, |state| {
-        let approved = &mut state.grants.approved;
+        let grants = &mut state.grants;
+        let same = |a: &PathGrant, b: &PathGrant| {
+            a.path == b.path
+                || grants
+                    .dirs
+                    .iter()
+                    .any(|d| d.requested == a.path && Path::new(&b.path) == d.canonical)
+        };
         if add {
-            for g in &caps.filesystem {
-                approved.filesystem.retain(|h| h.path != g.path);
-                approved.filesystem.push(g.clone());
+            // Checked against the instance's other directories, pinned as they are now.
+            let others: Vec<_> = grants
+                .dirs
+                .iter()
+                .filter(|d| !caps.filesystem.iter().any(|g| g.path == d.requested))
+                .cloned()
+                .collect();
+            let bindings = skill_runtime::dirs::approve(&home, &caps.filesystem, &others)?;
+            for binding in bindings {
+                let Binding::Bound(dir) = binding else {
+                    return Err(Error::not_found(format!(
+                        "{} does not exist",
+                        skill_runtime::text::escape(binding.requested(), false)
+                    ))
+                    .with_hint("create the directory first, then grant it"));
+                };
+                shown.push(dir.describe());
+                let grant = PathGrant {
+                    path: dir.requested.clone(),
+                    access: dir.access,
+                };
+                grants.approved.filesystem.retain(|h| h.path != grant.path);
+                grants.approved.filesystem.push(grant);
+                grants.dirs.retain(|d| d.requested != dir.requested);
+                grants.dirs.push(dir);
             }
             for h in &caps.network {
-                if !approved.network.contains(h) {
-                    approved.network.push(h.clone());
+                if !grants.approved.network.contains(h) {
+                    grants.approved.network.push(h.clone());
                 }
             }
             for v in &caps.env {
-                if !approved.env.contains(v) {
-                    approved.env.push(v.clone());
+                if !grants.approved.env.contains(v) {
+                    grants.approved.env.push(v.clone());
                 }
             }
         } else {
-            approved
+            let gone: Vec<PathGrant> = grants
+                .approved
                 .filesystem
-                .retain(|h| !caps.filesystem.iter().any(|g| g.path == h.path));
-            approved.network.retain(|h| !caps.network.contains(h));
-            approved.env.retain(|v| !caps.env.contains(v));
+                .iter()
+                .filter(|h| caps.filesystem.iter().any(|g| same(h, g)))
+                .cloned()
+                .collect();
+            grants
+                .approved
+                .filesystem
+                .retain(|h| !gone.iter().any(|g| g.path == h.path));
+            grants
+                .dirs
+                .retain(|d| !gone.iter().any(|g| g.path == d.requested));
+            shown.extend(
+                Capabilities {
+                    filesystem: gone,
+                    ..Default::default()
+                }
+                .describe(),
+            );
+            grants
+                .approved
+                .network
+                .retain(|h| !caps.network.contains(h));
+            grants.approved.env.retain(|v| !caps.env.contains(v));
         }
         Ok(())
     })?;
@@ -119,7 +187,11 @@ fn change(ctx: &Context, args: Args, add: bool) -> anyhow::Result<ExitCode> {
         json!({ "capabilities": caps, "by": action }),
     )?;
     let verb = if add { "Granted" } else { "Revoked" };
-    for line in caps.describe() {
+    let others = Capabilities {
+        filesystem: Vec::new(),
+        ..caps
+    };
+    for line in shown.into_iter().chain(others.describe()) {
         ctx.printer.status(verb, format!("{r}: {line}"));
     }
     Ok(ExitCode::SUCCESS)

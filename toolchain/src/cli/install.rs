@@ -11,7 +11,7 @@ use super::Context;
 use crate::build;
 use crate::instances::{InstanceRef, approve, needs_approval, review_text};
 use crate::project::InstallSource;
-use crate::ui::{Printer, confirm};
+use crate::ui::{Printer, confirm, shown};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,33 +37,51 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let printer = ctx.printer.unless_json(args.json);
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
-    let package = match InstallSource::resolve(&args.path)? {
-        // A fresh build already validated, described and warned; install what it made.
-        InstallSource::Project(mut project) if project.needs_build() => {
-            project.record_detected_build()?;
-            build::build(&project, &home, &runtime, &printer, Default::default())?.1
-        }
-        InstallSource::Project(project) => prepared(
-            &printer,
-            &runtime,
-            &project.component_path(),
-            &project.output_dir().join(SKILL_YAML),
-        )?,
+    let source = InstallSource::resolve(&args.path)?;
+    // A project that must be built is reviewed from its skill.yaml *before* the build:
+    // building runs the project's own code. Anything else is prepared (in the sandbox) first.
+    let (to_build, prepared_package) = match source {
+        InstallSource::Project(project) if project.needs_build() => (Some(project), None),
+        InstallSource::Project(project) => (
+            None,
+            Some(prepared(
+                &printer,
+                &runtime,
+                &project.component_path(),
+                &project.output_dir().join(SKILL_YAML),
+            )?),
+        ),
         InstallSource::Built {
             component,
             skill_yaml,
-        } => prepared(&printer, &runtime, &component, &skill_yaml)?,
+        } => (
+            None,
+            Some(prepared(&printer, &runtime, &component, &skill_yaml)?),
+        ),
     };
-    // Review what the skill asks for before anything is written.
-    let target = InstanceRef::parse(&package.manifest.name, args.instance.as_deref())?;
-    let requested = &package.skill_yaml.capabilities;
-    if let Some((more, existing)) = needs_approval(&home, &target, requested)? {
+    let yaml = match (&to_build, &prepared_package) {
+        (Some(project), _) => project.skill_yaml.clone(),
+        (None, Some(package)) => package.skill_yaml.clone(),
+        (None, None) => unreachable!("one of the two is set"),
+    };
+    let target = InstanceRef::parse(&yaml.name, args.instance.as_deref())?;
+    let requested = yaml.capabilities.clone();
+    if let Some(project) = &to_build
+        && !printer.is_quiet()
+    {
+        eprintln!(
+            "{}",
+            shown(&format!(
+                "Building {} from source runs its build scripts (build.rs, code the toolchain runs at build time) on this machine, outside the sandbox.",
+                project.name()
+            ))
+        );
+    }
+    let review = needs_approval(&home, &target, &requested)?;
+    if let Some(review) = &review {
         // Shown whenever it is asked, and with --yes unless -q.
         if !args.yes || !printer.is_quiet() {
-            eprint!(
-                "{}",
-                review_text(&target, &package.manifest.version, &more, existing)
-            );
+            eprint!("{}", shown(&review_text(&target, &yaml.version, review)));
         }
         if !args.yes && !confirm("Allow?") {
             return Err(Error::invalid(format!(
@@ -73,7 +91,26 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
-    approve(&home, &target, requested)?;
+    let package = match (to_build, prepared_package) {
+        (Some(mut project), _) => {
+            project.record_detected_build()?;
+            // A fresh build already validated, described and warned; install what it made.
+            let package = build::build(&project, &home, &runtime, &printer, Default::default())?.1;
+            if package.skill_yaml.capabilities != requested || package.manifest.name != yaml.name {
+                return Err(Error::invalid(format!(
+                    "not installed: {}'s skill.yaml changed while it was being built",
+                    project.name()
+                ))
+                .with_hint("a build script rewrote it; review the project, then install again")
+                .into());
+            }
+            package
+        }
+        (None, Some(package)) => package,
+        (None, None) => unreachable!("one of the two is set"),
+    };
+    let requested = &requested;
+    approve(&home, &target, requested, review.as_ref())?;
     let outcome = Store::new(home.clone()).install(&package)?;
     audit::record(
         &home,

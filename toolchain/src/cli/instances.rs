@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         for name in instances.list(&skill.manifest.name) {
             let state = instances.load(&skill.manifest.name, &name)?;
             let missing = missing_required(&yaml.config, |k| state.value(k).is_some());
-            let granted = state.grants.approved.describe();
+            let granted = state.grants.describe();
             let (_, limits) =
                 instances.sandbox(&skill.manifest.name, &name, &state, &yaml.config)?;
             rows.push(json!({

@@ -4,7 +4,7 @@ use skill_runtime::instance::Instances;
 use skill_runtime::store::Store;
 
 use super::Context;
-use crate::ui::human_size;
+use crate::ui::{human_size, shown};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             }
             println!("{} {}", m.name, m.version);
             if !m.description.is_empty() {
-                println!("  {}", m.description);
+                println!("  {}", shown(&m.description));
             }
             println!(
                 "  component  sha256:{} ({})",
@@ -57,7 +57,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             println!("  instances  {}", instances.list(&m.name).join(", "));
             println!("  tools");
             for tool in &m.tools {
-                println!("    {:<16} {}", tool.name, tool.description);
+                println!("    {:<16} {}", tool.name, shown(&tool.description));
                 for p in &tool.params {
                     let mut about = p.kind.as_str().to_string();
                     if p.required {
@@ -69,7 +69,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                     if !p.choices.is_empty() {
                         about.push_str(&format!(", one of {}", p.choices.join("|")));
                     }
-                    println!("      {:<14} {:<24} {}", p.name, about, p.description);
+                    println!(
+                        "      {:<14} {:<24} {}",
+                        p.name,
+                        shown(&about),
+                        shown(&p.description)
+                    );
                 }
             }
         }
@@ -83,7 +88,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 m.name.clone(),
                 m.version.clone(),
                 m.tools.len().to_string(),
-                m.description.clone(),
+                // One line of it, control characters shown.
+                skill_runtime::text::escape(
+                    m.description.lines().next().unwrap_or_default(),
+                    false,
+                )
+                .into_owned(),
             ]
         })
         .collect();

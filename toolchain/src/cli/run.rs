@@ -6,7 +6,9 @@ use std::time::Duration;
 use skill_runtime::error::suggestion;
 
 use crate::instances::{InstanceRef, call_options, require_instance};
+use crate::ui::shown;
 use skill_runtime::host::{Event, LogLevel};
+use skill_runtime::network::{Refusal, RefusalReason};
 use skill_runtime::store::Store;
 use skill_runtime::{Error, Runtime, ToolError, args};
 
@@ -35,6 +37,11 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 
+    /// Print the tool's output byte for byte even to a terminal (by default, control
+    /// characters in it are shown as escapes there, so a tool cannot drive your terminal)
+    #[arg(long)]
+    raw: bool,
+
     /// The tool (when not given as SKILL:TOOL), then its arguments
     #[arg(
         trailing_var_arg = true,
@@ -51,6 +58,7 @@ impl Args {
             instance: None,
             timeout: None,
             json: false,
+            raw: false,
             args,
         }
     }
@@ -128,6 +136,11 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             ungranted.join("; ")
         ));
     }
+    for closed in &options.sandbox.closed {
+        ctx.printer.warn(format!(
+            "{closed}; it stays closed for {instance_ref} (approve it again with `skill grant {instance_ref} --fs PATH`)"
+        ));
+    }
     if let Some(timeout) = args.timeout {
         options.limits.timeout = timeout;
     }
@@ -138,9 +151,16 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     }));
 
     let outcome = loaded.execute(&tool.name, &call_args, &options)?;
-    for host in &outcome.denied_hosts {
+    for refusal in &outcome.refused {
         ctx.printer.warn(format!(
-            "{instance_ref} tried to reach {host}, which it was not granted; allow it with `skill grant {instance_ref} --net {host}`"
+            "{instance_ref} tried to reach {refusal}{}",
+            refusal_hint(&instance_ref, refusal)
+        ));
+    }
+    if outcome.events_dropped > 0 {
+        ctx.printer.warn(format!(
+            "{} log/progress messages were dropped: the tool sent more than its output limit",
+            outcome.events_dropped
         ));
     }
     // The process ends right after this call: unmapping the compiled code would only add to
@@ -152,7 +172,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             if !bytes.is_empty() {
                 eprintln!(
                     "guest {stream}:\n{}",
-                    String::from_utf8_lossy(bytes).trim_end()
+                    shown(String::from_utf8_lossy(bytes).trim_end())
                 );
             }
         }
@@ -161,11 +181,18 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     match outcome.result {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
+            // A terminal gets the text with control characters made visible; a pipe (or
+            // --raw) gets it as the tool wrote it.
+            let text = if args.raw || !std::io::IsTerminal::is_terminal(&stdout) {
+                std::borrow::Cow::Borrowed(output.text.as_str())
+            } else {
+                shown(&output.text)
+            };
             if args.json {
                 writeln!(stdout, "{}", serde_json::to_string(&output)?)?;
-            } else if !output.text.is_empty() {
-                write!(stdout, "{}", output.text)?;
-                if !output.text.ends_with('\n') {
+            } else if !text.is_empty() {
+                write!(stdout, "{text}")?;
+                if !text.ends_with('\n') {
                     writeln!(stdout)?;
                 }
             }
@@ -201,19 +228,33 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
 fn print_event(event: &Event, verbose: bool, quiet: bool) {
     match event {
         Event::Log { level, message } => {
-            let shown = if verbose {
+            let visible = if verbose {
                 *level >= LogLevel::Debug
             } else {
                 *level >= LogLevel::Info && !quiet
             };
-            if shown || *level >= LogLevel::Error {
-                eprintln!("[{}] {message}", level.as_str());
+            if visible || *level >= LogLevel::Error {
+                eprintln!("[{}] {}", level.as_str(), shown(message));
             }
         }
         Event::Progress { percent, message } if !quiet => match percent {
-            Some(p) => eprintln!("[{p:>3}%] {message}"),
-            None => eprintln!("[....] {message}"),
+            Some(p) => eprintln!("[{p:>3}%] {}", shown(message)),
+            None => eprintln!("[....] {}", shown(message)),
         },
         Event::Progress { .. } => {}
+    }
+}
+
+/// What to do about a refused request.
+fn refusal_hint(instance: &InstanceRef, refusal: &Refusal) -> String {
+    match &refusal.reason {
+        RefusalReason::NotGranted => format!(
+            "; allow it with `skill grant {instance} --net {}`",
+            refusal.authority
+        ),
+        RefusalReason::Address { addr, .. } => format!(
+            "; only an address granted as such is reached (`skill grant {instance} --net {addr}:PORT`), and only if you trust {instance} with it"
+        ),
+        RefusalReason::UserInfo | RefusalReason::TooMany => String::new(),
     }
 }

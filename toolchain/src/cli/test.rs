@@ -96,6 +96,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         };
         let loaded = runtime.load_bytes(&package.component)?;
         let data = tempfile::tempdir()?;
+        // Nobody is asked: the cases run with everything skill.yaml asks for. Say what.
+        let granted = crate::testing::granted_for_tests(&home, &package.skill_yaml)?;
+        if !granted.is_empty() {
+            printer.warn(format!(
+                "the test cases run with every permission skill.yaml asks for, without a review:\n  + {}",
+                granted.join("\n  + ")
+            ));
+        }
         let count: usize = cases.iter().map(|(_, c)| c.len()).sum();
         printer.status(
             "Testing",
@@ -106,6 +114,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             ),
         );
         for result in run_cases(
+            &home,
             &loaded,
             &package.manifest,
             &package.skill_yaml,
@@ -164,10 +173,11 @@ fn print_result(result: &TestResult) {
     println!(
         "{mark} {}: {} ({})",
         result.source,
-        result.name,
+        crate::ui::shown(&result.name),
         duration_text(result.millis)
     );
     if let Some(message) = &result.message {
-        println!("     {message}");
+        // It quotes the tool's output: control characters shown, not sent.
+        println!("     {}", crate::ui::shown(message));
     }
 }

@@ -1,8 +1,11 @@
 //! What a server offers: every installed skill's instances and their tools, read from the
 //! installed manifests (no guest is instantiated to list tools).
 //!
-//! MCP tool names follow `<skill>_<instance>__<tool>` (docs/serving.md). Names are looked up
-//! in a map rather than parsed back, because skill and instance names may contain `_`.
+//! MCP tool names follow `<skill>_<instance>__<tool>` (docs/serving.md). Skill and instance
+//! names hold no `_`, so the mapping is one-to-one: the first `_` ends the skill, the next
+//! `__` the instance. Skills or instances named before `_` was refused are not served (a
+//! warning says so), and should two routes still map to one name, neither is served: a name
+//! a client approved never moves to another skill.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -75,6 +78,8 @@ pub struct Catalog {
     /// Instance names per skill.
     pub instances: BTreeMap<String, Vec<String>>,
     routes: BTreeMap<String, Route>,
+    /// Names two routes mapped to: neither is served.
+    collisions: Vec<String>,
 }
 
 impl Catalog {
@@ -105,9 +110,33 @@ impl Catalog {
                 }
                 names.retain(|n| n == only);
             }
+            if name.contains('_') {
+                tracing::warn!(
+                    "not serving skill `{name}` over MCP or HTTP: names with `_` make tool names ambiguous; reinstall it under a name with `-`"
+                );
+                continue;
+            }
+            names.retain(|instance| {
+                let ok = !instance.contains('_');
+                if !ok {
+                    tracing::warn!(
+                        "not serving {name}@{instance}: instance names with `_` make tool names ambiguous; recreate it under a name with `-`"
+                    );
+                }
+                ok
+            });
             for instance in &names {
                 for tool in &skill.manifest.tools {
-                    let mcp_name = catalog.unique_name(&mcp_tool_name(&name, instance, &tool.name));
+                    let mcp_name = mcp_tool_name(&name, instance, &tool.name);
+                    if let Some(other) = catalog.routes.get(&mcp_name) {
+                        tracing::warn!(
+                            "not serving {} or {}: both would be the tool `{mcp_name}`",
+                            other.qualified(),
+                            format_args!("{name}@{instance}:{}", tool.name)
+                        );
+                        catalog.collisions.push(mcp_name);
+                        continue;
+                    }
                     let schema = match tool.input_schema() {
                         Value::Object(map) => map,
                         _ => serde_json::Map::new(),
@@ -127,6 +156,9 @@ impl Catalog {
             catalog.instances.insert(name, names);
             catalog.skills.push(skill);
         }
+        for name in std::mem::take(&mut catalog.collisions) {
+            catalog.routes.remove(&name);
+        }
         Ok(catalog)
     }
 
@@ -143,6 +175,18 @@ impl Catalog {
 
     pub fn routes(&self) -> impl Iterator<Item = &Route> {
         self.routes.values()
+    }
+
+    /// Routes in name order, starting after `name` (a `tools/list` cursor).
+    pub fn routes_after(&self, name: Option<&str>) -> impl Iterator<Item = &Route> {
+        use std::ops::Bound;
+        let start = match name {
+            Some(name) => Bound::Excluded(name.to_string()),
+            None => Bound::Unbounded,
+        };
+        self.routes
+            .range::<String, _>((start, Bound::Unbounded))
+            .map(|(_, route)| route)
     }
 
     pub fn skill(&self, name: &str) -> Option<&Arc<InstalledSkill>> {
@@ -181,21 +225,10 @@ impl Catalog {
             })).collect::<Vec<_>>(),
         })
     }
-
-    fn unique_name(&self, wanted: &str) -> String {
-        if !self.routes.contains_key(wanted) {
-            return wanted.to_string();
-        }
-        // `a_b` + `c` and `a` + `b_c` give the same name; the later one gets a suffix.
-        (2..)
-            .map(|n| fit_name(&format!("{wanted}-{n}")))
-            .find(|n| !self.routes.contains_key(n))
-            .expect("some suffix is free")
-    }
 }
 
 /// `<skill>_<instance>__<tool>`, with any character MCP does not allow replaced by `_` and
-/// names over 128 characters shortened with a digest so they stay unique.
+/// names over 128 characters shortened with a 64-bit digest of the whole name.
 pub fn mcp_tool_name(skill: &str, instance: &str, tool: &str) -> String {
     fit_name(&format!("{skill}_{instance}__{tool}"))
 }
@@ -214,8 +247,8 @@ fn fit_name(raw: &str) -> String {
     if clean.len() <= MAX_TOOL_NAME {
         return clean;
     }
-    let digest = &sha256_hex(raw.as_bytes())[..10];
-    format!("{}-{digest}", &clean[..MAX_TOOL_NAME - 11])
+    let digest = &sha256_hex(raw.as_bytes())[..16];
+    format!("{}-{digest}", &clean[..MAX_TOOL_NAME - 17])
 }
 
 #[cfg(test)]

@@ -1,8 +1,16 @@
 //! Runs tool calls for the servers: components loaded once and kept, each instance's sandbox
 //! and config prepared once (and again after `$SKILL_HOME` changes), and every call on a
-//! blocking thread, bounded by the instance pool. A call runs in a kept (warm) instance of
-//! the same skill instance when one is idle, else in a new one, which is kept afterwards
-//! unless the call broke it (`--fresh-instances` turns keeping off).
+//! blocking thread, bounded by the instance pool and by a memory budget. A call runs in a
+//! kept (warm) instance of the same skill instance when one is idle, else in a new one, which
+//! is kept afterwards unless the call broke it or left something open (`--fresh-instances`
+//! turns keeping off).
+//!
+//! The memory budget: each call reserves the most host memory it can make the server hold
+//! (`Limits::host_bytes`: its memory limit, the data one host call may copy, its output
+//! pipes) before it starts, and a kept instance keeps its reservation while it waits. With
+//! the default limits that is ~400 MiB a call, so a 24 GiB machine (budget: half its memory)
+//! runs ~30 calls of maximal size at once, and many more small ones; calls beyond that wait
+//! (idle instances are dropped first to make room).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -33,10 +41,11 @@ struct Prepared {
     idle: Mutex<Vec<Idle>>,
 }
 
-/// A warm instance waiting for its next call.
+/// A warm instance waiting for its next call, with the memory it reserved.
 struct Idle {
     instance: WarmInstance,
     _counted: Counted,
+    _memory: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// One count in `Executor::idle`, given back when dropped (also when a reload drops the
@@ -58,6 +67,9 @@ pub struct Executor {
     /// One permit per pool slot not set aside for idle instances: calls beyond that wait
     /// instead of failing to instantiate.
     slots: Semaphore,
+    /// The memory budget, in MiB (see the module docs).
+    memory: Arc<Semaphore>,
+    memory_budget_mib: u32,
     in_flight: AtomicU64,
     /// Keep instances between calls (false: a fresh instance per call).
     reuse: bool,
@@ -65,8 +77,27 @@ pub struct Executor {
     pub metrics: Metrics,
 }
 
+/// Calls at once when the pool could not be reserved (each then maps its own memory).
+const ON_DEMAND_CALLS: usize = 96;
+
+/// Half the machine's memory, in MiB: what the server's calls may hold at once by default.
+pub fn default_memory_budget_mib() -> u32 {
+    // SAFETY: sysconf has no preconditions.
+    let (pages, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    if pages <= 0 || page <= 0 {
+        return 4096;
+    }
+    let mib = (pages as u64 * page as u64) >> 20;
+    u32::try_from(mib / 2).unwrap_or(u32::MAX).max(256)
+}
+
 impl Executor {
-    pub fn new(home: SkillHome, reuse: bool) -> Result<Self> {
+    pub fn new(home: SkillHome, reuse: bool, memory_budget_mib: u32) -> Result<Self> {
         let size = PoolSize::default();
         let (runtime, allocation) = Runtime::for_server(&home, size)?;
         let set_aside = if reuse { IDLE_TOTAL } else { 0 };
@@ -74,7 +105,7 @@ impl Executor {
             Allocation::Pooled(size) => (size.concurrent_calls as usize)
                 .saturating_sub(set_aside)
                 .max(1),
-            Allocation::OnDemand { .. } => Semaphore::MAX_PERMITS,
+            Allocation::OnDemand { .. } => ON_DEMAND_CALLS,
         };
         Ok(Executor {
             home,
@@ -83,6 +114,8 @@ impl Executor {
             loaded: Mutex::default(),
             prepared: Mutex::default(),
             slots: Semaphore::new(slots),
+            memory: Arc::new(Semaphore::new(memory_budget_mib as usize)),
+            memory_budget_mib,
             in_flight: AtomicU64::new(0),
             reuse,
             idle: Arc::default(),
@@ -188,16 +221,21 @@ impl Executor {
         let this = self.clone();
         let route = route.clone();
         let counted = InFlight::start(self);
+        let handle = tokio::runtime::Handle::current();
+        // The call runs on a blocking thread (a guest that computes must not stall the
+        // server's own threads); its host waits still run on the server's runtime, and the
+        // whole call is dropped at its deadline.
         let work = move || {
             let _counted = counted;
-            this.run(&route, &call_args, timeout, events)
+            handle.block_on(this.run(&route, &call_args, timeout, events))
         };
         let joined = tokio::task::spawn_blocking(work).await;
         joined.map_err(|e| Error::new(ErrorKind::Internal, format!("the call panicked: {e}")))?
     }
 
-    /// The blocking part of a call: a kept instance of this skill instance, or a new one.
-    fn run(
+    /// The call itself: a kept instance of this skill instance, or a new one made within the
+    /// memory budget.
+    async fn run(
         &self,
         route: &Route,
         call_args: &args::Args,
@@ -211,31 +249,81 @@ impl Executor {
             limit = limit.min(t);
         }
         let started = std::time::Instant::now();
-        let mut instance = match self.take_idle(&prepared, &loaded.sha256) {
-            Some(instance) => instance,
-            None => loaded.instantiate(&prepared.options)?,
+        let (mut instance, memory) = match self.take_idle(&prepared, &loaded.sha256) {
+            Some(idle) => (idle.instance, idle._memory),
+            None => {
+                let memory = self.reserve(&prepared.options.limits, &prepared).await?;
+                let mut options = prepared.options.clone();
+                options.limits.timeout = limit;
+                (loaded.instantiate_async(&options).await?, memory)
+            }
         };
-        let mut outcome = instance.execute(&route.tool.name, call_args, limit, events);
+        let left = limit.saturating_sub(started.elapsed());
+        let mut outcome = instance
+            .execute_async(&route.tool.name, call_args, left, events)
+            .await;
         if let Ok(outcome) = &mut outcome {
             outcome.duration = started.elapsed();
         }
-        self.keep(&prepared, instance);
+        self.keep(&prepared, instance, memory);
         outcome
     }
 
+    /// Reserves a call's worst-case host memory from the budget, dropping idle instances to
+    /// make room before waiting for running calls to give some back.
+    async fn reserve(
+        &self,
+        limits: &skill_runtime::Limits,
+        prepared: &Prepared,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        let mib = u32::try_from(limits.host_bytes().div_ceil(1 << 20)).unwrap_or(u32::MAX);
+        if mib > self.memory_budget_mib {
+            return Err(Error::invalid(format!(
+                "a call of this instance may hold {mib} MiB, more than the server's memory budget of {} MiB",
+                self.memory_budget_mib
+            ))
+            .with_hint("lower the instance's memory limit (`skill config ... --limit memory=...`) or raise --memory-budget"));
+        }
+        if let Ok(permit) = self.memory.clone().try_acquire_many_owned(mib) {
+            return Ok(permit);
+        }
+        prepared.idle.lock().expect("lock").clear();
+        let others: Vec<Arc<Prepared>> = self
+            .prepared
+            .lock()
+            .expect("lock")
+            .values()
+            .cloned()
+            .collect();
+        for other in others {
+            other.idle.lock().expect("lock").clear();
+        }
+        self.memory
+            .clone()
+            .acquire_many_owned(mib)
+            .await
+            .map_err(|_| Error::internal("the server is shutting down"))
+    }
+
     /// An idle warm instance of this skill instance made from the loaded component, if any.
-    fn take_idle(&self, prepared: &Prepared, sha256: &str) -> Option<WarmInstance> {
+    fn take_idle(&self, prepared: &Prepared, sha256: &str) -> Option<Idle> {
         let mut idle = prepared.idle.lock().expect("lock");
         while let Some(entry) = idle.pop() {
             if entry.instance.sha256 == sha256 {
-                return Some(entry.instance);
+                return Some(entry);
             }
         }
         None
     }
 
-    /// Keeps an instance for the next call when it is still good and there is room.
-    fn keep(&self, prepared: &Prepared, instance: WarmInstance) {
+    /// Keeps an instance (and its memory reservation) for the next call when it is still
+    /// good and there is room.
+    fn keep(
+        &self,
+        prepared: &Prepared,
+        mut instance: WarmInstance,
+        memory: tokio::sync::OwnedSemaphorePermit,
+    ) {
         if !self.reuse || !instance.reusable() {
             return;
         }
@@ -250,6 +338,7 @@ impl Executor {
         idle.push(Idle {
             instance,
             _counted: Counted(self.idle.clone()),
+            _memory: memory,
         });
     }
 }

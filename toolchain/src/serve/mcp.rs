@@ -19,6 +19,12 @@ use skill_runtime::{CallOutcome, Error};
 use super::ServeState;
 use super::catalog::Route;
 
+/// Tools per `tools/list` page.
+pub const TOOLS_PAGE: usize = 100;
+/// Progress notifications waiting for one client; a client that does not keep up loses
+/// progress beyond these (never the result).
+const PROGRESS_BACKLOG: usize = 32;
+
 #[derive(Clone)]
 pub struct SkillMcp {
     state: Arc<ServeState>,
@@ -92,11 +98,8 @@ pub async fn run_tool(
     let arguments = request.arguments.unwrap_or_default();
     let outcome = state.executor.call(route, &arguments, None, events).await;
     if let Ok(o) = &outcome {
-        for host in &o.denied_hosts {
-            tracing::warn!(
-                "{} tried to reach {host}, which it was not granted",
-                route.qualified()
-            );
+        for refusal in &o.refused {
+            tracing::warn!("{} tried to reach {refusal}", route.qualified());
         }
     }
     Ok(call_result(route, outcome))
@@ -117,15 +120,26 @@ impl ServerHandler for SkillMcp {
         )
     }
 
+    /// Pages of [`TOOLS_PAGE`] tools; the cursor is the last name of the previous page.
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let catalog = self.state.catalog();
-        Ok(ListToolsResult::with_all_items(
-            catalog.routes().map(tool_of).collect(),
-        ))
+        let after = request.and_then(|r| r.cursor);
+        let mut page: Vec<Tool> = catalog
+            .routes_after(after.as_deref())
+            .take(TOOLS_PAGE + 1)
+            .map(tool_of)
+            .collect();
+        let more = page.len() > TOOLS_PAGE;
+        page.truncate(TOOLS_PAGE);
+        let mut result = ListToolsResult::with_all_items(page);
+        if more {
+            result.next_cursor = result.tools.last().map(|t| t.name.to_string());
+        }
+        Ok(result)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -198,7 +212,7 @@ fn progress_sink(
     token: rmcp::model::ProgressToken,
     peer: rmcp::Peer<RoleServer>,
 ) -> (EventSink, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, String)>();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(f64, String)>(PROGRESS_BACKLOG);
     let forwarder = tokio::spawn(async move {
         let mut step = 0.0;
         while let Some((percent, message)) = rx.recv().await {
@@ -220,7 +234,7 @@ fn progress_sink(
     });
     let sink: EventSink = Arc::new(move |event: &Event| match event {
         Event::Progress { percent, message } => {
-            let _ = tx.send((percent.map_or(-1.0, f64::from), message.clone()));
+            let _ = tx.try_send((percent.map_or(-1.0, f64::from), message.clone()));
         }
         Event::Log { level, message } => {
             tracing::debug!(level = level.as_str(), "guest: {message}");

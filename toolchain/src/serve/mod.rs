@@ -44,9 +44,19 @@ pub struct ServeState {
 
 impl ServeState {
     /// `reuse_instances`: keep warm instances between calls of one skill instance.
-    pub fn new(home: SkillHome, selection: Selection, reuse_instances: bool) -> Result<Arc<Self>> {
+    /// `memory_budget_mib`: what running and kept instances may hold at once.
+    pub fn new(
+        home: SkillHome,
+        selection: Selection,
+        reuse_instances: bool,
+        memory_budget_mib: u32,
+    ) -> Result<Arc<Self>> {
         let catalog = Catalog::load(&home, &selection, true)?;
-        let executor = Arc::new(Executor::new(home.clone(), reuse_instances)?);
+        let executor = Arc::new(Executor::new(
+            home.clone(),
+            reuse_instances,
+            memory_budget_mib,
+        )?);
         let (tools_changed, _) = tokio::sync::watch::channel(0);
         Ok(Arc::new(ServeState {
             home,
@@ -110,7 +120,10 @@ impl ServeState {
         }
     }
 
-    /// Watches the store and the instances for changes until the process ends.
+    /// Watches what the catalog and the prepared calls are made of, until the process ends:
+    /// the skill and instance directories (new or removed entries), each skill's `current`,
+    /// and each instance's config, secrets and grants. Never an instance's `data/`, where
+    /// guests write: those writes must neither cost a watch nor reload anything.
     pub fn watch_home(self: &Arc<Self>) -> Result<()> {
         for dir in [self.home.skills_dir(), self.home.instances_dir()] {
             std::fs::create_dir_all(&dir)
@@ -121,31 +134,83 @@ impl ServeState {
         let mut debouncer = new_debouncer(RELOAD_DEBOUNCE, None, tx).map_err(|e| {
             skill_runtime::Error::internal(format!("cannot watch $SKILL_HOME: {e}"))
         })?;
-        for dir in [self.home.skills_dir(), self.home.instances_dir()] {
-            debouncer
-                .watch(&dir, RecursiveMode::Recursive)
-                .map_err(|e| {
-                    skill_runtime::Error::internal(format!("cannot watch {}: {e}", dir.display()))
-                })?;
-        }
+        let mut watched = std::collections::BTreeSet::new();
+        update_watches(&self.home, &mut debouncer, &mut watched);
         std::thread::Builder::new()
             .name("skill-home-watch".into())
             .spawn(move || {
-                let _debouncer = debouncer;
                 for events in rx {
                     let relevant = match events {
-                        Ok(events) => events
-                            .iter()
-                            .any(|e| crate::watch::is_mutation(&e.event.kind)),
+                        Ok(events) => events.iter().any(|e| {
+                            crate::watch::is_mutation(&e.event.kind)
+                                && e.event.paths.iter().any(|p| is_watched_file(p))
+                        }),
                         Err(_) => true,
                     };
                     if relevant {
+                        update_watches(&state.home, &mut debouncer, &mut watched);
                         state.reload();
                     }
                 }
             })
             .expect("spawn the watcher thread");
         Ok(())
+    }
+}
+
+/// The files whose changes matter to a server (and the directories that hold them: a new or
+/// removed skill or instance shows as an entry of its parent).
+fn is_watched_file(path: &std::path::Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match name {
+        "current" | "config.json" | "secrets.enc" | "grants.json" => true,
+        // A skill or instance directory itself, created or removed.
+        _ => !name.starts_with('.') && path.extension().is_none() && name != "data",
+    }
+}
+
+/// Watches, without recursion, `skills/`, `skills/<name>/`, `instances/`,
+/// `instances/<skill>/` and `instances/<skill>/<instance>/`: a few watches per instance,
+/// however many directories guests create.
+fn update_watches(
+    home: &SkillHome,
+    debouncer: &mut notify_debouncer_full::Debouncer<
+        notify_debouncer_full::notify::RecommendedWatcher,
+        notify_debouncer_full::RecommendedCache,
+    >,
+    watched: &mut std::collections::BTreeSet<std::path::PathBuf>,
+) {
+    let subdirs = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect()
+    };
+    let mut wanted = std::collections::BTreeSet::new();
+    let skills = home.skills_dir();
+    wanted.extend(subdirs(&skills));
+    wanted.insert(skills);
+    let instances = home.instances_dir();
+    for skill in subdirs(&instances) {
+        wanted.extend(subdirs(&skill));
+        wanted.insert(skill);
+    }
+    wanted.insert(instances);
+    for gone in watched.difference(&wanted).cloned().collect::<Vec<_>>() {
+        let _ = debouncer.unwatch(&gone);
+        watched.remove(&gone);
+    }
+    for new in wanted.difference(watched).cloned().collect::<Vec<_>>() {
+        if debouncer.watch(&new, RecursiveMode::NonRecursive).is_ok() {
+            watched.insert(new);
+        }
     }
 }
 

@@ -22,13 +22,28 @@ use super::ServeState;
 use super::catalog::Route;
 use crate::instances::InstanceRef;
 
-pub fn router(state: Arc<ServeState>) -> Router {
+/// Progress and log events waiting to be written to one SSE or WebSocket client. A client
+/// that does not read loses events beyond these (results are never dropped).
+const EVENT_BACKLOG: usize = 64;
+/// Calls one WebSocket runs at once; further requests on it wait (and so does reading it).
+const CALLS_PER_SOCKET: usize = 8;
+
+/// What a WebSocket may send: messages no larger than a request body.
+#[derive(Clone, Copy)]
+struct SocketLimits {
+    max_message: usize,
+}
+
+pub fn router(state: Arc<ServeState>, max_message: usize) -> Router {
     Router::new()
         .route("/api/v1/skills", get(list_skills))
         .route("/api/v1/skills/{name}", get(get_skill))
         .route("/api/v1/execute", post(execute))
         .route("/api/v1/stream", post(stream))
-        .route("/api/v1/ws", get(websocket))
+        .route(
+            "/api/v1/ws",
+            get(websocket).layer(axum::Extension(SocketLimits { max_message })),
+        )
         .route("/api/v1/openapi.json", get(openapi))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -63,9 +78,7 @@ impl ApiError {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
             ErrorKind::Tool => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorKind::Trap if self.0.message().contains("timed out") => {
-                StatusCode::GATEWAY_TIMEOUT
-            }
+            ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +95,7 @@ fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Contract => "contract",
         ErrorKind::Tool => "tool",
         ErrorKind::Trap => "trap",
+        ErrorKind::Timeout => "timeout",
         ErrorKind::Io => "io",
         ErrorKind::Internal => "internal",
     }
@@ -215,35 +229,48 @@ async fn stream(
 ) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let Json(request) = body.map_err(bad_json)?;
     let route = resolve(&state, &request)?;
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<SseEvent>();
+    let (tx, rx) = tokio::sync::mpsc::channel::<SseEvent>(EVENT_BACKLOG);
     let start = json!({ "skill": route.skill.manifest.name, "instance": route.instance, "tool": route.tool.name });
-    let _ = tx.send(SseEvent::default().event("start").data(start.to_string()));
+    let _ = tx.try_send(SseEvent::default().event("start").data(start.to_string()));
     let sink_tx = tx.clone();
+    // Bounded: a client that does not read loses progress, not the server's memory.
     let events: EventSink = Arc::new(move |event: &Event| {
         let (name, data) = event_json(event);
-        let _ = sink_tx.send(SseEvent::default().event(name).data(data.to_string()));
+        let _ = sink_tx.try_send(SseEvent::default().event(name).data(data.to_string()));
     });
     tokio::spawn(async move {
         let done = match run(&state, &request, Some(events)).await {
             Ok(result) => result,
             Err(e) => error_json(&e),
         };
-        let _ = tx.send(SseEvent::default().event("done").data(done.to_string()));
-        let _ = tx.send(SseEvent::default().event("close").data("{}"));
+        let _ = tx
+            .send(SseEvent::default().event("done").data(done.to_string()))
+            .await;
+        let _ = tx.send(SseEvent::default().event("close").data("{}")).await;
     });
-    let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(Ok);
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// `GET /api/v1/ws`: each text message is an execute request; replies carry its `id`:
 /// `{"id", "type": "progress"|"log", ...}` while it runs, then `{"id", "type": "done", ...}`.
-async fn websocket(State(state): State<Arc<ServeState>>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| serve_socket(state, socket))
+/// Messages are limited like request bodies (`--max-body`), and one socket runs at most
+/// [`CALLS_PER_SOCKET`] calls at once.
+async fn websocket(
+    State(state): State<Arc<ServeState>>,
+    axum::Extension(limits): axum::Extension<SocketLimits>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .max_message_size(limits.max_message)
+        .max_frame_size(limits.max_message)
+        .on_upgrade(move |socket| serve_socket(state, socket))
 }
 
 async fn serve_socket(state: Arc<ServeState>, socket: WebSocket) {
     let (mut sender, mut receiver) = socket.split();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Value>(EVENT_BACKLOG);
+    let running = Arc::new(tokio::sync::Semaphore::new(CALLS_PER_SOCKET));
     let writer = tokio::spawn(async move {
         use futures::SinkExt;
         while let Some(value) = rx.recv().await {
@@ -268,14 +295,18 @@ async fn serve_socket(state: Arc<ServeState>, socket: WebSocket) {
                 let err = Error::invalid(format!("bad message: {e}"));
                 let mut reply = error_json(&err);
                 reply["type"] = json!("done");
-                let _ = tx.send(reply);
+                let _ = tx.send(reply).await;
                 continue;
             }
         };
-        // Calls on one socket run concurrently; replies are matched by `id`.
+        // Calls on one socket run concurrently (up to a few); replies are matched by `id`.
+        let Ok(slot) = running.clone().acquire_owned().await else {
+            break;
+        };
         let state = state.clone();
         let tx = tx.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let id = request.id.clone().unwrap_or(Value::Null);
             let sink_tx = tx.clone();
             let sink_id = id.clone();
@@ -283,7 +314,7 @@ async fn serve_socket(state: Arc<ServeState>, socket: WebSocket) {
                 let (kind, mut data) = event_json(event);
                 data["id"] = sink_id.clone();
                 data["type"] = json!(kind);
-                let _ = sink_tx.send(data);
+                let _ = sink_tx.try_send(data);
             });
             let mut reply = match run(&state, &request, Some(events)).await {
                 Ok(result) => result,
@@ -291,7 +322,7 @@ async fn serve_socket(state: Arc<ServeState>, socket: WebSocket) {
             };
             reply["id"] = id;
             reply["type"] = json!("done");
-            let _ = tx.send(reply);
+            let _ = tx.send(reply).await;
         });
     }
     drop(tx);
@@ -344,6 +375,7 @@ pub fn openapi_document() -> Value {
     let errors = json!({
         "400": { "description": "Bad JSON, unknown or ill-typed arguments, or an instance that is not configured", "content": { "application/json": { "schema": error } } },
         "401": { "description": "Missing or wrong bearer token" },
+        "403": { "description": "A Host the server does not answer to, or a browser Origin that was not configured" },
         "404": { "description": "Unknown skill, instance or tool", "content": { "application/json": { "schema": error } } },
         "422": { "description": "The tool ran and reported an error", "content": { "application/json": { "schema": error } } },
         "500": { "description": "The guest trapped or hit a memory or output limit", "content": { "application/json": { "schema": error } } },
@@ -381,7 +413,7 @@ pub fn openapi_document() -> Value {
                     "type": "object",
                     "required": ["error"],
                     "properties": { "error": { "type": "object", "required": ["kind", "message"], "properties": {
-                        "kind": { "type": "string", "enum": ["not-found", "invalid-input", "contract", "tool", "trap", "io", "internal"] },
+                        "kind": { "type": "string", "enum": ["not-found", "invalid-input", "contract", "tool", "trap", "timeout", "io", "internal", "forbidden", "unauthorized"] },
                         "message": { "type": "string" },
                         "hint": { "type": ["string", "null"] }
                     } } }
