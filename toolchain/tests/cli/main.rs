@@ -2,6 +2,7 @@
 //! wasmtime. Each test gets its own `$SKILL_HOME`; guest builds share one cargo target
 //! directory so dependencies compile once.
 
+mod attacks;
 mod bad_input;
 mod examples;
 mod flow;

@@ -4,7 +4,8 @@ use std::time::{Duration, Instant};
 
 use crate::{Env, HttpRequest, HttpResponse, misbehave, serve_http};
 
-fn installed_env() -> Env {
+/// A fresh home with the misbehave fixture installed as `misbehave@default`.
+pub(crate) fn installed_env() -> Env {
     let env = Env::new();
     env.skill(&["install", "--yes", misbehave().to_str().unwrap()])
         .ok();
@@ -505,8 +506,9 @@ fn outgoing_http_reaches_only_granted_hosts_even_through_redirects() {
     );
     assert!(seen.lock().unwrap().is_empty(), "a denied request went out");
 
-    env.skill(&["grant", "misbehave", "--net", "127.0.0.1"])
-        .ok();
+    // A literal address with its port (a grant without a port means 80 and 443 only).
+    let granted = format!("127.0.0.1:{port}");
+    env.skill(&["grant", "misbehave", "--net", &granted]).ok();
     assert_eq!(
         env.skill(&["run", "misbehave:fetch", &url("/ok")]).ok(),
         "200 hello from the granted host\n"
@@ -535,7 +537,6 @@ fn outgoing_http_reaches_only_granted_hosts_even_through_redirects() {
         seen.lock().unwrap()
     );
     // Revoked: refused again.
-    env.skill(&["revoke", "misbehave", "--net", "127.0.0.1"])
-        .ok();
+    env.skill(&["revoke", "misbehave", "--net", &granted]).ok();
     assert_eq!(env.skill(&["run", "misbehave:fetch", &url("/ok")]).code, 1);
 }

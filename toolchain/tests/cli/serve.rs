@@ -44,7 +44,7 @@ fn env_with_skills() -> Env {
 /// A running `skill serve`, stopped (SIGKILL) on drop unless stopped gracefully first.
 pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -84,6 +84,10 @@ impl Server {
             addr,
             stderr,
         }
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     fn url(&self, path: &str) -> String {
@@ -127,9 +131,9 @@ fn listening_addr(line: &str) -> Option<String> {
 }
 
 pub(crate) struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
+    pub(crate) status: u16,
+    pub(crate) headers: String,
+    pub(crate) body: String,
 }
 
 impl Reply {
@@ -139,7 +143,13 @@ impl Reply {
 }
 
 /// One HTTP/1.1 request over a fresh connection (so Host and any header can be set freely).
-fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+pub(crate) fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -162,32 +172,42 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     stream.write_all(body.as_bytes()).unwrap();
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let rest = raw.get(split + 4..).unwrap_or_default();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     let chunked = head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
     Reply {
         status,
-        headers: head.to_string(),
-        body: if chunked {
-            dechunk(rest)
-        } else {
-            rest.to_string()
-        },
+        headers: head,
+        body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
 
-fn dechunk(mut rest: &str) -> String {
-    let mut body = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+/// A chunked body's bytes (a compressed body is not text, so this works on bytes).
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&rest[..end]).trim(), 16).unwrap_or(0);
+        let after = &rest[end + 2..];
         if size == 0 || after.len() < size {
             break;
         }
-        body.push_str(&after[..size]);
-        rest = after[size..].trim_start_matches("\r\n");
+        body.extend_from_slice(&after[..size]);
+        rest = after[size..]
+            .strip_prefix(b"\r\n")
+            .unwrap_or(&after[size..]);
     }
     body
 }

@@ -8,8 +8,20 @@ fn multi_tool_js_template_uses_its_config_and_secret() {
     let env = Env::new();
     env.skill(&["new", "multi", "-t", "multi-tool-js"]).ok();
     let dir = env.path("multi");
+    // Installing dependencies runs no lifecycle script (code from a registry, before any
+    // review): before the fix, this one wrote its marker during the build.
+    let package = dir.join("package.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&package).unwrap()).unwrap();
+    json["scripts"]["preinstall"] =
+        serde_json::json!("node -e \"require('fs').writeFileSync('lifecycle-ran','')\"");
+    std::fs::write(&package, json.to_string()).unwrap();
     let dir = dir.to_str().unwrap();
     env.skill(&["build", dir]).ok();
+    assert!(
+        !env.path("multi/lifecycle-ran").exists(),
+        "npm ran the package's lifecycle script"
+    );
     env.skill(&["install", dir]).ok();
     let run = |args: &[&str]| {
         let mut full = vec!["run"];
@@ -66,6 +78,13 @@ fn skill_test_reports_each_case_and_fails_on_any_failure() {
     let env = Env::new();
     env.skill(&["init", "tested", "-t", "rust"]).ok();
     let dir = env.path("tested");
+    // What the cases run with is said, since nobody is asked.
+    let yaml = std::fs::read_to_string(dir.join("skill.yaml")).unwrap();
+    std::fs::write(
+        dir.join("skill.yaml"),
+        format!("{yaml}capabilities:\n  env: [LANG]\n"),
+    )
+    .unwrap();
     let cases = dir.join("tests/greet.yaml");
     let mut text = std::fs::read_to_string(&cases).unwrap();
     text.push_str(
@@ -103,6 +122,13 @@ fn skill_test_reports_each_case_and_fails_on_any_failure() {
         run.stdout.ends_with("\n3 passed, 1 failed\n"),
         "{}",
         run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "the test cases run with every permission skill.yaml asks for, without a review:\n  + Read the environment variable LANG"
+        ),
+        "{}",
+        run.stderr
     );
 
     let json = env.skill(&["test", dir.to_str().unwrap(), "--json", "--no-unit"]);
