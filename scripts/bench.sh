@@ -5,14 +5,19 @@
 # Targets: skill run under 10 ms, and at most 1.3x the floor.
 #
 # Usage: scripts/bench.sh [RUNS]   (default 50; both commands run alternately, after warm-up)
+#        SKILL_BIN=... FLOOR_BIN=... scripts/bench.sh   (measure given binaries, e.g. before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-50}"
 
-echo "==> building skill and the floor host (release)" >&2
-cargo build --release --locked -q -p skill-toolchain --bin skill -p skill-runtime --example floor
-skill="$PWD/target/release/skill"
-floor="$PWD/target/release/examples/floor"
+if [[ -z "${SKILL_BIN:-}" ]]; then
+  echo "==> building skill and the floor host (release)" >&2
+  cargo build --release --locked -q -p skill-toolchain --bin skill -p skill-runtime --example floor
+  SKILL_BIN="$PWD/target/release/skill"
+  FLOOR_BIN="$PWD/target/release/examples/floor"
+fi
+skill="$(cd "$(dirname "$SKILL_BIN")" && pwd)/$(basename "$SKILL_BIN")"
+floor="$(cd "$(dirname "$FLOOR_BIN")" && pwd)/$(basename "$FLOOR_BIN")"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
