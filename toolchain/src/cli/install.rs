@@ -65,6 +65,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => unreachable!("one of the two is set"),
     };
     let target = InstanceRef::parse(&yaml.name, args.instance.as_deref())?;
+    if !Instances::new(home.clone()).exists(&target.skill, &target.instance) {
+        // A new instance gets today's naming rules before anyone is asked anything.
+        skill_runtime::instance::validate_instance_name(&target.instance)?;
+    }
     let requested = yaml.capabilities.clone();
     if let Some(project) = &to_build
         && !printer.is_quiet()

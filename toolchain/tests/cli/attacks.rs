@@ -1179,6 +1179,19 @@ fn mcp_tool_names_cannot_collide() {
         instance.code != 0 || skill.code != 0,
         "both hx@y_default and hx_y@default were installed"
     );
+    // Names hold no `_` any more, so `<skill>_<instance>__<tool>` cannot be read two ways.
+    assert!(
+        instance
+            .fails()
+            .contains("invalid instance name `y_default`"),
+        "{}",
+        instance.stderr
+    );
+    assert!(
+        skill.fails().contains("invalid skill name `hx_y`"),
+        "{}",
+        skill.stderr
+    );
 }
 
 /// Hole 14: parse time grew with the square of the nesting depth; a TOML error echoed the
