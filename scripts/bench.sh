@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: median wall time of `skill run hello:greet name=World` (a skill made by
 # `skill init hello -t rust`, built and installed) next to the floor — a minimal wasmtime
-# host (runtime/examples/floor.rs) that loads the same .cwasm and calls the same export.
+# host (runtime/engine/examples/floor.rs) that loads the same .cwasm and calls the same export.
 # Targets: skill run under 10 ms, and at most 1.3x the floor.
 #
 # Usage: scripts/bench.sh [RUNS]   (default 50; both commands run alternately, after warm-up)
@@ -12,7 +12,7 @@ runs="${1:-50}"
 
 if [[ -z "${SKILL_BIN:-}" ]]; then
   echo "==> building skill and the floor host (release)" >&2
-  cargo build --release --locked -q -p skill-toolchain --bin skill -p skill-runtime --example floor
+  cargo build --release --locked -q -p skill-toolchain --bin skill -p skill-engine --example floor
   SKILL_BIN="$PWD/target/release/skill"
   FLOOR_BIN="$PWD/target/release/examples/floor"
 fi

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use skill_runtime::SkillHome;
+use skill_engine::SkillHome;
 
 use crate::build::TARGET;
 use crate::tools::{Kit, install_hint, node, npm, program_version, python3};
@@ -144,9 +144,9 @@ fn on_path() -> Check {
 
 /// Cached native code made by another engine is never loaded; it only takes space.
 fn aot_cache(home: &SkillHome) -> Check {
-    let found = skill_runtime::engine::new_engine()
+    let found = skill_engine::engine::new_engine()
         .and_then(|engine| {
-            skill_runtime::aot::AotCache::open(&home.aot_cache_dir(), &engine)
+            skill_engine::aot::AotCache::open(&home.aot_cache_dir(), &engine)
         })
         .map_err(|e| e.message().to_string())
         .and_then(|cache| {
@@ -170,8 +170,8 @@ fn aot_cache(home: &SkillHome) -> Check {
 
 /// Removes AOT cache entries another engine made (`skill doctor --install`).
 pub fn clean_aot_cache(home: &SkillHome) -> usize {
-    skill_runtime::engine::new_engine()
-        .and_then(|engine| skill_runtime::aot::AotCache::open(&home.aot_cache_dir(), &engine))
+    skill_engine::engine::new_engine()
+        .and_then(|engine| skill_engine::aot::AotCache::open(&home.aot_cache_dir(), &engine))
         .map(|cache| cache.remove_stale())
         .unwrap_or(0)
 }

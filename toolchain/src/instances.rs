@@ -5,15 +5,16 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use skill_runtime::capabilities::Capabilities;
-use skill_runtime::config::{ConfigSchema, missing_required};
-use skill_runtime::dirs::Binding;
-use skill_runtime::instance::{
+use skill_engine::{CallOptions, Error, Result, SkillHome};
+use skill_manifest::capabilities::Capabilities;
+use skill_manifest::config::{ConfigSchema, missing_required};
+use skill_manifest::manifest::{SKILL_YAML, SkillYaml};
+use skill_store::audit;
+use skill_store::dirs::Binding;
+use skill_store::instance::{
     DEFAULT_INSTANCE, InstanceState, Instances, validate_existing_instance_name,
 };
-use skill_runtime::manifest::{SKILL_YAML, SkillYaml};
-use skill_runtime::store::InstalledSkill;
-use skill_runtime::{CallOptions, Error, Result, SkillHome, audit};
+use skill_store::store::InstalledSkill;
 
 /// `skill@instance`, from `NAME[@INSTANCE]` and an optional `-i INSTANCE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub fn require_instance(home: &SkillHome, r: &InstanceRef) -> Result<()> {
     } else {
         format!(
             "{}instances of {}: {}; create another with `skill install <path> -i {}`",
-            skill_runtime::error::suggestion(&r.instance, names.iter().map(String::as_str)),
+            skill_manifest::error::suggestion(&r.instance, names.iter().map(String::as_str)),
             r.skill,
             names.join(", "),
             r.instance
@@ -120,7 +121,7 @@ pub fn needs_approval(
         Capabilities::default()
     };
     // Checked as a whole (nesting is a property of the set), shown for what is new.
-    let all = skill_runtime::dirs::approve(home, &requested.filesystem, &[])?;
+    let all = skill_store::dirs::approve(home, &requested.filesystem, &[])?;
     let more = requested.beyond(&granted);
     let dirs = all
         .into_iter()
@@ -216,7 +217,7 @@ pub fn approve(
                 // Approved before: the same directory, with what is asked now (never more:
                 // more would have been in the review).
                 kept.iter().find(|d| d.requested == grant.path).map(|d| {
-                    skill_runtime::dirs::ApprovedDir {
+                    skill_store::dirs::ApprovedDir {
                         access: grant.access.min(d.access),
                         ..d.clone()
                     }
@@ -271,7 +272,7 @@ pub fn set_values(
     let changed = instances.update(&r.skill, &r.instance, |state| {
         for key in unset {
             if !state.unset(key) && !schema.contains_key(key) && !schema.is_empty() {
-                return Err(skill_runtime::instance::unknown_key(schema, key));
+                return Err(skill_store::instance::unknown_key(schema, key));
             }
         }
         for (key, value) in values {

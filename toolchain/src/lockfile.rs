@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use skill_runtime::fsutil::write_atomic;
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
+use skill_store::fsutil::write_atomic;
 
 pub const LOCK_FILE: &str = "skill.lock";
 const FORMAT: i64 = 1;

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use skill_runtime::fsutil::write_atomic;
-use skill_runtime::manifest::{BuildSection, JsEngine, Language, SKILL_YAML, SkillYaml};
-use skill_runtime::store::COMPONENT_WASM;
-use skill_runtime::{Error, Result, SkillHome};
+use skill_engine::{Error, Result, SkillHome};
+use skill_manifest::manifest::{BuildSection, JsEngine, Language, SKILL_YAML, SkillYaml};
+use skill_store::fsutil::write_atomic;
+use skill_store::store::COMPONENT_WASM;
 
 /// Outputs go to `<project>/target/skill/`, whatever cargo's target directory is.
 pub const OUTPUT_DIR: &str = "target/skill";
@@ -134,7 +134,7 @@ impl Project {
         // Where each path leads (as far as it exists), before anything is created through it
         // and again after.
         let leads_to = |what: &str, path: &Path| -> Result<()> {
-            let real = skill_runtime::dirs::resolve_existing_prefix(path)?;
+            let real = skill_store::dirs::resolve_existing_prefix(path)?;
             if real.starts_with(&self.root) && !real.starts_with(&home_real) {
                 Ok(())
             } else {

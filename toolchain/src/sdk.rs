@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use skill_runtime::fsutil::{sha256_hex, write_atomic};
-use skill_runtime::{Error, Result, SkillHome};
+use skill_engine::{Error, Result, SkillHome};
+use skill_store::fsutil::{sha256_hex, write_atomic};
 
 pub const SDK_VERSION: &str = "0.1.0";
 

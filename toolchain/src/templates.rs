@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use handlebars::{Handlebars, handlebars_helper};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
-use skill_runtime::fsutil::write_atomic;
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
+use skill_store::fsutil::write_atomic;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
 
@@ -190,7 +190,7 @@ mod tests {
         for template in all() {
             let dest = dir.path().join(format!("t-{}", template.name));
             template.render(&dest, &values).unwrap();
-            let yaml = skill_runtime::manifest::SkillYaml::read(&dest.join("skill.yaml")).unwrap();
+            let yaml = skill_manifest::manifest::SkillYaml::read(&dest.join("skill.yaml")).unwrap();
             let build = yaml.build.expect("templates write a build section");
             assert_eq!(build.language.as_str(), template.meta.language);
             assert!(dest.join(".gitignore").is_file(), "{}", template.name);

@@ -28,11 +28,12 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use skill_runtime::SkillHome;
-use skill_runtime::config::{env_mappings, missing_required};
-use skill_runtime::manifest::{PackageManifest, SkillYaml};
-use skill_runtime::runtime::Sandbox;
-use skill_runtime::{CallOptions, Error, Limits, LoadedSkill, Result, ToolError, args};
+use skill_engine::SkillHome;
+use skill_engine::{CallOptions, Error, Limits, LoadedSkill, Result, ToolError};
+use skill_manifest::args;
+use skill_manifest::config::{env_mappings, missing_required};
+use skill_manifest::manifest::{PackageManifest, SkillYaml};
+use skill_store::dirs::Sandbox;
 
 /// The directory test cases live in, relative to the project.
 pub const TESTS_DIR: &str = "tests";
@@ -100,7 +101,7 @@ pub fn load_cases(project_root: &Path) -> Result<Vec<(String, Vec<TestCase>)>> {
             file.file_name().unwrap_or_default().to_string_lossy()
         );
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
-        skill_runtime::manifest::check_yaml_shape(&text, 4 << 20, &relative)?;
+        skill_manifest::manifest::check_yaml_shape(&text, 4 << 20, &relative)?;
         let cases: Vec<TestCase> = serde_norway::from_str(&text).map_err(|e| {
             Error::invalid(format!("{relative}: {e}")).with_hint(
                 "a test file is a YAML list of cases: `- tool: NAME`, `args: {...}`, and one of \
@@ -135,15 +136,15 @@ pub fn sandbox_for(
     data_dir: &Path,
 ) -> Result<(Sandbox, Limits)> {
     let caps = &yaml.capabilities;
-    let dirs: Vec<_> = skill_runtime::dirs::approve(home, &caps.filesystem, &[])?
+    let dirs: Vec<_> = skill_store::dirs::approve(home, &caps.filesystem, &[])?
         .into_iter()
         .filter_map(|b| match b {
-            skill_runtime::dirs::Binding::Bound(dir) => Some(dir),
-            skill_runtime::dirs::Binding::Missing { .. } => None,
+            skill_store::dirs::Binding::Bound(dir) => Some(dir),
+            skill_store::dirs::Binding::Missing { .. } => None,
         })
         .collect();
     Ok((
-        caps.sandbox(data_dir, &dirs)?,
+        skill_store::dirs::sandbox(caps, data_dir, &dirs)?,
         caps.limits.apply(&Limits::default())?,
     ))
 }
@@ -151,14 +152,14 @@ pub fn sandbox_for(
 /// What the cases run with, one line each, for the notice `skill test` prints.
 pub fn granted_for_tests(home: &SkillHome, yaml: &SkillYaml) -> Result<Vec<String>> {
     let caps = &yaml.capabilities;
-    let dirs = skill_runtime::dirs::approve(home, &caps.filesystem, &[])?;
-    let others = skill_runtime::capabilities::Capabilities {
+    let dirs = skill_store::dirs::approve(home, &caps.filesystem, &[])?;
+    let others = skill_manifest::capabilities::Capabilities {
         filesystem: Vec::new(),
         ..caps.clone()
     };
     Ok(dirs
         .iter()
-        .map(skill_runtime::dirs::Binding::describe)
+        .map(skill_store::dirs::Binding::describe)
         .chain(others.describe())
         .collect())
 }
@@ -389,9 +390,9 @@ fn lookup(value: &Value, path: &str) -> String {
 /// Whether a unit-test suite exists for the project, and the command that runs it.
 pub fn unit_test_command(
     root: &Path,
-    language: skill_runtime::manifest::Language,
+    language: skill_manifest::manifest::Language,
 ) -> Option<(String, std::process::Command)> {
-    use skill_runtime::manifest::Language;
+    use skill_manifest::manifest::Language;
     match language {
         Language::Rust => {
             let has_tests = walk_sources(&root.join("src"), "rs")

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use skill_runtime::fsutil::{FileLock, sha256_hex, write_atomic};
-use skill_runtime::{Error, Result, SkillHome};
+use skill_engine::{Error, Result, SkillHome};
+use skill_store::fsutil::{FileLock, sha256_hex, write_atomic};
 
 use crate::ui::Printer;
 

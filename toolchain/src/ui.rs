@@ -157,7 +157,7 @@ pub fn render_error(err: &anyhow::Error) {
     let mut hint = None;
     let mut lines = Vec::new();
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<skill_runtime::Error>() {
+        if let Some(e) = cause.downcast_ref::<skill_engine::Error>() {
             hint = hint.or_else(|| e.hint().map(str::to_string));
         }
         let text = cause.to_string();
@@ -184,7 +184,7 @@ pub fn render_error(err: &anyhow::Error) {
 /// overrides) shown as `\e`, `\r`, `\u{202e}`... instead of acting on it. Newlines and tabs
 /// stay. Everything that may hold a skill's words goes through this before it is printed.
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    skill_runtime::text::escape(text, true)
+    skill_manifest::text::escape(text, true)
 }
 
 /// Bytes as `63.3 KB`.

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use cargo_metadata::{Message, TargetKind};
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
 
 use super::Compiled;
 use crate::project::Project;

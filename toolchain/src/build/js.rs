@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use skill_runtime::manifest::{JsEngine, Language};
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
+use skill_manifest::manifest::{JsEngine, Language};
 
 use super::{Compiled, Toolchain, run_tool};
 use crate::project::Project;

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use skill_runtime::manifest::Language;
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
+use skill_manifest::manifest::Language;
 use wasm_metadata::{AddMetadata, AddMetadataField};
 
 use crate::project::Project;

@@ -18,10 +18,10 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde::Serialize;
-use skill_runtime::fsutil::{sha256_hex, write_atomic};
-use skill_runtime::manifest::{Language, MANIFEST_JSON, SKILL_YAML};
-use skill_runtime::package::Package;
-use skill_runtime::{Error, Result, Runtime, SkillHome};
+use skill_engine::package::Package;
+use skill_engine::{Error, Result, Runtime, SkillHome};
+use skill_manifest::manifest::{Language, MANIFEST_JSON, SKILL_YAML};
+use skill_store::fsutil::{sha256_hex, write_atomic};
 
 use crate::lockfile::{LOCK_FILE, LockFile};
 use crate::project::Project;
@@ -224,9 +224,9 @@ pub fn build(
     let (_, took) = run_stage(
         printer.stage(
             "Validating",
-            format!("against {}", skill_runtime::bindings::CONTRACT),
+            format!("against {}", skill_engine::bindings::CONTRACT),
         ),
-        |_| skill_runtime::contract::check_component(&component)?.into_result(),
+        |_| skill_engine::contract::check_component(&component)?.into_result(),
     )?;
     record("validate", took);
 
@@ -309,8 +309,8 @@ fn language_label(project: &Project) -> String {
             "{}, esbuild + {}",
             project.language,
             match project.js_engine() {
-                skill_runtime::manifest::JsEngine::Starlingmonkey => "componentize-js",
-                skill_runtime::manifest::JsEngine::Quickjs => "componentize-qjs",
+                skill_manifest::manifest::JsEngine::Starlingmonkey => "componentize-js",
+                skill_manifest::manifest::JsEngine::Quickjs => "componentize-qjs",
             }
         ),
         Language::Python => "python, componentize-py".to_string(),
@@ -350,7 +350,7 @@ fn base_tools() -> Vec<(String, String)> {
         ("skill".to_string(), env!("CARGO_PKG_VERSION").to_string()),
         (
             "contract".to_string(),
-            skill_runtime::bindings::CONTRACT.to_string(),
+            skill_engine::bindings::CONTRACT.to_string(),
         ),
     ]
 }
@@ -461,7 +461,7 @@ pub fn lock_digest(root: &Path, file: &str) -> Option<(String, String)> {
     let bytes = std::fs::read(root.join(file)).ok()?;
     Some((
         file.to_string(),
-        format!("sha256:{}", skill_runtime::fsutil::sha256_hex(&bytes)),
+        format!("sha256:{}", skill_store::fsutil::sha256_hex(&bytes)),
     ))
 }
 

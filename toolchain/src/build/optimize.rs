@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
 
 /// The binaryen version the `wasm-opt` crate builds (recorded in skill.lock).
 pub const WASM_OPT_VERSION: &str = "116";

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use skill_runtime::fsutil::{sha256_hex, write_atomic};
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
+use skill_store::fsutil::{sha256_hex, write_atomic};
 
 use super::{Compiled, Toolchain, run_tool};
 use crate::project::Project;

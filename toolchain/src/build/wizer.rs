@@ -11,8 +11,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use skill_runtime::host::HostState;
-use skill_runtime::{Error, Result, Runtime};
+use skill_engine::host::HostState;
+use skill_engine::{Error, Result, Runtime};
 use wasmtime::Store;
 use wasmtime::component::{Instance, Lift, WasmList};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -23,13 +23,13 @@ pub const WIZER_VERSION: &str = "48.0.8";
 /// The export the SDK provides and Wizer calls.
 pub const INIT_EXPORT: &str = "wizer-initialize";
 /// The initializer gets 60 s (in epoch ticks) before it is stopped.
-const INIT_TIMEOUT_TICKS: u64 = 60_000 / skill_runtime::engine::EPOCH_TICK.as_millis() as u64;
+const INIT_TIMEOUT_TICKS: u64 = 60_000 / skill_engine::engine::EPOCH_TICK.as_millis() as u64;
 /// Output the initializer may print before it is cut off.
 const OUTPUT_CAP: usize = 64 * 1024;
 
 /// Does the component export the initializer? (Skills built with an older SDK do not.)
 pub fn has_initializer(component: &[u8]) -> bool {
-    skill_runtime::contract::check_component(component)
+    skill_engine::contract::check_component(component)
         .is_ok_and(|report| report.exports.iter().any(|e| e == INIT_EXPORT))
 }
 

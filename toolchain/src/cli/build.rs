@@ -2,8 +2,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use skill_runtime::manifest::{Language, SKILL_YAML, SkillYaml};
-use skill_runtime::{Error, Runtime};
+use skill_engine::{Error, Runtime};
+use skill_manifest::manifest::{Language, SKILL_YAML, SkillYaml};
 
 use super::Context;
 use crate::build::{self, BuildOptions};

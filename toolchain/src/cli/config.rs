@@ -3,10 +3,10 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use skill_runtime::config::{ConfigField, ConfigSchema};
-use skill_runtime::instance::Instances;
-use skill_runtime::store::{InstalledSkill, Store};
-use skill_runtime::{CallOptions, Error, Runtime, SkillHome};
+use skill_engine::{CallOptions, Error, Runtime, SkillHome};
+use skill_manifest::config::{ConfigField, ConfigSchema};
+use skill_store::instance::Instances;
+use skill_store::store::{InstalledSkill, Store};
 
 use super::Context;
 use crate::instances::{
@@ -97,7 +97,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 Error::not_found(format!("`{key}` is not set for {r}"))
                     .with_hint(format!("set it with `skill config {r} --set {key}=...`"))
             } else {
-                skill_runtime::instance::unknown_key(&schema, key)
+                skill_store::instance::unknown_key(&schema, key)
             }
         })?;
         if state.secrets.contains_key(key) && !args.reveal {
@@ -190,7 +190,7 @@ struct GuestValidator<'a> {
 }
 
 impl GuestValidator<'_> {
-    fn check(&self, config: &BTreeMap<String, String>) -> skill_runtime::Result<()> {
+    fn check(&self, config: &BTreeMap<String, String>) -> skill_engine::Result<()> {
         let runtime = Runtime::new(self.home)?;
         let loaded = runtime.load_installed(
             &self.skill.component_path(),
@@ -265,7 +265,7 @@ fn show(
 }
 
 /// One value that was not given on the command line: typed (hidden for secrets) or piped.
-fn read_value(key: &str, field: Option<&ConfigField>) -> skill_runtime::Result<String> {
+fn read_value(key: &str, field: Option<&ConfigField>) -> skill_engine::Result<String> {
     let term = console::Term::stderr();
     if std::io::stdin().is_terminal() && term.is_term() {
         eprint!("{key}: ");

@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::json;
-use skill_runtime::capabilities::{Access, Capabilities, PathGrant};
-use skill_runtime::dirs::Binding;
-use skill_runtime::instance::Instances;
-use skill_runtime::store::Store;
-use skill_runtime::{Error, audit};
+use skill_engine::Error;
+use skill_manifest::capabilities::{Access, Capabilities, PathGrant};
+use skill_store::audit;
+use skill_store::dirs::Binding;
+use skill_store::instance::Instances;
+use skill_store::store::Store;
 
 use super::Context;
 use crate::instances::{InstanceRef, require_instance};
@@ -48,7 +49,7 @@ pub struct Args {
 }
 
 impl Args {
-    fn capabilities(&self) -> skill_runtime::Result<Capabilities> {
+    fn capabilities(&self) -> skill_engine::Result<Capabilities> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let caps = Capabilities {
             filesystem: self
@@ -119,12 +120,12 @@ fn change(ctx: &Context, args: Args, add: bool) -> anyhow::Result<ExitCode> {
                 .filter(|d| !caps.filesystem.iter().any(|g| g.path == d.requested))
                 .cloned()
                 .collect();
-            let bindings = skill_runtime::dirs::approve(&home, &caps.filesystem, &others)?;
+            let bindings = skill_store::dirs::approve(&home, &caps.filesystem, &others)?;
             for binding in bindings {
                 let Binding::Bound(dir) = binding else {
                     return Err(Error::not_found(format!(
                         "{} does not exist",
-                        skill_runtime::text::escape(binding.requested(), false)
+                        skill_manifest::text::escape(binding.requested(), false)
                     ))
                     .with_hint("create the directory first, then grant it"));
                 };

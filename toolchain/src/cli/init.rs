@@ -2,8 +2,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use skill_runtime::Error;
-use skill_runtime::manifest::validate_skill_name;
+use skill_engine::Error;
+use skill_manifest::manifest::validate_skill_name;
 
 use super::Context;
 use crate::{sdk, templates};

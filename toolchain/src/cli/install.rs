@@ -1,11 +1,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use skill_runtime::instance::Instances;
-use skill_runtime::manifest::SKILL_YAML;
-use skill_runtime::package::Package;
-use skill_runtime::store::Store;
-use skill_runtime::{Error, Runtime, audit};
+use skill_engine::package::Package;
+use skill_engine::{Error, Runtime};
+use skill_manifest::manifest::SKILL_YAML;
+use skill_store::audit;
+use skill_store::instance::Instances;
+use skill_store::store::Store;
 
 use super::Context;
 use crate::build;
@@ -67,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let target = InstanceRef::parse(&yaml.name, args.instance.as_deref())?;
     if !Instances::new(home.clone()).exists(&target.skill, &target.instance) {
         // A new instance gets today's naming rules before anyone is asked anything.
-        skill_runtime::instance::validate_instance_name(&target.instance)?;
+        skill_store::instance::validate_instance_name(&target.instance)?;
     }
     let requested = yaml.capabilities.clone();
     if let Some(project) = &to_build
@@ -115,7 +116,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let requested = &requested;
     approve(&home, &target, requested, review.as_ref())?;
-    let outcome = Store::new(home.clone()).install(&package)?;
+    let outcome = Store::new(home.clone()).install(
+        &package.manifest,
+        &package.component,
+        &package.skill_yaml_text,
+    )?;
     audit::record(
         &home,
         "install",

@@ -1,9 +1,9 @@
 use std::process::ExitCode;
 
 use serde_json::json;
-use skill_runtime::config::missing_required;
-use skill_runtime::instance::Instances;
-use skill_runtime::store::Store;
+use skill_manifest::config::missing_required;
+use skill_store::instance::Instances;
+use skill_store::store::Store;
 
 use super::Context;
 use crate::instances::installed_yaml;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
-use skill_runtime::instance::Instances;
-use skill_runtime::store::Store;
+use skill_store::instance::Instances;
+use skill_store::store::Store;
 
 use super::Context;
 use crate::ui::{human_size, shown};
@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 m.version.clone(),
                 m.tools.len().to_string(),
                 // One line of it, control characters shown.
-                skill_runtime::text::escape(
+                skill_manifest::text::escape(
                     m.description.lines().next().unwrap_or_default(),
                     false,
                 )

@@ -22,7 +22,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use skill_runtime::{Error, SkillHome};
+use skill_engine::{Error, SkillHome};
 
 use crate::ui::{Printer, render_error};
 

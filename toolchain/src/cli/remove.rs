@@ -1,9 +1,10 @@
 use std::process::ExitCode;
 
 use serde_json::json;
-use skill_runtime::instance::Instances;
-use skill_runtime::store::Store;
-use skill_runtime::{Error, audit};
+use skill_engine::Error;
+use skill_store::audit;
+use skill_store::instance::Instances;
+use skill_store::store::Store;
 
 use super::Context;
 use crate::instances::{InstanceRef, require_instance};

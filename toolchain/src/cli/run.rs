@@ -3,14 +3,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use skill_runtime::error::suggestion;
+use skill_manifest::error::suggestion;
 
 use crate::instances::{InstanceRef, call_options, require_instance};
 use crate::ui::shown;
-use skill_runtime::host::{Event, LogLevel};
-use skill_runtime::network::{Refusal, RefusalReason};
-use skill_runtime::store::Store;
-use skill_runtime::{Error, Runtime, ToolError, args};
+use skill_engine::host::{Event, LogLevel};
+use skill_engine::network::{Refusal, RefusalReason};
+use skill_engine::{Error, Runtime, ToolError};
+use skill_manifest::args;
+use skill_store::store::Store;
 
 use super::Context;
 
@@ -213,7 +214,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
                 ToolError::Failed(_) => None,
             };
             let err = Error::new(
-                skill_runtime::ErrorKind::Tool,
+                skill_engine::ErrorKind::Tool,
                 format!("{qualified} failed: {tool_error}"),
             );
             Err(match hint {

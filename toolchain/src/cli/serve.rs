@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use skill_runtime::Allocation;
+use skill_engine::Allocation;
 
 use super::Context;
 use crate::serve::http::{HttpOptions, serve, serve_stdio};
@@ -112,8 +112,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(Selection::parse)
         .unwrap_or_default();
-    let max_body_bytes = skill_runtime::capabilities::parse_size(&args.max_body)
-        .map_err(|e| skill_runtime::Error::invalid(format!("--max-body: {}", e.message())))?;
+    let max_body_bytes = skill_manifest::capabilities::parse_size(&args.max_body)
+        .map_err(|e| skill_engine::Error::invalid(format!("--max-body: {}", e.message())))?;
     let token = if args.stdio || args.unix.is_some() {
         None
     } else {
@@ -121,8 +121,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let memory_budget_mib = match &args.memory_budget {
         Some(size) => {
-            let bytes = skill_runtime::capabilities::parse_size(size).map_err(|e| {
-                skill_runtime::Error::invalid(format!("--memory-budget: {}", e.message()))
+            let bytes = skill_manifest::capabilities::parse_size(size).map_err(|e| {
+                skill_engine::Error::invalid(format!("--memory-budget: {}", e.message()))
             })?;
             u32::try_from(bytes >> 20).unwrap_or(u32::MAX).max(1)
         }

@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use skill_runtime::manifest::SKILL_YAML;
-use skill_runtime::package::Package;
-use skill_runtime::{Error, Runtime};
+use skill_engine::package::Package;
+use skill_engine::{Error, Runtime};
+use skill_manifest::manifest::SKILL_YAML;
 
 use super::Context;
 use crate::project::InstallSource;

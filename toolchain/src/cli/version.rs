@@ -25,8 +25,8 @@ pub fn run(_ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         };
         let info = serde_json::json!({
             "skill": env!("CARGO_PKG_VERSION"),
-            "contract": skill_runtime::bindings::CONTRACT,
-            "wasmtime": skill_runtime::WASMTIME_VERSION,
+            "contract": skill_engine::bindings::CONTRACT,
+            "wasmtime": skill_engine::WASMTIME_VERSION,
             "sdk": SDK_VERSION,
             "bundled": map(&bundled),
             "pinned": { "javascript": map(&js), "python": map(&python) },
@@ -42,8 +42,8 @@ pub fn run(_ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .join(", ")
     };
     println!("skill {}", env!("CARGO_PKG_VERSION"));
-    println!("contract {}", skill_runtime::bindings::CONTRACT);
-    println!("wasmtime {}", skill_runtime::WASMTIME_VERSION);
+    println!("contract {}", skill_engine::bindings::CONTRACT);
+    println!("wasmtime {}", skill_engine::WASMTIME_VERSION);
     println!("sdk {SDK_VERSION} (rust, javascript, python)");
     println!("bundled: {}", list(&bundled));
     println!("pinned for JavaScript/TypeScript: {}", list(&js));

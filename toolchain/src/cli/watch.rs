@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use notify_debouncer_full::notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
-use skill_runtime::Error;
+use skill_engine::Error;
 
 use super::Context;
 use crate::instances::InstanceRef;

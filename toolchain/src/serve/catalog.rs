@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use skill_runtime::fsutil::sha256_hex;
-use skill_runtime::instance::Instances;
-use skill_runtime::manifest::ToolDef;
-use skill_runtime::store::{InstalledSkill, Store};
-use skill_runtime::{Error, Result, SkillHome};
+use skill_engine::{Error, Result, SkillHome};
+use skill_manifest::manifest::ToolDef;
+use skill_store::fsutil::sha256_hex;
+use skill_store::instance::Instances;
+use skill_store::store::{InstalledSkill, Store};
 
 /// MCP allows 1-128 characters from `[A-Za-z0-9_.-]` in a tool name.
 const MAX_TOOL_NAME: usize = 128;

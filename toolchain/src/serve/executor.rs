@@ -17,12 +17,13 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use skill_runtime::engine::PoolSize;
-use skill_runtime::host::EventSink;
-use skill_runtime::{
+use skill_engine::engine::PoolSize;
+use skill_engine::host::EventSink;
+use skill_engine::{
     Allocation, CallOptions, CallOutcome, Error, ErrorKind, LoadedSkill, Result, Runtime,
-    SkillHome, WarmInstance, args,
+    SkillHome, WarmInstance,
 };
+use skill_manifest::args;
 use tokio::sync::Semaphore;
 
 use super::catalog::Route;
@@ -273,7 +274,7 @@ impl Executor {
     /// make room before waiting for running calls to give some back.
     async fn reserve(
         &self,
-        limits: &skill_runtime::Limits,
+        limits: &skill_engine::Limits,
         prepared: &Prepared,
     ) -> Result<tokio::sync::OwnedSemaphorePermit> {
         let mib = u32::try_from(limits.host_bytes().div_ceil(1 << 20)).unwrap_or(u32::MAX);

@@ -12,7 +12,7 @@ use axum::Router;
 use axum::http::HeaderValue;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
-use skill_runtime::{Error, Result};
+use skill_engine::{Error, Result};
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};

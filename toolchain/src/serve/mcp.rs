@@ -13,8 +13,8 @@ use rmcp::model::{
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
-use skill_runtime::host::{Event, EventSink};
-use skill_runtime::{CallOutcome, Error};
+use skill_engine::host::{Event, EventSink};
+use skill_engine::{CallOutcome, Error};
 
 use super::ServeState;
 use super::catalog::Route;

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use notify_debouncer_full::notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
-use skill_runtime::{Result, SkillHome};
+use skill_engine::{Result, SkillHome};
 
 pub use catalog::{Catalog, Route, Selection};
 pub use executor::Executor;
@@ -127,13 +127,12 @@ impl ServeState {
     pub fn watch_home(self: &Arc<Self>) -> Result<()> {
         for dir in [self.home.skills_dir(), self.home.instances_dir()] {
             std::fs::create_dir_all(&dir)
-                .map_err(|e| skill_runtime::Error::io("create", &dir, e))?;
+                .map_err(|e| skill_engine::Error::io("create", &dir, e))?;
         }
         let state = self.clone();
         let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
-        let mut debouncer = new_debouncer(RELOAD_DEBOUNCE, None, tx).map_err(|e| {
-            skill_runtime::Error::internal(format!("cannot watch $SKILL_HOME: {e}"))
-        })?;
+        let mut debouncer = new_debouncer(RELOAD_DEBOUNCE, None, tx)
+            .map_err(|e| skill_engine::Error::internal(format!("cannot watch $SKILL_HOME: {e}")))?;
         let mut watched = std::collections::BTreeSet::new();
         update_watches(&self.home, &mut debouncer, &mut watched);
         std::thread::Builder::new()

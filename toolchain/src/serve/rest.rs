@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use skill_runtime::host::{Event, EventSink};
-use skill_runtime::{CallOutcome, Error, ErrorKind};
+use skill_engine::host::{Event, EventSink};
+use skill_engine::{CallOutcome, Error, ErrorKind};
 
 use super::ServeState;
 use super::catalog::Route;

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use skill_runtime::{Error, Result, SkillHome};
+use skill_engine::{Error, Result, SkillHome};
 
 /// Environment variable read when `--token` is not given.
 pub const TOKEN_ENV: &str = "SKILL_SERVE_TOKEN";
@@ -74,8 +74,8 @@ fn auto_token(home: &SkillHome) -> Result<String> {
     if let Ok(existing) = read_token_file(&path) {
         return Ok(existing);
     }
-    let token = skill_runtime::fsutil::random_hex(32)?;
-    skill_runtime::fsutil::write_private(&path, format!("{token}\n").as_bytes())?;
+    let token = skill_store::fsutil::random_hex(32)?;
+    skill_store::fsutil::write_private(&path, format!("{token}\n").as_bytes())?;
     Ok(token)
 }
 
@@ -181,7 +181,7 @@ impl Guard {
             Some(host) => {
                 return Some(format!(
                     "this server does not answer to the name `{}`",
-                    skill_runtime::text::escape(host, false)
+                    skill_manifest::text::escape(host, false)
                 ));
             }
             None => return Some("the request names no host".to_string()),
@@ -196,7 +196,7 @@ impl Guard {
             if !same_origin && !self.origins.allows(origin) {
                 return Some(format!(
                     "pages from `{}` may not use this server",
-                    skill_runtime::text::escape(origin, false)
+                    skill_manifest::text::escape(origin, false)
                 ));
             }
         }
@@ -233,7 +233,7 @@ pub async fn require_token(
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
         Some(given)
-            if skill_runtime::fsutil::constant_time_eq(given.as_bytes(), token.as_bytes()) =>
+            if skill_store::fsutil::constant_time_eq(given.as_bytes(), token.as_bytes()) =>
         {
             next.run(request).await
         }

@@ -324,11 +324,11 @@ fn misbehave_in_a_runtime(
     timeout: Duration,
 ) -> (
     tempfile::TempDir,
-    skill_runtime::Runtime,
-    skill_runtime::LoadedSkill,
-    skill_runtime::CallOptions,
+    skill_engine::Runtime,
+    skill_engine::LoadedSkill,
+    skill_engine::CallOptions,
 ) {
-    use skill_runtime::{CallOptions, Limits, Runtime, SkillHome};
+    use skill_engine::{CallOptions, Limits, Runtime, SkillHome};
     let home = tempfile::tempdir().unwrap();
     let runtime = Runtime::new(&SkillHome::at(home.path())).unwrap();
     let bytes = std::fs::read(misbehave().join("misbehave.wasm")).unwrap();
@@ -347,10 +347,10 @@ fn misbehave_in_a_runtime(
 /// One runtime, many hostile calls: after each is contained, the next call works.
 #[test]
 fn the_runtime_keeps_working_after_each_contained_attempt() {
-    use skill_runtime::args::Args;
+    use skill_manifest::args::Args;
     let (_home, _runtime, skill, options) = misbehave_in_a_runtime(Duration::from_millis(500));
-    let text = |v: &str| skill_runtime::args::ArgValue::Text(v.to_string());
-    let int = |n: i64| skill_runtime::args::ArgValue::Integer(n);
+    let text = |v: &str| skill_manifest::args::ArgValue::Text(v.to_string());
+    let int = |n: i64| skill_manifest::args::ArgValue::Integer(n);
     let attempts: Vec<(&str, Args)> = vec![
         ("spin", Args::new()),
         ("hog", vec![("mib".to_string(), int(1024))]),
@@ -382,15 +382,15 @@ fn the_runtime_keeps_working_after_each_contained_attempt() {
 /// or hits a limit leaves the instance unusable.
 #[test]
 fn a_kept_instance_serves_calls_until_one_breaks_it() {
-    use skill_runtime::args::Args;
+    use skill_manifest::args::Args;
     let (_home, _runtime, skill, options) = misbehave_in_a_runtime(Duration::from_secs(30));
-    let int = |n: i64| skill_runtime::args::ArgValue::Integer(n);
-    let text = |v: &str| skill_runtime::args::ArgValue::Text(v.to_string());
+    let int = |n: i64| skill_manifest::args::ArgValue::Integer(n);
+    let text = |v: &str| skill_manifest::args::ArgValue::Text(v.to_string());
     let timeout = options.limits.timeout;
-    let run = |instance: &mut skill_runtime::WarmInstance, tool: &str, args: Args| {
+    let run = |instance: &mut skill_engine::WarmInstance, tool: &str, args: Args| {
         instance.execute(tool, &args, timeout, None)
     };
-    let counted = |instance: &mut skill_runtime::WarmInstance| {
+    let counted = |instance: &mut skill_engine::WarmInstance| {
         run(instance, "counter", Args::new())
             .unwrap()
             .result

@@ -13,7 +13,7 @@
 // Synchronous bindings of its own (the runtime's exports are async): the floor is the plain
 // sync call path.
 mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "skill" });
+    wasmtime::component::bindgen!({ path: "../../wit", world: "skill" });
 }
 use bindings::skill_engine::skill::{host, types};
 use bindings::{Skill, SkillPre};
@@ -52,7 +52,7 @@ fn main() -> wasmtime::Result<()> {
         std::process::exit(2);
     };
     // The same engine configuration as `skill`, or the .cwasm would not load.
-    let engine = skill_runtime::engine::new_engine().map_err(|e| wasmtime::format_err!("{e}"))?;
+    let engine = skill_engine::engine::new_engine().map_err(|e| wasmtime::format_err!("{e}"))?;
     // SAFETY: a benchmark input produced by `skill build` on this machine.
     let component = unsafe { Component::deserialize_file(&engine, cwasm)? };
     let mut linker = Linker::new(&engine);

@@ -19,7 +19,7 @@ use http_body_util::BodyExt;
 use tokio::time::Instant;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::capabilities::{HostPattern, Target};
+use skill_manifest::capabilities::{HostPattern, Target, non_global};
 
 /// Outgoing requests one instance may have open at once (each holds a socket).
 pub const MAX_OPEN_REQUESTS: usize = 32;
@@ -110,77 +110,6 @@ fn record(refused: &Mutex<Vec<Refusal>>, authority: &str, reason: RefusalReason)
             reason,
         });
     }
-}
-
-/// Why an address is not one a host name may lead to, if it is not.
-pub fn non_global(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            if v4.is_loopback() {
-                Some("loopback")
-            } else if v4.is_link_local() {
-                Some("link-local")
-            } else if v4.is_private() {
-                Some("private")
-            } else if v4.is_unspecified() || a == 0 {
-                Some("unspecified")
-            } else if v4.is_multicast() {
-                Some("multicast")
-            } else if v4.is_broadcast() || a >= 240 {
-                Some("reserved")
-            } else if a == 100 && (64..128).contains(&b) {
-                Some("shared address space")
-            } else if v4.is_documentation()
-                || (a == 198 && (b == 18 || b == 19))
-                || (a == 192 && b == 0)
-            {
-                Some("reserved")
-            } else {
-                None
-            }
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return non_global(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            if v6.is_loopback() {
-                Some("loopback")
-            } else if v6.is_unspecified() {
-                Some("unspecified")
-            } else if v6.is_multicast() {
-                Some("multicast")
-            } else if s[0] & 0xffc0 == 0xfe80 {
-                Some("link-local")
-            } else if s[0] & 0xfe00 == 0xfc00 {
-                Some("unique local")
-            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
-                // Local-use NAT64 (64:ff9b:1::/48): whatever the network maps it to.
-                Some("reserved")
-            } else if s[..6] == [0; 6] {
-                // IPv4-compatible (::a.b.c.d, deprecated): the IPv4 address decides.
-                non_global(embedded_v4(s[6], s[7]))
-            } else if s[0] == 0x64 && s[1] == 0xff9b {
-                // NAT64: the embedded IPv4 address decides.
-                non_global(embedded_v4(s[6], s[7]))
-            } else if s[0] == 0x2002 {
-                // 6to4 likewise.
-                non_global(embedded_v4(s[1], s[2]))
-            } else if s[0] == 0x2001 && s[1] == 0xdb8 {
-                Some("reserved")
-            } else {
-                None
-            }
-        }
-    }
-}
-
-/// The IPv4 address carried in two 16-bit groups of an IPv6 address.
-fn embedded_v4(high: u16, low: u16) -> IpAddr {
-    IpAddr::V4(std::net::Ipv4Addr::from(
-        (u32::from(high) << 16) | u32::from(low),
-    ))
 }
 
 type ResponseFuture = Box<
@@ -505,37 +434,5 @@ impl http_body::Body for BoundedBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.incoming.size_hint()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn addresses_a_name_may_not_lead_to() {
-        for (ip, kind) in [
-            ("127.0.0.1", "loopback"),
-            ("10.1.2.3", "private"),
-            ("172.16.0.1", "private"),
-            ("192.168.1.1", "private"),
-            ("169.254.169.254", "link-local"),
-            ("0.0.0.0", "unspecified"),
-            ("100.64.0.1", "shared address space"),
-            ("224.0.0.1", "multicast"),
-            ("::1", "loopback"),
-            ("fe80::1", "link-local"),
-            ("fd00::1", "unique local"),
-            ("::ffff:127.0.0.1", "loopback"),
-            ("64:ff9b::a00:1", "private"),
-            ("64:ff9b:1::1", "reserved"),
-            ("::127.0.0.1", "loopback"),
-            ("::10.0.0.1", "private"),
-        ] {
-            assert_eq!(non_global(ip.parse().unwrap()), Some(kind), "{ip}");
-        }
-        for ip in ["93.184.215.14", "1.1.1.1", "2606:4700::1111"] {
-            assert_eq!(non_global(ip.parse().unwrap()), None, "{ip}");
-        }
     }
 }

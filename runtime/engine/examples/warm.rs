@@ -3,22 +3,22 @@
 //! call, with the pooled engine `skill serve` uses. Compare two builds (before/after a
 //! change) on the same component:
 //!
-//!   cargo run --release -p skill-runtime --example warm -- examples/rust-skill/target/skill/rust-skill.wasm
+//!   cargo run --release -p skill-engine --example warm -- examples/rust-skill/target/skill/rust-skill.wasm
 use std::time::{Duration, Instant};
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
     let wasm = std::fs::read(&argv[1]).unwrap();
     let n: usize = argv.get(2).map(|s| s.parse().unwrap()).unwrap_or(100_000);
     let home = tempfile::tempdir().unwrap();
-    let home = skill_runtime::SkillHome::at(home.path());
+    let home = skill_engine::SkillHome::at(home.path());
     let (runtime, _) =
-        skill_runtime::Runtime::for_server(&home, skill_runtime::engine::PoolSize::default())
+        skill_engine::Runtime::for_server(&home, skill_engine::engine::PoolSize::default())
             .unwrap();
     let skill = runtime.load_bytes(&wasm).unwrap();
-    let options = skill_runtime::CallOptions::default();
-    let args: skill_runtime::args::Args = vec![
-        ("a".into(), skill_runtime::args::ArgValue::Integer(2)),
-        ("b".into(), skill_runtime::args::ArgValue::Integer(40)),
+    let options = skill_engine::CallOptions::default();
+    let args: skill_manifest::args::Args = vec![
+        ("a".into(), skill_manifest::args::ArgValue::Integer(2)),
+        ("b".into(), skill_manifest::args::ArgValue::Integer(40)),
     ];
     let mut best = f64::MAX;
     for _round in 0..5 {

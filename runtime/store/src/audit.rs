@@ -8,8 +8,8 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
-use crate::error::{Error, Result};
 use crate::home::SkillHome;
+use skill_manifest::error::{Error, Result};
 
 /// Appends `{"time": <unix seconds>, "action": ..., "skill": ..., "instance": ..., ...details}`.
 pub fn record(

@@ -8,14 +8,23 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::bindings::types as wit;
 use crate::capabilities::Capabilities;
 use crate::config::{ConfigSchema, validate_schema};
 use crate::error::{Error, Result};
-use crate::runtime::SkillInfo;
 use crate::text::check_text;
 
 pub const SKILL_YAML: &str = "skill.yaml";
+
+/// The skill's own description of itself (`info()`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkillInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub author: Option<String>,
+    pub license: Option<String>,
+    pub repository: Option<String>,
+}
 
 /// What a skill may describe, at most (documented in docs/instances.md). Everything a guest
 /// says about itself ends up in every `skill list`, every `tools/list` and every agent's
@@ -391,23 +400,29 @@ impl ParamKind {
     }
 }
 
-impl From<wit::ParamKind> for ParamKind {
-    fn from(kind: wit::ParamKind) -> Self {
-        match kind {
-            wit::ParamKind::String => ParamKind::String,
-            wit::ParamKind::Integer => ParamKind::Integer,
-            wit::ParamKind::Number => ParamKind::Number,
-            wit::ParamKind::Boolean => ParamKind::Boolean,
-            wit::ParamKind::Json => ParamKind::Json,
-            wit::ParamKind::File => ParamKind::File,
-        }
-    }
+/// A tool as a guest's `tools()` described it, before [`ToolDef::from_guest`] checks it.
+#[derive(Debug, Clone)]
+pub struct GuestTool {
+    pub name: String,
+    pub description: String,
+    pub params: Vec<GuestParam>,
+}
+
+/// A parameter as a guest described it; `default_value` is a JSON literal, unchecked.
+#[derive(Debug, Clone)]
+pub struct GuestParam {
+    pub name: String,
+    pub description: String,
+    pub kind: ParamKind,
+    pub required: bool,
+    pub default_value: Option<String>,
+    pub choices: Vec<String>,
 }
 
 impl ToolDef {
     /// Converts and checks what a guest's `tools()` returned: names unique and usable on a
     /// command line, defaults valid JSON of the right kind.
-    pub fn from_guest(tools: Vec<wit::Tool>) -> Result<Vec<ToolDef>> {
+    pub fn from_guest(tools: Vec<GuestTool>) -> Result<Vec<ToolDef>> {
         if tools.len() > MAX_TOOLS {
             return Err(Error::contract(format!(
                 "the skill declares {} tools; at most {MAX_TOOLS} are allowed",
@@ -483,7 +498,7 @@ impl ToolDef {
                     )
                     .map_err(as_contract)?;
                 }
-                let kind = ParamKind::from(p.kind);
+                let kind = p.kind;
                 let default = match &p.default_value {
                     None => None,
                     Some(literal) => {

@@ -10,11 +10,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result, list_or_none, suggestion};
 use crate::fsutil::{FileLock, TMP_PREFIX, sha256_hex, sync_dir, write_atomic};
 use crate::home::SkillHome;
-use crate::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill_name};
-use crate::package::Package;
+use skill_manifest::error::{Error, Result, list_or_none, suggestion};
+use skill_manifest::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill_name};
 
 pub const COMPONENT_WASM: &str = "component.wasm";
 /// A keyed MAC over what install wrote (see [`Store::seal`]).
@@ -57,8 +56,14 @@ impl Store {
         self.home.skills_dir().join(name)
     }
 
-    pub fn install(&self, package: &Package) -> Result<InstallOutcome> {
-        let manifest = &package.manifest;
+    /// Stores a checked package (its manifest, the component, `skill.yaml` verbatim) as the
+    /// skill's current version.
+    pub fn install(
+        &self,
+        manifest: &PackageManifest,
+        component: &[u8],
+        skill_yaml_text: &str,
+    ) -> Result<InstallOutcome> {
         validate_skill_name(&manifest.name)?;
         let _lock = FileLock::exclusive(&self.home.lock_file())?;
         let skill_dir = self.skill_dir(&manifest.name);
@@ -68,7 +73,7 @@ impl Store {
         // The directory name covers everything stored in it, so it is never rewritten in place.
         let manifest_json = manifest.to_json();
         let content_digest =
-            sha256_hex(&[manifest_json.as_slice(), package.skill_yaml_text.as_bytes()].concat());
+            sha256_hex(&[manifest_json.as_slice(), skill_yaml_text.as_bytes()].concat());
         let version_dir_name = format!("{}-{}", manifest.version, &content_digest[..12]);
         let version_dir = skill_dir.join(&version_dir_name);
         if !version_dir.join(MANIFEST_JSON).exists() {
@@ -76,17 +81,14 @@ impl Store {
                 .prefix(STAGING_PREFIX)
                 .tempdir_in(&skill_dir)
                 .map_err(|e| Error::io("create a staging directory in", &skill_dir, e))?;
-            write_atomic(&staging.path().join(COMPONENT_WASM), &package.component)?;
-            write_atomic(
-                &staging.path().join(SKILL_YAML),
-                package.skill_yaml_text.as_bytes(),
-            )?;
+            write_atomic(&staging.path().join(COMPONENT_WASM), component)?;
+            write_atomic(&staging.path().join(SKILL_YAML), skill_yaml_text.as_bytes())?;
             write_atomic(&staging.path().join(MANIFEST_JSON), &manifest_json)?;
             let seal = self.seal(
                 &manifest.name,
                 &version_dir_name,
                 &manifest_json,
-                package.skill_yaml_text.as_bytes(),
+                skill_yaml_text.as_bytes(),
             )?;
             write_atomic(&staging.path().join(SEAL), seal.as_bytes())?;
             let staged = staging.keep();
@@ -116,7 +118,7 @@ impl Store {
         }
         let skill = InstalledSkill {
             manifest: manifest.clone(),
-            skill_yaml: package.skill_yaml_text.clone(),
+            skill_yaml: skill_yaml_text.to_string(),
             dir: version_dir,
         };
         Ok(InstallOutcome { skill, previous })
@@ -148,7 +150,7 @@ impl Store {
 
     /// One installed skill; the error lists what is installed.
     pub fn get(&self, name: &str) -> Result<InstalledSkill> {
-        let found = if crate::manifest::is_legacy_name(name) {
+        let found = if skill_manifest::manifest::is_legacy_name(name) {
             // Version directories are immutable and `current` is replaced atomically, so a
             // read needs no lock unless a concurrent install removed what it just resolved;
             // then it is read again under the shared lock. (This is on every `skill run`.)

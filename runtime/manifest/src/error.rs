@@ -102,7 +102,7 @@ impl std::error::Error for Error {
 }
 
 /// Lists names for a "did you mean / what exists" hint: `a, b, c` or `(none)`.
-pub(crate) fn list_or_none<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
+pub fn list_or_none<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> String {
     let names: Vec<String> = names.into_iter().map(|s| s.as_ref().to_string()).collect();
     if names.is_empty() {
         "(none)".to_string()

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use crate::contract::ContractReport;
-use crate::error::{Error, Result};
-use crate::manifest::{ComponentDigest, MANIFEST_FORMAT, PackageManifest, SkillYaml};
 use crate::runtime::Runtime;
+use skill_manifest::error::{Error, Result};
+use skill_manifest::manifest::{ComponentDigest, MANIFEST_FORMAT, PackageManifest, SkillYaml};
 
 pub struct Package {
     pub component: Vec<u8>,
@@ -29,17 +29,19 @@ impl Package {
         let size = std::fs::metadata(component_path)
             .map_err(|e| Error::io("read", component_path, e))?
             .len();
-        if size > crate::manifest::MAX_COMPONENT {
+        if size > skill_manifest::manifest::MAX_COMPONENT {
             return Err(Error::invalid(format!(
                 "{} is larger than {} MiB",
                 component_path.display(),
-                crate::manifest::MAX_COMPONENT >> 20
+                skill_manifest::manifest::MAX_COMPONENT >> 20
             )));
         }
         let component =
             std::fs::read(component_path).map_err(|e| Error::io("read", component_path, e))?;
-        let skill_yaml_text =
-            crate::manifest::read_text(skill_yaml_path, crate::manifest::MAX_SKILL_YAML)?;
+        let skill_yaml_text = skill_manifest::manifest::read_text(
+            skill_yaml_path,
+            skill_manifest::manifest::MAX_SKILL_YAML,
+        )?;
         let skill_yaml = SkillYaml::parse_at(&skill_yaml_text, skill_yaml_path)?;
         Self::prepare(runtime, component, skill_yaml_text, skill_yaml).map_err(|e| {
             // Name the file when the component itself is at fault.
@@ -98,11 +100,11 @@ impl Package {
             tools,
         };
         let size = manifest.to_json().len();
-        if size > crate::manifest::MAX_MANIFEST {
+        if size > skill_manifest::manifest::MAX_MANIFEST {
             return Err(Error::contract(format!(
                 "the skill's manifest would be {} KiB; at most {} KiB are allowed",
                 size >> 10,
-                crate::manifest::MAX_MANIFEST >> 10
+                skill_manifest::manifest::MAX_MANIFEST >> 10
             ))
             .with_hint("shorten tool and parameter descriptions, or split the skill"));
         }

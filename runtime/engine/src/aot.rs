@@ -20,9 +20,9 @@ use sha2::Digest;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::error::{Error, Result};
-use crate::fsutil::constant_time_eq;
-use crate::fsutil::{create_private_dir, write_private};
+use skill_manifest::error::{Error, Result};
+use skill_store::fsutil::constant_time_eq;
+use skill_store::fsutil::{create_private_dir, write_private};
 
 const KEY_FILE: &str = "key";
 

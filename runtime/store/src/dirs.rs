@@ -13,12 +13,13 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::capabilities::{Access, PathGrant, expand_home};
-use crate::error::{Error, Result};
 use crate::home::SkillHome;
+use skill_manifest::capabilities::{Access, Capabilities, HostPattern, PathGrant, expand_home};
+use skill_manifest::error::{Error, Result};
 
 /// A directory as it was when the user approved it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,20 +65,23 @@ impl Binding {
 
     /// One line for a review or a listing: the real directory, as approved.
     pub fn describe(&self) -> String {
-        let verb = |access: Access| crate::capabilities::capitalize(&access.to_string());
+        let verb = |access: Access| skill_manifest::capabilities::capitalize(&access.to_string());
         let asked = |requested: &str, real: &Path| {
             let expanded = expand_home(requested).unwrap_or_else(|_| PathBuf::from(requested));
             if expanded == real {
                 String::new()
             } else {
-                format!(" (asked for {})", crate::text::escape(requested, false))
+                format!(
+                    " (asked for {})",
+                    skill_manifest::text::escape(requested, false)
+                )
             }
         };
         match self {
             Binding::Bound(d) => format!(
                 "{} files in {}{}",
                 verb(d.access),
-                crate::text::escape(&d.canonical.to_string_lossy(), false),
+                skill_manifest::text::escape(&d.canonical.to_string_lossy(), false),
                 asked(&d.requested, &d.canonical)
             ),
             Binding::Missing {
@@ -87,7 +91,7 @@ impl Binding {
             } => format!(
                 "{} files in {}{} (it does not exist yet, and stays closed until it does and is granted again)",
                 verb(*access),
-                crate::text::escape(&path.to_string_lossy(), false),
+                skill_manifest::text::escape(&path.to_string_lossy(), false),
                 asked(requested, path)
             ),
         }
@@ -421,6 +425,67 @@ pub fn fd_path(fd: &OwnedFd) -> PathBuf {
     return PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
     #[cfg(not(target_os = "linux"))]
     return PathBuf::from(format!("/dev/fd/{}", fd.as_raw_fd()));
+}
+
+/// What one call may reach beyond its own memory. The default grants nothing at all.
+#[derive(Debug, Clone, Default)]
+pub struct Sandbox {
+    pub preopens: Vec<Preopen>,
+    /// Environment variables the guest sees.
+    pub env: Vec<(String, String)>,
+    /// Hosts outgoing wasi:http requests may go to.
+    pub network: Vec<HostPattern>,
+    /// `skill@instance`, used in hints that name the command granting more.
+    pub grant_hint: String,
+    /// Approved directories left closed, each with the reason (replaced, now a symlink...).
+    pub closed: Vec<String>,
+}
+
+/// A directory the guest sees at `guest`: the host directory that was opened and checked
+/// when the sandbox was made (never looked up by path again).
+#[derive(Debug, Clone)]
+pub struct Preopen {
+    /// Where it was, for messages.
+    pub host: std::path::PathBuf,
+    pub dir: Arc<std::os::fd::OwnedFd>,
+    pub guest: String,
+    pub writable: bool,
+}
+
+/// The sandbox a call runs in: `data_dir` as the guest's `/data`, each approved directory
+/// that is still the one approved (the others are left closed and listed in
+/// `Sandbox::closed`), the granted environment variables and hosts.
+pub fn sandbox(caps: &Capabilities, data_dir: &Path, dirs: &[ApprovedDir]) -> Result<Sandbox> {
+    let data = open_dir_no_follow_last(data_dir).map_err(|e| Error::io("open", data_dir, e))?;
+    let mut sandbox = Sandbox {
+        preopens: vec![Preopen {
+            host: data_dir.to_path_buf(),
+            dir: std::sync::Arc::new(data),
+            guest: crate::instance::GUEST_DATA_DIR.to_string(),
+            writable: true,
+        }],
+        ..Default::default()
+    };
+    for dir in dirs {
+        match open_approved(dir) {
+            Ok(fd) => sandbox.preopens.push(Preopen {
+                host: dir.canonical.clone(),
+                dir: std::sync::Arc::new(fd),
+                guest: dir.guest_path(),
+                writable: dir.access == Access::ReadWrite,
+            }),
+            Err(closed) => sandbox.closed.push(closed.to_string()),
+        }
+    }
+    for var in &caps.env {
+        if let Ok(value) = std::env::var(var) {
+            sandbox.env.push((var.clone(), value));
+        }
+    }
+    for host in &caps.network {
+        sandbox.network.push(HostPattern::parse(host)?);
+    }
+    Ok(sandbox)
 }
 
 #[cfg(test)]

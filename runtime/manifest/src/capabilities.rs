@@ -18,9 +18,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dirs::ApprovedDir;
 use crate::error::{Error, Result};
-use crate::runtime::{Limits, Preopen, Sandbox};
+use crate::limits::Limits;
 
 /// Most entries (directories, hosts, variables) one skill may ask for.
 const MAX_REQUESTS: usize = 256;
@@ -203,43 +202,6 @@ impl Capabilities {
         Ok(())
     }
 
-    /// The sandbox a call runs in: `data_dir` as the guest's `/data`, each approved directory
-    /// that is still the one approved (the others are left closed and listed in
-    /// `Sandbox::closed`), the granted environment variables and hosts.
-    pub fn sandbox(&self, data_dir: &Path, dirs: &[ApprovedDir]) -> Result<Sandbox> {
-        let data = crate::dirs::open_dir_no_follow_last(data_dir)
-            .map_err(|e| Error::io("open", data_dir, e))?;
-        let mut sandbox = Sandbox {
-            preopens: vec![Preopen {
-                host: data_dir.to_path_buf(),
-                dir: std::sync::Arc::new(data),
-                guest: crate::instance::GUEST_DATA_DIR.to_string(),
-                writable: true,
-            }],
-            ..Default::default()
-        };
-        for dir in dirs {
-            match crate::dirs::open_approved(dir) {
-                Ok(fd) => sandbox.preopens.push(Preopen {
-                    host: dir.canonical.clone(),
-                    dir: std::sync::Arc::new(fd),
-                    guest: dir.guest_path(),
-                    writable: dir.access == Access::ReadWrite,
-                }),
-                Err(closed) => sandbox.closed.push(closed.to_string()),
-            }
-        }
-        for var in &self.env {
-            if let Ok(value) = std::env::var(var) {
-                sandbox.env.push((var.clone(), value));
-            }
-        }
-        for host in &self.network {
-            sandbox.network.push(HostPattern::parse(host)?);
-        }
-        Ok(sandbox)
-    }
-
     /// What `self` asks for beyond `granted` (limits count when they are larger).
     pub fn beyond(&self, granted: &Capabilities) -> Capabilities {
         let mut more = Capabilities {
@@ -321,7 +283,7 @@ impl Capabilities {
     }
 }
 
-pub(crate) fn capitalize(s: &str) -> String {
+pub fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
@@ -455,7 +417,7 @@ impl HostPattern {
     /// For an IP literal that is not a global address: what kind it is (loopback, private...).
     pub fn local_kind(&self) -> Option<&'static str> {
         match self.host {
-            PatternHost::Ip(ip) => crate::network::non_global(ip),
+            PatternHost::Ip(ip) => non_global(ip),
             _ => None,
         }
     }
@@ -567,6 +529,77 @@ fn bad_limit(text: &str, expected: &str) -> Error {
     Error::invalid(format!("`{text}` is not {expected}"))
 }
 
+/// Why an address is not one a host name may lead to, if it is not.
+pub fn non_global(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            if v4.is_loopback() {
+                Some("loopback")
+            } else if v4.is_link_local() {
+                Some("link-local")
+            } else if v4.is_private() {
+                Some("private")
+            } else if v4.is_unspecified() || a == 0 {
+                Some("unspecified")
+            } else if v4.is_multicast() {
+                Some("multicast")
+            } else if v4.is_broadcast() || a >= 240 {
+                Some("reserved")
+            } else if a == 100 && (64..128).contains(&b) {
+                Some("shared address space")
+            } else if v4.is_documentation()
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0)
+            {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return non_global(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if v6.is_unspecified() {
+                Some("unspecified")
+            } else if v6.is_multicast() {
+                Some("multicast")
+            } else if s[0] & 0xffc0 == 0xfe80 {
+                Some("link-local")
+            } else if s[0] & 0xfe00 == 0xfc00 {
+                Some("unique local")
+            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                // Local-use NAT64 (64:ff9b:1::/48): whatever the network maps it to.
+                Some("reserved")
+            } else if s[..6] == [0; 6] {
+                // IPv4-compatible (::a.b.c.d, deprecated): the IPv4 address decides.
+                non_global(embedded_v4(s[6], s[7]))
+            } else if s[0] == 0x64 && s[1] == 0xff9b {
+                // NAT64: the embedded IPv4 address decides.
+                non_global(embedded_v4(s[6], s[7]))
+            } else if s[0] == 0x2002 {
+                // 6to4 likewise.
+                non_global(embedded_v4(s[1], s[2]))
+            } else if s[0] == 0x2001 && s[1] == 0xdb8 {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The IPv4 address carried in two 16-bit groups of an IPv6 address.
+fn embedded_v4(high: u16, low: u16) -> IpAddr {
+    IpAddr::V4(std::net::Ipv4Addr::from(
+        (u32::from(high) << 16) | u32::from(low),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -665,5 +698,32 @@ mod tests {
         assert_eq!(more.limits.memory.as_deref(), Some("128MiB"));
         assert_eq!(more.limits.timeout, None);
         assert!(asked.beyond(&asked).is_empty());
+    }
+
+    #[test]
+    fn addresses_a_name_may_not_lead_to() {
+        for (ip, kind) in [
+            ("127.0.0.1", "loopback"),
+            ("10.1.2.3", "private"),
+            ("172.16.0.1", "private"),
+            ("192.168.1.1", "private"),
+            ("169.254.169.254", "link-local"),
+            ("0.0.0.0", "unspecified"),
+            ("100.64.0.1", "shared address space"),
+            ("224.0.0.1", "multicast"),
+            ("::1", "loopback"),
+            ("fe80::1", "link-local"),
+            ("fd00::1", "unique local"),
+            ("::ffff:127.0.0.1", "loopback"),
+            ("64:ff9b::a00:1", "private"),
+            ("64:ff9b:1::1", "reserved"),
+            ("::127.0.0.1", "loopback"),
+            ("::10.0.0.1", "private"),
+        ] {
+            assert_eq!(non_global(ip.parse().unwrap()), Some(kind), "{ip}");
+        }
+        for ip in ["93.184.215.14", "1.1.1.1", "2606:4700::1111"] {
+            assert_eq!(non_global(ip.parse().unwrap()), None, "{ip}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
@@ -18,104 +18,25 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::aot::{AotCache, CacheOutcome};
-use crate::args::Args;
 use crate::bindings::{SkillPre, types as wit};
 use crate::contract::{ContractReport, check_component};
 use crate::engine::{
     EPOCH_TICK, EpochTicker, PoolSize, new_engine, new_linker, new_pooled_engine, new_sync_linker,
 };
-use crate::error::{Error, ErrorKind, Result};
-use crate::fsutil::sha256_hex;
-use crate::home::SkillHome;
 use crate::host::{EventSink, HostState};
-use crate::manifest::ToolDef;
 use crate::network::{NetworkPolicy, Refusal};
-
-/// Resource limits for one call. Every limit has a default; instances may override them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Wall-clock budget for instantiation plus the call: guest CPU (epoch deadline) and
-    /// every wait in the host (the call is dropped at the deadline).
-    pub timeout: Duration,
-    /// Largest linear memory a guest may grow to.
-    pub memory_bytes: usize,
-    /// Most a guest may write to stdout, and separately to stderr; also the most its result
-    /// and, separately, its log and progress messages may add up to.
-    pub output_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            timeout: Duration::from_secs(30),
-            memory_bytes: 256 << 20,
-            output_bytes: 1 << 20,
-        }
-    }
-}
-
-impl Limits {
-    /// Host memory one call can make the host hold at once: the guest's memory, the data
-    /// copied out of it in one host call (bounded by wasmtime's hostcall fuel), its captured
-    /// output, and what its host resources may hold ([`HOST_RESOURCES_BYTES`]). Servers budget
-    /// concurrent calls with it.
-    pub fn host_bytes(&self) -> usize {
-        self.memory_bytes
-            + self.hostcall_fuel()
-            + 2 * (self.output_bytes + REUSE_OUTPUT_BUDGET)
-            + HOST_RESOURCES_BYTES
-    }
-
-    /// Most bytes one guest-to-host transfer (a result, a log message, a WASI write) may
-    /// copy into host memory.
-    pub fn hostcall_fuel(&self) -> usize {
-        (2 * self.output_bytes).max(MIN_HOSTCALL_FUEL)
-    }
-}
-
-/// At least this much may cross in one host call whatever the output limit (WASI writes,
-/// HTTP bodies): 4 MiB.
-const MIN_HOSTCALL_FUEL: usize = 4 << 20;
-/// What `info()` plus `tools()` may return in all: far above any real skill (256 tools with
-/// 4 KiB descriptions), far below what would hurt the host.
-const DESCRIBE_FUEL: usize = 4 << 20;
-/// Host resources (open files, streams, pollables, HTTP requests...) one instance may hold
-/// at once. Each can pin a file descriptor.
-pub const MAX_RESOURCES: usize = 1024;
-/// What [`MAX_RESOURCES`] host resources may hold, counted in every call's reservation: a
-/// guest that keeps 1,000 wasi:http header maps of 15 × 8 KiB values makes the host hold
-/// ~125 MB while its own memory stays small (measured).
-const HOST_RESOURCES_BYTES: usize = 128 << 20;
-/// Component-model handles (resources a guest defines itself) one store may hold.
-const MAX_COMPONENT_HANDLES: usize = 10_000;
-/// A kept instance holding more host resources than this after a call is retired: it is
-/// keeping files or streams open between calls.
-const REUSE_MAX_RESOURCES: usize = 64;
-
-/// What one call may reach beyond its own memory. The default grants nothing at all.
-#[derive(Debug, Clone, Default)]
-pub struct Sandbox {
-    pub preopens: Vec<Preopen>,
-    /// Environment variables the guest sees.
-    pub env: Vec<(String, String)>,
-    /// Hosts outgoing wasi:http requests may go to.
-    pub network: Vec<crate::capabilities::HostPattern>,
-    /// `skill@instance`, used in hints that name the command granting more.
-    pub grant_hint: String,
-    /// Approved directories left closed, each with the reason (replaced, now a symlink...).
-    pub closed: Vec<String>,
-}
-
-/// A directory the guest sees at `guest`: the host directory that was opened and checked
-/// when the sandbox was made (never looked up by path again).
-#[derive(Debug, Clone)]
-pub struct Preopen {
-    /// Where it was, for messages.
-    pub host: std::path::PathBuf,
-    pub dir: Arc<std::os::fd::OwnedFd>,
-    pub guest: String,
-    pub writable: bool,
-}
+use skill_manifest::args::ArgValue;
+use skill_manifest::args::Args;
+use skill_manifest::error::{Error, ErrorKind, Result};
+use skill_manifest::limits::{
+    DESCRIBE_FUEL, Limits, MAX_COMPONENT_HANDLES, MAX_RESOURCES, REUSE_MAX_RESOURCES,
+    REUSE_OUTPUT_BUDGET,
+};
+use skill_manifest::manifest::ToolDef;
+use skill_manifest::manifest::{GuestParam, GuestTool, ParamKind, SkillInfo};
+use skill_store::dirs::Sandbox;
+use skill_store::fsutil::sha256_hex;
+use skill_store::home::SkillHome;
 
 /// Everything a call needs besides the tool name and its arguments.
 #[derive(Clone, Default)]
@@ -169,17 +90,6 @@ pub struct CallOutcome {
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     pub duration: Duration,
-}
-
-/// The skill's own description of itself (`info()`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct SkillInfo {
-    pub name: String,
-    pub version: String,
-    pub description: String,
-    pub author: Option<String>,
-    pub license: Option<String>,
-    pub repository: Option<String>,
 }
 
 /// The engine, linker and AOT cache: create one per process and share it.
@@ -371,7 +281,7 @@ impl LoadedSkill {
                 ))
                 .with_hint(format!(
                     "a skill declares at most {} tools, each with a short description (limits in docs/instances.md)",
-                    crate::manifest::MAX_TOOLS
+                    skill_manifest::manifest::MAX_TOOLS
                 )));
             }
             Ok(Err(e)) => {
@@ -394,8 +304,11 @@ impl LoadedSkill {
             license: info.license,
             repository: info.repository,
         };
-        crate::manifest::check_info(&info)?;
-        Ok((info, ToolDef::from_guest(tools)?))
+        skill_manifest::manifest::check_info(&info)?;
+        Ok((
+            info,
+            ToolDef::from_guest(tools.into_iter().map(guest_tool).collect())?,
+        ))
     }
 
     /// Asks the skill's own `validate-config` export whether `config` is acceptable.
@@ -523,7 +436,7 @@ impl LoadedSkill {
             };
             // The directory checked when the sandbox was made, opened again through its
             // descriptor: whatever its path names now does not matter.
-            let _ = wasi.preopened_dir(crate::dirs::fd_path(&dir.dir), &dir.guest, perms);
+            let _ = wasi.preopened_dir(skill_store::dirs::fd_path(&dir.dir), &dir.guest, perms);
         }
         let wasi = wasi.build();
         let limits = StoreLimitsBuilder::new()
@@ -560,8 +473,6 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 /// Core instances, memories and tables one component may create.
 const MAX_CORE_INSTANCES: usize = 64;
 
-/// Output earlier calls may leave in a kept instance's pipes before it is retired.
-const REUSE_OUTPUT_BUDGET: usize = 64 << 10;
 /// Calls one kept instance serves before it is retired, bounding what a guest can accumulate
 /// (memory it grew, resources it leaked).
 const REUSE_MAX_CALLS: u32 = 10_000;
@@ -621,7 +532,7 @@ impl WarmInstance {
             .iter()
             .map(|(name, value)| wit::Arg {
                 name: name.clone(),
-                value: value.to_wit(),
+                value: wit_value(value),
             })
             .collect();
         let call =
@@ -875,4 +786,42 @@ fn output_limit_error(what: &str, options: &CallOptions) -> Error {
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
+}
+
+/// The contract's tool description as plain data, for [`ToolDef::from_guest`] to check.
+fn guest_tool(tool: wit::Tool) -> GuestTool {
+    GuestTool {
+        name: tool.name,
+        description: tool.description,
+        params: tool
+            .params
+            .into_iter()
+            .map(|p| GuestParam {
+                name: p.name,
+                description: p.description,
+                kind: match p.kind {
+                    wit::ParamKind::String => ParamKind::String,
+                    wit::ParamKind::Integer => ParamKind::Integer,
+                    wit::ParamKind::Number => ParamKind::Number,
+                    wit::ParamKind::Boolean => ParamKind::Boolean,
+                    wit::ParamKind::Json => ParamKind::Json,
+                    wit::ParamKind::File => ParamKind::File,
+                },
+                required: p.required,
+                default_value: p.default_value,
+                choices: p.choices,
+            })
+            .collect(),
+    }
+}
+
+/// A checked argument as the contract's `value`.
+fn wit_value(value: &ArgValue) -> wit::Value {
+    match value {
+        ArgValue::Text(s) => wit::Value::Text(s.clone()),
+        ArgValue::Integer(i) => wit::Value::Integer(*i),
+        ArgValue::Number(n) => wit::Value::Number(*n),
+        ArgValue::Boolean(b) => wit::Value::Boolean(*b),
+        ArgValue::Json(j) => wit::Value::Json(j.clone()),
+    }
 }

@@ -5,7 +5,6 @@
 
 use serde_json::Value;
 
-use crate::bindings::types as wit;
 use crate::error::{Error, Result};
 use crate::manifest::{ParamDef, ParamKind, ToolDef};
 
@@ -19,18 +18,6 @@ pub enum ArgValue {
     Boolean(bool),
     /// Serialized JSON.
     Json(String),
-}
-
-impl ArgValue {
-    pub(crate) fn to_wit(&self) -> wit::Value {
-        match self {
-            ArgValue::Text(s) => wit::Value::Text(s.clone()),
-            ArgValue::Integer(i) => wit::Value::Integer(*i),
-            ArgValue::Number(n) => wit::Value::Number(*n),
-            ArgValue::Boolean(b) => wit::Value::Boolean(*b),
-            ArgValue::Json(j) => wit::Value::Json(j.clone()),
-        }
-    }
 }
 
 /// Arguments in the tool's declared parameter order.

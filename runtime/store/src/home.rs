@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use skill_manifest::error::{Error, Result};
 
 #[derive(Debug, Clone)]
 pub struct SkillHome {

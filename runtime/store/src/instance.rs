@@ -17,14 +17,15 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::capabilities::{Capabilities, LimitSpec};
-use crate::config::{ConfigSchema, env_mappings};
 use crate::dirs::ApprovedDir;
-use crate::error::{Error, Result, suggestion};
+use crate::dirs::Sandbox;
 use crate::fsutil::{FileLock, create_private_dir, write_atomic, write_private};
 use crate::home::SkillHome;
-use crate::runtime::{Limits, Sandbox};
 use crate::secrets::SecretBox;
+use skill_manifest::capabilities::{Capabilities, LimitSpec};
+use skill_manifest::config::{ConfigSchema, env_mappings};
+use skill_manifest::error::{Error, Result, suggestion};
+use skill_manifest::limits::Limits;
 
 pub const DEFAULT_INSTANCE: &str = "default";
 const CONFIG_FILE: &str = "config.json";
@@ -58,8 +59,8 @@ impl Grants {
                 Some(dir) => dir.describe(),
                 None => format!(
                     "{} files in {} (did not exist when approved: closed)",
-                    crate::capabilities::capitalize(&g.access.to_string()),
-                    crate::text::escape(&g.path, false)
+                    skill_manifest::capabilities::capitalize(&g.access.to_string()),
+                    skill_manifest::text::escape(&g.path, false)
                 ),
             })
             .collect();
@@ -129,10 +130,10 @@ pub fn unknown_key(schema: &ConfigSchema, key: &str) -> Error {
 
 /// Instance names follow the same rules as skill names (no `_`: see `validate_skill_name`).
 pub fn validate_instance_name(name: &str) -> Result<()> {
-    crate::manifest::validate_skill_name(name).map_err(|_| {
+    skill_manifest::manifest::validate_skill_name(name).map_err(|_| {
         Error::invalid(format!(
             "invalid instance name `{}`",
-            crate::text::escape(name, false)
+            skill_manifest::text::escape(name, false)
         ))
         .with_hint("use 1-64 lowercase letters, digits and `-`, e.g. prod or staging")
     })
@@ -140,7 +141,7 @@ pub fn validate_instance_name(name: &str) -> Result<()> {
 
 /// Names of instances made before `_` was refused are still accepted when they exist.
 pub fn validate_existing_instance_name(name: &str) -> Result<()> {
-    if crate::manifest::is_legacy_name(name) {
+    if skill_manifest::manifest::is_legacy_name(name) {
         Ok(())
     } else {
         validate_instance_name(name)
@@ -285,13 +286,13 @@ impl Instances {
         let data = self.data_dir(skill, instance);
         std::fs::create_dir_all(&data).map_err(|e| Error::io("create directory", &data, e))?;
         let approved = &state.grants.approved;
-        let mut sandbox = approved.sandbox(&data, &state.grants.dirs)?;
+        let mut sandbox = crate::dirs::sandbox(approved, &data, &state.grants.dirs)?;
         for grant in &approved.filesystem {
             if !state.grants.dirs.iter().any(|d| d.requested == grant.path) {
                 sandbox.closed.push(format!(
                     "{} did not exist when it was approved, so it stays closed; once it exists, grant it with `skill grant {skill}@{instance} --fs {}`",
-                    crate::text::escape(&grant.path, false),
-                    crate::text::escape(&grant.path, false),
+                    skill_manifest::text::escape(&grant.path, false),
+                    skill_manifest::text::escape(&grant.path, false),
                 ));
             }
         }

@@ -5,7 +5,7 @@
 use wasmparser::{Parser, Payload};
 
 use crate::bindings::{CONTRACT, GUEST_EXPORT, HOST_IMPORT};
-use crate::error::{Error, Result};
+use skill_manifest::error::{Error, Result};
 
 /// WASI 0.2 interfaces the sandbox links (`wasmtime_wasi::p2::add_to_linker_sync` and
 /// wasi:http's outgoing side). Any

@@ -5,7 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use skill_manifest::error::{Error, Result};
 
 /// Prefix of the temporary files [`write_atomic`] renames into place.
 pub const TMP_PREFIX: &str = ".tmp-";

@@ -11,8 +11,8 @@ use std::path::Path;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use crate::error::{Error, Result};
 use crate::home::SkillHome;
+use skill_manifest::error::{Error, Result};
 
 const MAGIC: &[u8; 4] = b"SKS1";
 const NONCE_LEN: usize = 24;

@@ -9,8 +9,8 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, OptLevel};
 
 use crate::bindings::Skill;
-use crate::error::{Error, Result};
 use crate::host::HostState;
+use skill_manifest::error::{Error, Result};
 
 /// How often the epoch advances. Deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);

@@ -1,7 +1,7 @@
 //! Host bindings generated from the one contract package in `wit/`.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     world: "skill",
     // Exports are called with `call_async`, so a call can be dropped at its deadline while
     // the guest waits in the host. The contract's own host functions stay synchronous.

@@ -1,0 +1,18 @@
+//! `$SKILL_HOME` on disk: the versioned store of installed skills, instances (config, sealed
+//! secrets, grants pinned by device and inode), the audit log, and the file helpers that keep
+//! all of it crash-safe (stage, then rename).
+//!
+//! No wasmtime: anything that only reads or changes what is installed links this, not the
+//! engine.
+
+pub mod audit;
+pub mod dirs;
+pub mod fsutil;
+pub mod home;
+pub mod instance;
+pub mod secrets;
+pub mod store;
+
+pub use dirs::{Preopen, Sandbox};
+pub use home::SkillHome;
+pub use skill_manifest::{Error, ErrorKind, Result};
