@@ -4,11 +4,9 @@
 pub mod build;
 pub mod cli;
 pub mod doctor;
-pub mod instances;
 pub mod lockfile;
 pub mod project;
 pub mod sdk;
-pub mod serve;
 pub mod templates;
 pub mod testing;
 pub mod tools;

@@ -3,9 +3,6 @@
 
 use std::path::Path;
 
-use notify_debouncer_full::notify::EventKind;
-use notify_debouncer_full::notify::event::{ModifyKind, RemoveKind};
-
 /// Directories whose changes never start a build: outputs, dependencies, VCS metadata.
 pub const IGNORED_DIRS: &[&str] = &[
     "target",
@@ -21,17 +18,6 @@ pub const IGNORED_DIRS: &[&str] = &[
 
 /// Files the build itself writes.
 const BUILD_WRITTEN: &[&str] = &["skill.lock", "package-lock.json"];
-
-/// Creating, writing, renaming or deleting counts; reading, and metadata changes alone, do not.
-pub fn is_mutation(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::Create(_) => true,
-        EventKind::Remove(RemoveKind::Any | RemoveKind::File | RemoveKind::Folder) => true,
-        EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        EventKind::Modify(_) => true,
-        _ => false,
-    }
-}
 
 /// Whether `path` (absolute, inside `root`) is a source the build reads.
 pub fn is_source(root: &Path, output_dir: &Path, path: &Path) -> bool {
@@ -69,7 +55,6 @@ pub fn is_source(root: &Path, output_dir: &Path, path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify_debouncer_full::notify::event::{AccessKind, CreateKind, DataChange, MetadataKind};
 
     #[test]
     fn only_source_changes_count() {
@@ -89,13 +74,5 @@ mod tests {
         assert!(!is_source(root, out, Path::new("/p/src/.#lib.rs")));
         assert!(!is_source(root, out, Path::new("/p/src/lib.rs~")));
         assert!(!is_source(root, out, Path::new("/elsewhere/lib.rs")));
-        assert!(is_mutation(&EventKind::Create(CreateKind::File)));
-        assert!(is_mutation(&EventKind::Modify(ModifyKind::Data(
-            DataChange::Content
-        ))));
-        assert!(!is_mutation(&EventKind::Modify(ModifyKind::Metadata(
-            MetadataKind::Any
-        ))));
-        assert!(!is_mutation(&EventKind::Access(AccessKind::Any)));
     }
 }

@@ -711,11 +711,13 @@ fn trap_error(
         Some(trap) => trap.to_string(),
         None => first_line(&err.root_cause().to_string()).to_string(),
     };
+    let mut kind = ErrorKind::Trap;
     let (message, hint) = if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return timeout_error(what, options, started);
     } else if mentions("forcing trap when growing memory")
         || mentions("forcing a memory growth failure")
     {
+        kind = ErrorKind::MemoryLimit;
         (
             format!(
                 "{what} exceeded its memory limit of {} MiB",
@@ -758,7 +760,7 @@ fn trap_error(
             .collect();
         format!("{message}\n  guest stderr: {}", tail.join("\n  "))
     };
-    Error::new(ErrorKind::Trap, message).with_hint(hint)
+    Error::new(kind, message).with_hint(hint)
 }
 
 fn output_limit_error(what: &str, options: &CallOptions) -> Error {
@@ -773,7 +775,7 @@ fn output_limit_error(what: &str, options: &CallOptions) -> Error {
         )
     };
     Error::new(
-        ErrorKind::Trap,
+        ErrorKind::OutputLimit,
         format!(
             "{what} wrote more than {} KiB of output",
             limits.output_bytes >> 10

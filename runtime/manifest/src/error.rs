@@ -3,24 +3,58 @@
 
 use std::fmt;
 
+/// What went wrong, for callers that branch on it: the CLI's exit code, REST's status, MCP's
+/// error text. Every kind has a stable name ([`ErrorKind::as_str`]) that REST and `--json`
+/// report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Unknown skill, instance or tool.
     NotFound,
     /// Bad input from the user: a file that is not wasm, an ill-typed argument, a bad manifest.
     InvalidInput,
+    /// An instance that lacks required configuration (a key not set).
+    NotConfigured,
+    /// Refused by policy: a grant that can never be given, an origin or token not allowed.
+    PermissionDenied,
+    /// Something already there stands in the way (an existing name, a concurrent change).
+    Conflict,
     /// A component that does not implement the skill contract.
     Contract,
     /// The tool ran and reported an error (`tool-error`).
     Tool,
-    /// The guest trapped, ran out of memory, or wrote too much output.
+    /// The guest trapped (crashed) or held too many host resources.
     Trap,
     /// The call did not finish within its time limit.
     Timeout,
+    /// The guest tried to grow its memory beyond its limit.
+    MemoryLimit,
+    /// The guest wrote more output than its limit.
+    OutputLimit,
     /// Filesystem trouble in the store or the cache.
     Io,
     /// Anything else (a bug in us, most likely).
     Internal,
+}
+
+impl ErrorKind {
+    /// The kind's stable name: `not-found`, `invalid-input`, `timeout`...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::InvalidInput => "invalid-input",
+            ErrorKind::NotConfigured => "not-configured",
+            ErrorKind::PermissionDenied => "permission-denied",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Contract => "contract",
+            ErrorKind::Tool => "tool",
+            ErrorKind::Trap => "trap",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::MemoryLimit => "memory-limit",
+            ErrorKind::OutputLimit => "output-limit",
+            ErrorKind::Io => "io",
+            ErrorKind::Internal => "internal",
+        }
+    }
 }
 
 #[derive(Debug)]

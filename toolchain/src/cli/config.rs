@@ -9,7 +9,7 @@ use skill_store::instance::Instances;
 use skill_store::store::{InstalledSkill, Store};
 
 use super::Context;
-use crate::instances::{
+use skill_host::instances::{
     InstanceRef, Validator, export_toml, installed_yaml, parse_toml, replace_values,
     require_instance, set_limits, set_values, split_assignment,
 };

@@ -12,7 +12,7 @@ use skill_store::instance::Instances;
 use skill_store::store::Store;
 
 use super::Context;
-use crate::instances::{InstanceRef, require_instance};
+use skill_host::instances::{InstanceRef, require_instance};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\

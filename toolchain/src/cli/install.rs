@@ -10,9 +10,9 @@ use skill_store::store::Store;
 
 use super::Context;
 use crate::build;
-use crate::instances::{InstanceRef, approve, needs_approval, review_text};
 use crate::project::InstallSource;
 use crate::ui::{Printer, confirm, shown};
+use skill_host::instances::{InstanceRef, approve, needs_approval, review_text};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,7 +6,7 @@ use skill_store::instance::Instances;
 use skill_store::store::Store;
 
 use super::Context;
-use crate::instances::installed_yaml;
+use skill_host::instances::installed_yaml;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -7,8 +7,8 @@ use skill_store::instance::Instances;
 use skill_store::store::Store;
 
 use super::Context;
-use crate::instances::{InstanceRef, require_instance};
 use crate::ui::confirm;
+use skill_host::instances::{InstanceRef, require_instance};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -3,13 +3,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use skill_manifest::error::suggestion;
-
-use crate::instances::{InstanceRef, call_options, require_instance};
 use crate::ui::shown;
-use skill_engine::host::{Event, LogLevel};
+use skill_engine::host::{Event, EventSink, LogLevel};
 use skill_engine::network::{Refusal, RefusalReason};
-use skill_engine::{Error, Runtime, ToolError};
+use skill_engine::{Error, ErrorKind};
+use skill_host::instances::InstanceRef;
+use skill_host::{Notice, Overrides};
 use skill_manifest::args;
 use skill_store::store::Store;
 
@@ -84,92 +83,37 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     };
     let instance_ref = InstanceRef::parse(&head, args.instance.take().as_deref())?;
     let home = ctx.home()?;
-    let skill = Store::new(home.clone()).get(&instance_ref.skill)?;
-    let manifest = &skill.manifest;
-    let tool_names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
-
-    require_instance(&home, &instance_ref)?;
-    let instance = instance_ref.instance.clone();
-
     let tool_name = match tool {
         Some(tool) => tool,
         None if !args.args.is_empty() => args.args.remove(0),
-        None => {
-            return Err(
-                Error::invalid(format!("which tool of `{}`?", manifest.name))
-                    .with_hint(format!(
-                        "tools: {}; e.g. `skill run {}:{}`",
-                        tool_names.join(", "),
-                        manifest.name,
-                        tool_names.first().unwrap_or(&"TOOL")
-                    ))
-                    .into(),
-            );
-        }
+        None => return Err(which_tool(&home, &instance_ref)?.into()),
     };
-    let tool = manifest.tool(&tool_name).ok_or_else(|| {
-        Error::not_found(format!(
-            "skill `{}` has no tool `{tool_name}`",
-            manifest.name
-        ))
-        .with_hint(format!(
-            "{}tools of {}: {}",
-            suggestion(&tool_name, tool_names.iter().copied()),
-            manifest.name,
-            tool_names.join(", ")
-        ))
-    })?;
-    let qualified = format!("{}:{}", manifest.name, tool.name);
-    let call_args = args::parse_cli(tool, &qualified, &args.args)?;
+    let resolved = skill_host::resolve(&home, &instance_ref, &tool_name)?;
+    let qualified = resolved.qualified();
+    let call_args = args::parse_cli(&resolved.tool, &qualified, &args.args)?;
 
-    let runtime = Runtime::new(&home)?;
-    let loaded = runtime.load_installed(&skill.component_path(), &manifest.component.sha256)?;
-    ctx.printer.detail(format!(
-        "component {}: {}",
-        &manifest.component.sha256[..12],
-        loaded.cache
-    ));
-
-    let (mut options, ungranted) = call_options(&home, &skill, &instance_ref)?;
-    if !ungranted.is_empty() {
-        ctx.printer.warn(format!(
-            "{instance_ref} runs without permissions its installed version asks for ({}); approve them with `skill install <path> -i {instance}`",
-            ungranted.join("; ")
-        ));
-    }
-    for closed in &options.sandbox.closed {
-        ctx.printer.warn(format!(
-            "{closed}; it stays closed for {instance_ref} (approve it again with `skill grant {instance_ref} --fs PATH`)"
-        ));
-    }
-    if let Some(timeout) = args.timeout {
-        options.limits.timeout = timeout;
-    }
     let verbose = ctx.printer.is_verbose();
     let quiet = ctx.printer.verbosity == crate::ui::Verbosity::Quiet;
-    options.events = Some(Arc::new(move |event: &Event| {
-        print_event(event, verbose, quiet)
-    }));
-
-    let outcome = loaded.execute(&tool.name, &call_args, &options)?;
-    for refusal in &outcome.refused {
-        ctx.printer.warn(format!(
-            "{instance_ref} tried to reach {refusal}{}",
-            refusal_hint(&instance_ref, refusal)
+    let events: EventSink = Arc::new(move |event: &Event| print_event(event, verbose, quiet));
+    let overrides = Overrides {
+        timeout: args.timeout,
+    };
+    let finished = skill_host::call_once(&home, &resolved, &call_args, overrides, Some(events))?;
+    if let Some(cache) = &finished.cache {
+        ctx.printer.detail(format!(
+            "component {}: {cache}",
+            &resolved.skill.manifest.component.sha256[..12]
         ));
     }
-    if outcome.events_dropped > 0 {
-        ctx.printer.warn(format!(
-            "{} log/progress messages were dropped: the tool sent more than its output limit",
-            outcome.events_dropped
-        ));
+    for notice in &finished.notices {
+        let hint = notice_hint(&instance_ref, notice);
+        ctx.printer.warn(match notice {
+            Notice::Closed(_) => format!("{notice} for {instance_ref}{hint}"),
+            _ => format!("{instance_ref} {notice}{hint}"),
+        });
     }
-    // The process ends right after this call: unmapping the compiled code would only add to
-    // every `skill run`. (The runtime is dropped: that stops its ticker thread cleanly.)
-    std::mem::forget(loaded);
-    drop(runtime);
     if verbose {
-        for (stream, bytes) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+        for (stream, bytes) in [("stdout", &finished.stdout), ("stderr", &finished.stderr)] {
             if !bytes.is_empty() {
                 eprintln!(
                     "guest {stream}:\n{}",
@@ -177,9 +121,9 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        eprintln!("{qualified} took {:.2?}", outcome.duration);
+        eprintln!("{qualified} took {:.2?}", finished.duration);
     }
-    match outcome.result {
+    match finished.result {
         Ok(output) => {
             let mut stdout = std::io::stdout().lock();
             // A terminal gets the text with control characters made visible; a pipe (or
@@ -200,22 +144,23 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(tool_error) => {
-            let hint = match &tool_error {
-                ToolError::NotConfigured(_) => Some(format!(
+            // The tool's own error: what it said, and what to do about it here.
+            let hint = match tool_error.kind() {
+                ErrorKind::NotConfigured => Some(format!(
                     "configure it with `skill config {instance_ref}` (--set KEY=VALUE, or no flags for a wizard)"
                 )),
-                ToolError::InvalidArgs(_) => Some(format!(
+                ErrorKind::InvalidInput => Some(format!(
                     "usage: skill run {qualified} {}",
-                    args::usage_line(tool)
+                    args::usage_line(&resolved.tool)
                 )),
-                ToolError::UnknownTool(_) => {
+                ErrorKind::NotFound => {
                     Some("the skill's manifest is out of date; reinstall it".to_string())
                 }
-                ToolError::Failed(_) => None,
+                _ => None,
             };
             let err = Error::new(
-                skill_engine::ErrorKind::Tool,
-                format!("{qualified} failed: {tool_error}"),
+                ErrorKind::Tool,
+                format!("{qualified} failed: {}", tool_error.message()),
             );
             Err(match hint {
                 Some(h) => err.with_hint(h),
@@ -224,6 +169,21 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             .into())
         }
     }
+}
+
+/// `skill run NAME` without a tool: which one?
+fn which_tool(home: &skill_engine::SkillHome, r: &InstanceRef) -> anyhow::Result<Error> {
+    let skill = Store::new(home.clone()).get(&r.skill)?;
+    let manifest = &skill.manifest;
+    let names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
+    Ok(
+        Error::invalid(format!("which tool of `{}`?", manifest.name)).with_hint(format!(
+            "tools: {}; e.g. `skill run {}:{}`",
+            names.join(", "),
+            manifest.name,
+            names.first().unwrap_or(&"TOOL")
+        )),
+    )
 }
 
 fn print_event(event: &Event, verbose: bool, quiet: bool) {
@@ -243,6 +203,19 @@ fn print_event(event: &Event, verbose: bool, quiet: bool) {
             None => eprintln!("[....] {}", shown(message)),
         },
         Event::Progress { .. } => {}
+    }
+}
+
+/// What to do about a notice, as commands of this CLI.
+fn notice_hint(instance: &InstanceRef, notice: &Notice) -> String {
+    match notice {
+        Notice::Ungranted(_) => format!(
+            "; approve them with `skill install <path> -i {}`",
+            instance.instance
+        ),
+        Notice::Closed(_) => format!(" (approve it again with `skill grant {instance} --fs PATH`)"),
+        Notice::Refused(refusal) => refusal_hint(instance, refusal),
+        Notice::EventsDropped(_) => String::new(),
     }
 }
 

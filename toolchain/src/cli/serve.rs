@@ -4,9 +4,9 @@ use std::process::ExitCode;
 use skill_engine::Allocation;
 
 use super::Context;
-use crate::serve::http::{HttpOptions, serve, serve_stdio};
-use crate::serve::security::{TOKEN_ENV, required_token};
-use crate::serve::{Selection, ServeState, init_logging};
+use skill_serve::http::{HttpOptions, serve, serve_stdio};
+use skill_serve::security::{TOKEN_ENV, required_token};
+use skill_serve::{Selection, ServeState, init_logging};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -126,7 +126,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             })?;
             u32::try_from(bytes >> 20).unwrap_or(u32::MAX).max(1)
         }
-        None => crate::serve::executor::default_memory_budget_mib(),
+        None => skill_serve::executor::default_memory_budget_mib(),
     };
     if args.cors_origins.iter().any(|o| o == "*") && token.is_none() {
         ctx.printer.warn(
@@ -170,7 +170,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             return anyhow::Ok(());
         }
         let token_file = (args.token.as_deref() == Some("auto"))
-            .then(|| home.root().join(crate::serve::security::TOKEN_FILE));
+            .then(|| home.root().join(skill_serve::security::TOKEN_FILE));
         let options = HttpOptions {
             host: args.host.clone(),
             port: args.port,

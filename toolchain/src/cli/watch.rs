@@ -9,9 +9,10 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use skill_engine::Error;
 
 use super::Context;
-use crate::instances::InstanceRef;
 use crate::project::Project;
-use crate::watch::{is_mutation, is_source};
+use crate::watch::is_source;
+use skill_host::instances::InstanceRef;
+use skill_serve::is_mutation;
 
 /// Changes closer together than this are one change.
 const DEBOUNCE: Duration = Duration::from_millis(200);

@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use notify_debouncer_full::notify::RecursiveMode;
+use notify_debouncer_full::notify::event::{ModifyKind, RemoveKind};
+use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use skill_engine::{Result, SkillHome};
 
@@ -141,7 +142,7 @@ impl ServeState {
                 for events in rx {
                     let relevant = match events {
                         Ok(events) => events.iter().any(|e| {
-                            crate::watch::is_mutation(&e.event.kind)
+                            is_mutation(&e.event.kind)
                                 && e.event.paths.iter().any(|p| is_watched_file(p))
                         }),
                         Err(_) => true,
@@ -234,4 +235,34 @@ pub fn init_logging(verbose: bool, json: bool) {
     } else {
         builder.try_init()
     };
+}
+
+/// Whether a file-system event changes something (content, existence), not only its
+/// metadata. `skill watch` reads sources by the same rule.
+pub fn is_mutation(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) => true,
+        EventKind::Remove(RemoveKind::Any | RemoveKind::File | RemoveKind::Folder) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify_debouncer_full::notify::event::{AccessKind, CreateKind, DataChange, MetadataKind};
+
+    #[test]
+    fn only_changes_of_content_or_existence_count() {
+        assert!(is_mutation(&EventKind::Create(CreateKind::File)));
+        assert!(is_mutation(&EventKind::Modify(ModifyKind::Data(
+            DataChange::Content
+        ))));
+        assert!(!is_mutation(&EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::Any
+        ))));
+        assert!(!is_mutation(&EventKind::Access(AccessKind::Any)));
+    }
 }

@@ -14,7 +14,8 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use skill_engine::host::{Event, EventSink};
-use skill_engine::{CallOutcome, Error};
+use skill_engine::{Error, ErrorKind};
+use skill_host::{Finished, Overrides};
 
 use super::ServeState;
 use super::catalog::Route;
@@ -47,11 +48,9 @@ pub fn tool_of(route: &Route) -> Tool {
 /// A call's outcome as MCP content: text (and structured data) on success; everything else
 /// — a tool error, bad arguments, an unconfigured instance, a trap or a limit — an
 /// `isError` result the model can read, never a protocol error.
-pub fn call_result(route: &Route, outcome: Result<CallOutcome, Error>) -> CallToolResult {
-    match outcome {
-        Ok(CallOutcome {
-            result: Ok(output), ..
-        }) => {
+pub fn call_result(route: &Route, outcome: Result<Finished, Error>) -> CallToolResult {
+    match outcome.and_then(|finished| finished.result) {
+        Ok(output) => {
             let text = if output.text.is_empty() {
                 output
                     .data
@@ -68,7 +67,8 @@ pub fn call_result(route: &Route, outcome: Result<CallOutcome, Error>) -> CallTo
             }
             result
         }
-        Ok(CallOutcome { result: Err(e), .. }) => CallToolResult::error(vec![ContentBlock::text(
+        // A tool's own error reads as it wrote it; the runtime's errors carry their hint.
+        Err(e) if e.kind() == ErrorKind::Tool => CallToolResult::error(vec![ContentBlock::text(
             format!("{}: {e}", route.qualified()),
         )]),
         Err(e) => {
@@ -96,12 +96,10 @@ pub async fn run_tool(
         ));
     };
     let arguments = request.arguments.unwrap_or_default();
-    let outcome = state.executor.call(route, &arguments, None, events).await;
-    if let Ok(o) = &outcome {
-        for refusal in &o.refused {
-            tracing::warn!("{} tried to reach {refusal}", route.qualified());
-        }
-    }
+    let outcome = state
+        .executor
+        .call(route, &arguments, Overrides::default(), events)
+        .await;
     Ok(call_result(route, outcome))
 }
 

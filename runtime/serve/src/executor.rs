@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use skill_engine::engine::PoolSize;
 use skill_engine::host::EventSink;
@@ -28,7 +27,8 @@ use tokio::sync::Semaphore;
 
 use super::catalog::Route;
 use super::metrics::Metrics;
-use crate::instances::{InstanceRef, call_options};
+use skill_host::instances::InstanceRef;
+use skill_host::{Caller, Finished, Overrides, prepare};
 
 /// Idle warm instances kept per skill instance, and in all. Each holds a pool slot and the
 /// memory its guest touched, so both stay small; calls beyond them instantiate afresh.
@@ -168,13 +168,9 @@ impl Executor {
             skill: key.0.clone(),
             instance: key.1.clone(),
         };
-        let (options, ungranted) = call_options(&self.home, &route.skill, &r)?;
-        if !ungranted.is_empty() {
-            tracing::warn!(
-                instance = %r,
-                "runs without permissions its installed version asks for: {}",
-                ungranted.join("; ")
-            );
+        let (options, notices) = prepare(&self.home, &route.skill, &r)?;
+        for notice in &notices {
+            tracing::warn!(instance = %r, "{notice}");
         }
         let prepared = Arc::new(Prepared {
             options,
@@ -187,22 +183,31 @@ impl Executor {
         Ok(prepared)
     }
 
-    /// Runs one tool. `Err` is a failure to run it at all (bad arguments, an unconfigured
-    /// instance, a trap or a limit); a tool that ran and failed is `Ok` with a `ToolError`.
+    /// Runs one tool for a remote client (its overrides may only lower the instance's
+    /// limits). `Err` is a failure to run it at all (bad arguments, an unconfigured instance,
+    /// a trap or a limit); a tool that ran is `Ok`, its own error in [`Finished::result`].
     pub async fn call(
         self: &Arc<Self>,
         route: &Route,
         arguments: &serde_json::Map<String, serde_json::Value>,
-        timeout: Option<Duration>,
+        overrides: Overrides,
         events: Option<EventSink>,
-    ) -> Result<CallOutcome> {
+    ) -> Result<Finished> {
         let skill_name = route.skill.manifest.name.clone();
         let tool_name = route.tool.name.clone();
         let started = std::time::Instant::now();
-        let result = self.call_inner(route, arguments, timeout, events).await;
-        let ok = matches!(&result, Ok(outcome) if outcome.result.is_ok());
+        let result = self
+            .call_inner(route, arguments, overrides, events)
+            .await
+            .map(|outcome| Finished::from_outcome(outcome, Vec::new()));
+        let ok = matches!(&result, Ok(finished) if finished.result.is_ok());
         self.metrics
             .record(&skill_name, &tool_name, started.elapsed(), ok);
+        if let Ok(finished) = &result {
+            for notice in &finished.notices {
+                tracing::warn!("{} {notice}", route.qualified());
+            }
+        }
         result
     }
 
@@ -210,7 +215,7 @@ impl Executor {
         self: &Arc<Self>,
         route: &Route,
         arguments: &serde_json::Map<String, serde_json::Value>,
-        timeout: Option<Duration>,
+        overrides: Overrides,
         events: Option<EventSink>,
     ) -> Result<CallOutcome> {
         let call_args = args::parse_json_object(&route.tool, arguments)?;
@@ -228,7 +233,7 @@ impl Executor {
         // whole call is dropped at its deadline.
         let work = move || {
             let _counted = counted;
-            handle.block_on(this.run(&route, &call_args, timeout, events))
+            handle.block_on(this.run(&route, &call_args, overrides, events))
         };
         let joined = tokio::task::spawn_blocking(work).await;
         joined.map_err(|e| Error::new(ErrorKind::Internal, format!("the call panicked: {e}")))?
@@ -240,15 +245,14 @@ impl Executor {
         &self,
         route: &Route,
         call_args: &args::Args,
-        timeout: Option<Duration>,
+        overrides: Overrides,
         events: Option<EventSink>,
     ) -> Result<CallOutcome> {
         let loaded = self.load(route)?;
         let prepared = self.prepare(route)?;
-        let mut limit = prepared.options.limits.timeout;
-        if let Some(t) = timeout {
-            limit = limit.min(t);
-        }
+        let limit = overrides
+            .apply(&prepared.options.limits, Caller::Remote)
+            .timeout;
         let started = std::time::Instant::now();
         let (mut instance, memory) = match self.take_idle(&prepared, &loaded.sha256) {
             Some(idle) => (idle.instance, idle._memory),

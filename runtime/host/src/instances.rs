@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use skill_engine::{CallOptions, Error, Result, SkillHome};
+use skill_engine::{CallOptions, Error, ErrorKind, Result, SkillHome};
 use skill_manifest::capabilities::Capabilities;
 use skill_manifest::config::{ConfigSchema, missing_required};
 use skill_manifest::manifest::{SKILL_YAML, SkillYaml};
@@ -421,14 +421,17 @@ pub fn call_options(
     let state = instances.load(&r.skill, &r.instance)?;
     let missing = missing_required(&yaml.config, |k| state.value(k).is_some());
     if !missing.is_empty() {
-        return Err(Error::invalid(format!(
-            "{r} is not configured: {} not set",
-            missing
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        return Err(Error::new(
+            ErrorKind::NotConfigured,
+            format!(
+                "{r} is not configured: {} not set",
+                missing
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
         .with_hint(format!(
             "set {} with `skill config {r} --set {}`",
             if missing.len() == 1 { "it" } else { "them" },

@@ -16,11 +16,13 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use skill_engine::host::{Event, EventSink};
-use skill_engine::{CallOutcome, Error, ErrorKind};
+use skill_engine::{Error, ErrorKind};
 
 use super::ServeState;
 use super::catalog::Route;
-use crate::instances::InstanceRef;
+use skill_host::call::find_tool;
+use skill_host::instances::InstanceRef;
+use skill_host::{Finished, Overrides};
 
 /// Progress and log events waiting to be written to one SSE or WebSocket client. A client
 /// that does not read loses events beyond these (results are never dropped).
@@ -77,28 +79,22 @@ impl ApiError {
         match self.0.kind() {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+            ErrorKind::PermissionDenied => StatusCode::FORBIDDEN,
+            ErrorKind::NotConfigured | ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::Tool => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Contract
+            | ErrorKind::Trap
+            | ErrorKind::MemoryLimit
+            | ErrorKind::OutputLimit
+            | ErrorKind::Io
+            | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
 
 pub fn error_json(e: &Error) -> Value {
-    json!({ "error": { "kind": kind_name(e.kind()), "message": e.message(), "hint": e.hint() } })
-}
-
-fn kind_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::NotFound => "not-found",
-        ErrorKind::InvalidInput => "invalid-input",
-        ErrorKind::Contract => "contract",
-        ErrorKind::Tool => "tool",
-        ErrorKind::Trap => "trap",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Io => "io",
-        ErrorKind::Internal => "internal",
-    }
+    json!({ "error": { "kind": e.kind().as_str(), "message": e.message(), "hint": e.hint() } })
 }
 
 impl IntoResponse for ApiError {
@@ -157,28 +153,24 @@ fn resolve(state: &ServeState, request: &ExecuteRequest) -> Result<Route, Error>
                 .with_hint(format!("instances: {}", instances.join(", "))),
         );
     }
-    let tools: Vec<&str> = installed
-        .manifest
-        .tools
-        .iter()
-        .map(|t| t.name.as_str())
-        .collect();
-    Err(
-        Error::not_found(format!("skill `{skill}` has no tool `{}`", request.tool))
-            .with_hint(format!("tools: {}", tools.join(", "))),
-    )
+    // Served, with that instance: only the tool is unknown.
+    Err(find_tool(&installed.manifest, &request.tool)
+        .err()
+        .unwrap_or_else(|| Error::not_found(format!("`{}` is not served here", request.tool))))
 }
 
-/// The JSON body of a finished call: `{text, data, duration_ms}` or an error.
-fn outcome_json(outcome: Result<CallOutcome, Error>) -> Result<Value, Error> {
-    let outcome = outcome?;
-    let duration_ms = outcome.duration.as_secs_f64() * 1000.0;
-    match outcome.result {
-        Ok(output) => {
-            Ok(json!({ "text": output.text, "data": output.data, "duration_ms": duration_ms }))
-        }
-        Err(tool_error) => Err(Error::new(ErrorKind::Tool, tool_error.to_string())),
+/// The JSON body of a finished call: `{text, data, duration_ms}` (and `warnings`, when the
+/// call had notices such as refused hosts), or an error.
+fn outcome_json(finished: Result<Finished, Error>) -> Result<Value, Error> {
+    let finished = finished?;
+    let duration_ms = finished.duration.as_secs_f64() * 1000.0;
+    let output = finished.result?;
+    let mut body = json!({ "text": output.text, "data": output.data, "duration_ms": duration_ms });
+    if !finished.notices.is_empty() {
+        let warnings: Vec<String> = finished.notices.iter().map(|n| n.to_string()).collect();
+        body["warnings"] = json!(warnings);
     }
+    Ok(body)
 }
 
 async fn run(
@@ -187,10 +179,12 @@ async fn run(
     events: Option<EventSink>,
 ) -> Result<Value, Error> {
     let route = resolve(state, request)?;
-    let timeout = request.timeout_ms.map(Duration::from_millis);
+    let overrides = Overrides {
+        timeout: request.timeout_ms.map(Duration::from_millis),
+    };
     let outcome = state
         .executor
-        .call(&route, &request.args, timeout, events)
+        .call(&route, &request.args, overrides, events)
         .await;
     outcome_json(outcome)
 }
