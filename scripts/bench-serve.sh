@@ -2,7 +2,7 @@
 # Benchmark `skill serve` (issue targets in docs/serving.md):
 #  1. MCP tools/call round trip, p50/p99, with the official Python MCP client, over stdio and
 #     over streamable HTTP, for a trivial tool (rust-skill add) — next to the same client
-#     talking to a canned JSON-RPC server (toolchain/examples/mcp_floor.rs: the client and
+#     talking to a canned JSON-RPC server (toolchain/cli/examples/mcp_floor.rs: the client and
 #     the transport alone). Target: skill serve adds at most 50 µs p50 over that floor.
 #  2. Spawning `skill serve --stdio` → the first tools/list reply. Target: under 20 ms.
 #  3. REST POST /api/v1/execute under wrk at 1, 16 and 64 connections. Target: ≥ 10,000 req/s.
@@ -16,17 +16,17 @@ calls="${1:-3000}"
 
 if [[ -z "${SKILL_BIN:-}" ]]; then
   echo "==> building skill and the floor server (release)" >&2
-  cargo build --release --locked -q -p skill-toolchain --bin skill --example mcp_floor
+  cargo build --release --locked -q -p skill-cli --bin skill --example mcp_floor
   SKILL_BIN="$PWD/target/release/skill"
   FLOOR_BIN="$PWD/target/release/examples/mcp_floor"
 else
-  cargo build --locked -q -p skill-toolchain --example mcp_floor
+  cargo build --locked -q -p skill-cli --example mcp_floor
   FLOOR_BIN="${FLOOR_BIN:-$PWD/target/debug/examples/mcp_floor}"
 fi
 skill="$(cd "$(dirname "$SKILL_BIN")" && pwd)/$(basename "$SKILL_BIN")"
 ./scripts/test-clients.sh >&2
 py="$PWD/target/test-clients/venv/bin/python"
-clients="$PWD/toolchain/tests/clients"
+clients="$PWD/toolchain/cli/tests/clients"
 
 work="$(mktemp -d)"
 pids=()

@@ -12,7 +12,7 @@ runs="${1:-50}"
 
 if [[ -z "${SKILL_BIN:-}" ]]; then
   echo "==> building skill and the floor host (release)" >&2
-  cargo build --release --locked -q -p skill-toolchain --bin skill -p skill-engine --example floor
+  cargo build --release --locked -q -p skill-cli --bin skill -p skill-engine --example floor
   SKILL_BIN="$PWD/target/release/skill"
   FLOOR_BIN="$PWD/target/release/examples/floor"
 fi

@@ -4,7 +4,7 @@
 # conformance suite (npm ci from a committed lock). Idempotent; scripts/test.sh runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-src=toolchain/tests/clients
+src=toolchain/cli/tests/clients
 dest=target/test-clients
 mkdir -p "$dest"
 

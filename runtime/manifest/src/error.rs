@@ -62,6 +62,9 @@ pub struct Error {
     kind: ErrorKind,
     message: String,
     hint: Option<String>,
+    /// What a tool the host ran said about the failure (a compiler's diagnostics), shown
+    /// as it is, before the message.
+    details: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -73,6 +76,7 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
+            details: None,
             source: None,
         }
     }
@@ -99,6 +103,7 @@ impl Error {
             kind: ErrorKind::Io,
             message: format!("failed to {action} {}: {err}", path.display()),
             hint: None,
+            details: None,
             source: Some(Box::new(err)),
         }
     }
@@ -106,6 +111,19 @@ impl Error {
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// Attaches a tool's own output about the failure (empty text attaches nothing).
+    pub fn with_details(mut self, details: impl Into<String>) -> Self {
+        let details = details.into();
+        if !details.trim().is_empty() {
+            self.details = Some(details);
+        }
+        self
+    }
+
+    pub fn details(&self) -> Option<&str> {
+        self.details.as_deref()
     }
 
     pub fn kind(&self) -> ErrorKind {

@@ -218,9 +218,9 @@ fn update_watches(
 pub fn init_logging(verbose: bool, json: bool) {
     use tracing_subscriber::EnvFilter;
     let default = if verbose {
-        "info,skill_toolchain=debug,tower_http=debug"
+        "info,skill_serve=debug,tower_http=debug"
     } else {
-        "warn,skill_toolchain=info"
+        "warn,skill_serve=info"
     };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();

@@ -1,3 +1,0 @@
-fn main() -> std::process::ExitCode {
-    skill_toolchain::cli::main()
-}
