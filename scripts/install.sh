@@ -9,8 +9,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "rustup target add wasm32-wasip2   (skills compile to this target)"
 rustup target add wasm32-wasip2
 
-step "cargo install --path toolchain --locked   (the skill binary, into ~/.cargo/bin; first build takes ~5 min)"
-cargo install --path toolchain --locked --target-dir target
+step "cargo install --path toolchain/cli --locked   (the skill binary, into ~/.cargo/bin; first build takes ~5 min)"
+cargo install --path toolchain/cli --locked --target-dir target
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 step "skill doctor --install   (the pinned JavaScript/TypeScript and Python build tools, into \$SKILL_HOME/tools)"

@@ -2,27 +2,47 @@
 //! then wit-component turns the optimized module into the component, reading the contract's
 //! types from the `component-type` custom section wit-bindgen left in it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use skill_engine::{Error, Result};
 
-/// The binaryen version the `wasm-opt` crate builds (recorded in skill.lock).
-pub const WASM_OPT_VERSION: &str = "116";
-/// wit-component's version (recorded in skill.lock).
-pub const WIT_COMPONENT_VERSION: &str = "0.262.0";
+/// The helper that runs binaryen (`skill-wasm-opt`, beside the `skill` binary), unless
+/// `SKILL_WASM_OPT` names another.
+pub const HELPER: &str = "skill-wasm-opt";
+
+fn helper() -> PathBuf {
+    if let Some(path) = std::env::var_os("SKILL_WASM_OPT") {
+        return PathBuf::from(path);
+    }
+    std::env::current_exe()
+        .map(|exe| exe.with_file_name(HELPER))
+        .unwrap_or_else(|_| PathBuf::from(HELPER))
+}
 
 /// `wasm-opt -Os` with every feature enabled (rustc 1.95 emits bulk memory and more, which
 /// binaryen rejects unless told). Custom sections, the component type among them, are kept.
+/// binaryen runs in its own process (see `skill-wasm-opt`), so only builds pay for loading it.
 pub fn wasm_opt(input: &Path, output: &Path) -> Result<()> {
-    wasm_opt::OptimizationOptions::new_optimize_for_size()
-        .all_features()
-        .debug_info(false)
-        .run(input, output)
+    let helper = helper();
+    let ran = Command::new(&helper)
+        .arg(input)
+        .arg(output)
+        .stdin(Stdio::null())
+        .output()
         .map_err(|e| {
-            Error::invalid(format!("wasm-opt failed on {}: {e}", input.display())).with_hint(
-                "build with `skill build --dev` to skip wasm-opt, and report the problem",
-            )
-        })
+            Error::not_found(format!("cannot run {}: {e}", helper.display())).with_hint(format!(
+                "{HELPER} is installed beside skill (`cargo install` puts it there); or build with `skill build --dev`, which skips wasm-opt"
+            ))
+        })?;
+    if ran.status.success() {
+        return Ok(());
+    }
+    Err(
+        Error::invalid(format!("wasm-opt failed on {}", input.display()))
+            .with_details(crate::tools::output_text(&ran))
+            .with_hint("build with `skill build --dev` to skip wasm-opt, and report the problem"),
+    )
 }
 
 /// Core module → component.
