@@ -22,6 +22,3 @@ pub use runtime::{
 };
 pub use skill_manifest::{Error, ErrorKind, Limits, Result};
 pub use skill_store::{Sandbox, SkillHome};
-
-/// The wasmtime version this runtime embeds (shown by `skill version`).
-pub const WASMTIME_VERSION: &str = "48.0.8";

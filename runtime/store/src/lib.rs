@@ -5,6 +5,13 @@
 //! No wasmtime: anything that only reads or changes what is installed links this, not the
 //! engine.
 
+// Grants are pinned and reopened through O_PATH descriptors and /proc/self/fd, secrets and
+// locks rely on Unix permissions and flock: Linux only for now (README, "Platforms").
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "skill runs on Linux only for now: directory grants are pinned through O_PATH and /proc/self/fd (see README, Platforms)"
+);
+
 pub mod audit;
 pub mod dirs;
 pub mod fsutil;

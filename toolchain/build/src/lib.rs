@@ -15,4 +15,5 @@ pub mod sdk;
 pub mod templates;
 pub mod testing;
 pub mod tools;
+pub mod versions;
 pub mod watch;

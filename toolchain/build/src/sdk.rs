@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use skill_engine::{Error, Result, SkillHome};
 use skill_store::fsutil::{sha256_hex, write_atomic};
 
-pub const SDK_VERSION: &str = "0.1.0";
+pub use crate::versions::SDK as SDK_VERSION;
 
 /// Every file of the SDK, by its path relative to the repository root. A test checks that
 /// this list covers everything under `sdk-rust/` and `wit/`.

@@ -28,6 +28,7 @@ use crate::progress::{Progress, Stage, human_size};
 use crate::project::Project;
 use crate::sdk::{SdkDir, ensure_sdk};
 use crate::tools::Kit;
+use crate::versions;
 
 /// How a build runs, beyond the project itself.
 #[derive(Debug, Clone, Copy, Default)]
@@ -335,15 +336,12 @@ fn run_stage<T>(
 /// The tools a Rust release build adds after cargo.
 pub fn rust_release_tools() -> Vec<(String, String)> {
     vec![
-        (
-            "wasm-opt".to_string(),
-            optimize::WASM_OPT_VERSION.to_string(),
-        ),
+        ("wasm-opt".to_string(), versions::binaryen().to_string()),
         (
             "wit-component".to_string(),
-            optimize::WIT_COMPONENT_VERSION.to_string(),
+            versions::WIT_COMPONENT.to_string(),
         ),
-        ("wizer".to_string(), wizer::WIZER_VERSION.to_string()),
+        ("wizer".to_string(), versions::WIZER.to_string()),
     ]
 }
 

@@ -18,8 +18,6 @@ use wasmtime::component::{Instance, Lift, WasmList};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wizer::{ComponentInstanceState, Wizer};
 
-/// wasmtime-wizer's version (recorded in skill.lock).
-pub const WIZER_VERSION: &str = "48.0.8";
 /// The export the SDK provides and Wizer calls.
 pub const INIT_EXPORT: &str = "wizer-initialize";
 /// The initializer gets 60 s (in epoch ticks) before it is stopped.

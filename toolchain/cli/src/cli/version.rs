@@ -26,7 +26,7 @@ pub fn run(_ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         let info = serde_json::json!({
             "skill": env!("CARGO_PKG_VERSION"),
             "contract": skill_engine::bindings::CONTRACT,
-            "wasmtime": skill_engine::WASMTIME_VERSION,
+            "wasmtime": skill_build::versions::WASMTIME,
             "sdk": SDK_VERSION,
             "bundled": map(&bundled),
             "pinned": { "javascript": map(&js), "python": map(&python) },
@@ -43,7 +43,7 @@ pub fn run(_ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     println!("skill {}", env!("CARGO_PKG_VERSION"));
     println!("contract {}", skill_engine::bindings::CONTRACT);
-    println!("wasmtime {}", skill_engine::WASMTIME_VERSION);
+    println!("wasmtime {}", skill_build::versions::WASMTIME);
     println!("sdk {SDK_VERSION} (rust, javascript, python)");
     println!("bundled: {}", list(&bundled));
     println!("pinned for JavaScript/TypeScript: {}", list(&js));

@@ -1,6 +1,6 @@
 //! The path a new user takes, exactly as the README shows it.
 
-use crate::{Env, rust_skill};
+use crate::{Env, repo_root, rust_skill};
 
 #[test]
 fn init_build_install_run_list_remove() {
@@ -268,12 +268,50 @@ fn typed_parameters_defaults_and_data() {
     );
 }
 
+/// The versions Cargo resolved for the build crate's and the CLI's direct dependencies,
+/// asked of cargo itself (`cargo tree`, which reads the lock file as the build did).
+fn locked_versions() -> std::collections::BTreeMap<String, String> {
+    let mut versions = std::collections::BTreeMap::new();
+    for package in ["skill-build", "skill-cli"] {
+        let out = std::process::Command::new(env!("CARGO"))
+            .args([
+                "tree",
+                "--offline",
+                "--locked",
+                "--edges",
+                "normal",
+                "--depth",
+                "1",
+            ])
+            .args(["--prefix", "none", "-p", package])
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let mut words = line.split(' ');
+            if let (Some(name), Some(version)) = (words.next(), words.next()) {
+                let version = version.trim_start_matches('v').to_string();
+                versions.insert(name.to_string(), version);
+            }
+        }
+    }
+    versions
+}
+
 #[test]
 fn version_and_help() {
     let env = Env::new();
     let version = env.skill(&["version"]);
+    let locked = locked_versions();
     assert!(
-        version.ok().contains("wasmtime 48.0.8"),
+        version
+            .ok()
+            .contains(&format!("wasmtime {}", locked["wasmtime"])),
         "{}",
         version.stdout
     );
@@ -281,7 +319,19 @@ fn version_and_help() {
     let json: serde_json::Value =
         serde_json::from_str(env.skill(&["version", "--json"]).ok()).unwrap();
     assert_eq!(json["skill"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(json["bundled"]["wizer"], "48.0.8");
+    // What the binary reports (and records in skill.lock) is what Cargo resolved.
+    assert_eq!(json["wasmtime"], locked["wasmtime"]);
+    assert_eq!(json["bundled"]["wizer"], locked["wasmtime-wizer"]);
+    assert_eq!(json["bundled"]["wit-component"], locked["wit-component"]);
+    let binaryen = locked["wasm-opt"].split('.').nth(1).unwrap();
+    assert_eq!(json["bundled"]["wasm-opt"], binaryen);
+    // One SDK version, whichever language's SDK is asked.
+    let root = repo_root();
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let sdk = &json["sdk"];
+    assert!(read("sdk-rust/Cargo.toml").contains(&format!("version = {sdk}")));
+    assert!(read("sdk-js/package.json").contains(&format!("\"version\": {sdk}")));
+    assert!(read("sdk-python/pyproject.toml").contains(&format!("version = {sdk}")));
     assert_eq!(json["pinned"]["python"]["componentize-py"], "0.25.1");
     assert!(
         version

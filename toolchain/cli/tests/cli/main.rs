@@ -124,6 +124,17 @@ impl Env {
             .env("NO_COLOR", "1")
             .env("PATH", path_with_skill())
             .stdin(Stdio::null());
+        // Ctrl-C (SIGINT) stops `skill watch` and `skill serve` with its default action. A
+        // test run started in the background by a script inherits SIGINT *ignored*, and a child
+        // would never stop: give every child the default back.
+        #[cfg(unix)]
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
         cmd
     }
 

@@ -201,11 +201,25 @@ fn a_hostile_skill_stays_inside_its_sandbox() {
         &["misbehave:read-file", "/etc/passwd"],
         "cannot read /etc/passwd",
     );
-    let ssh = format!(
-        "{}/.ssh/id_rsa",
-        std::env::var("HOME").unwrap_or("/root".into())
+    // A private key that exists (planted under a HOME of the test's own), so the denial is
+    // the sandbox's doing and not a missing file.
+    let home = env.work.path().join("user-home");
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    let key = home.join(".ssh/id_rsa");
+    std::fs::write(&key, "PLANTED-PRIVATE-KEY").unwrap();
+    let stolen = env
+        .command(&["run", "misbehave:read-file", key.to_str().unwrap()])
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&stolen.stdout),
+        String::from_utf8_lossy(&stolen.stderr)
     );
-    denied(&["misbehave:read-file", &ssh], "cannot read");
+    assert_eq!(stolen.status.code(), Some(1), "{said}");
+    assert!(said.contains("cannot read"), "{said}");
+    assert!(!said.contains("PLANTED-PRIVATE-KEY"), "{said}");
     denied(
         &["misbehave:read-file", "/data/../../../../etc/passwd"],
         "cannot read",
