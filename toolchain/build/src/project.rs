@@ -193,7 +193,9 @@ impl Project {
         let Some(built) = modified(&self.component_path()) else {
             return true;
         };
-        newest_source(&self.root).is_some_and(|newest| newest > built)
+        crate::sources::Sources::of(self)
+            .newest()
+            .is_some_and(|newest| newest > built)
     }
 }
 
@@ -292,32 +294,8 @@ fn package_json_main(root: &Path) -> Option<String> {
     Some(main.trim_start_matches("./").to_string())
 }
 
-/// Directories that hold outputs or fetched dependencies, never the author's sources.
-pub const IGNORED_DIRS: &[&str] = &["target", "node_modules", "dist", "__pycache__"];
-
 fn modified(path: &Path) -> Option<SystemTime> {
     path.metadata().and_then(|m| m.modified()).ok()
-}
-
-/// The newest modification time among the project's sources (skipping outputs and VCS).
-fn newest_source(dir: &Path) -> Option<SystemTime> {
-    let mut newest = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        // skill.lock is written by the build itself.
-        if IGNORED_DIRS.contains(&name.as_ref()) || name.starts_with('.') || name == "skill.lock" {
-            continue;
-        }
-        let path = entry.path();
-        let time = if path.is_dir() {
-            newest_source(&path)
-        } else {
-            modified(&path)
-        };
-        newest = newest.max(time);
-    }
-    newest
 }
 
 /// What `skill install <path>` was pointed at.

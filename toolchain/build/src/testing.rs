@@ -35,6 +35,8 @@ use skill_manifest::config::{env_mappings, missing_required};
 use skill_manifest::manifest::{PackageManifest, SkillYaml};
 use skill_store::dirs::Sandbox;
 
+use crate::project::Project;
+
 /// The directory test cases live in, relative to the project.
 pub const TESTS_DIR: &str = "tests";
 
@@ -388,14 +390,20 @@ fn lookup(value: &Value, path: &str) -> String {
 }
 
 /// Whether a unit-test suite exists for the project, and the command that runs it.
-pub fn unit_test_command(
-    root: &Path,
-    language: skill_manifest::manifest::Language,
-) -> Option<(String, std::process::Command)> {
+pub fn unit_test_command(project: &Project) -> Option<(String, std::process::Command)> {
     use skill_manifest::manifest::Language;
-    match language {
+    let root = &project.root;
+    let sources = crate::sources::Sources::of(project).files();
+    let under = |dir: &str, ext: &str| {
+        sources
+            .iter()
+            .filter(|f| f.starts_with(dir) && f.extension().is_some_and(|e| e == ext))
+            .map(|f| root.join(f))
+            .collect::<Vec<PathBuf>>()
+    };
+    match project.language {
         Language::Rust => {
-            let has_tests = walk_sources(&root.join("src"), "rs")
+            let has_tests = under("src", "rs")
                 .iter()
                 .any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("#[test]")));
             has_tests.then(|| {
@@ -417,7 +425,7 @@ pub fn unit_test_command(
             })
         }
         Language::Python => {
-            let has_tests = walk_sources(&root.join(TESTS_DIR), "py").iter().any(|f| {
+            let has_tests = under(TESTS_DIR, "py").iter().any(|f| {
                 f.file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with("test_"))
             });
@@ -429,19 +437,6 @@ pub fn unit_test_command(
             })
         }
     }
-}
-
-fn walk_sources(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk_sources(&path, ext));
-        } else if path.extension().is_some_and(|e| e == ext) {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// Runs a unit-test suite with its output shown as it comes.

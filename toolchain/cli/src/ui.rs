@@ -73,6 +73,13 @@ impl Printer {
         }
     }
 
+    /// A remark that is not the result (e.g. "nothing installed"), silenced by `-q`.
+    pub fn note(&self, message: impl AsRef<str>) {
+        if self.verbosity != Verbosity::Quiet {
+            eprintln!("{}", shown(message.as_ref()));
+        }
+    }
+
     pub fn detail(&self, message: impl AsRef<str>) {
         if self.verbosity == Verbosity::Verbose {
             eprintln!("{}", style(shown(message.as_ref())).dim());

@@ -27,6 +27,7 @@ use crate::lockfile::{LOCK_FILE, LockFile};
 use crate::progress::{Progress, Stage, human_size};
 use crate::project::Project;
 use crate::sdk::{SdkDir, ensure_sdk};
+use crate::sources::Sources;
 use crate::tools::Kit;
 use crate::versions;
 
@@ -214,7 +215,7 @@ pub fn build(
         std::fs::read(&compiled.component).map_err(|e| Error::io("read", &compiled.component, e))?
     };
 
-    let source_digest = source_digest(&project.root)?;
+    let source_digest = source_digest(project)?;
     let (component, took) = run_stage(
         progress.stage("Stamping", "metadata (name, version, tools, source digest)"),
         |_| metadata::stamp(&raw, project, &lock.tools, &source_digest),
@@ -418,42 +419,19 @@ fn check_locked(path: &Path, here: &LockFile, with_dependencies: bool) -> Result
 
 /// sha256 over the project's sources: relative paths and contents, in sorted order, without
 /// outputs, fetched dependencies, VCS directories or skill.lock.
-pub fn source_digest(root: &Path) -> Result<String> {
-    let mut files = Vec::new();
-    collect_sources(root, root, &mut files);
-    files.sort();
+pub fn source_digest(project: &Project) -> Result<String> {
+    let root = &project.root;
     let mut all = Vec::new();
-    for rel in files {
+    for file in Sources::of(project).files() {
+        let rel = file.to_string_lossy().replace('\\', "/");
         let bytes =
-            std::fs::read(root.join(&rel)).map_err(|e| Error::io("read", &root.join(&rel), e))?;
+            std::fs::read(root.join(&file)).map_err(|e| Error::io("read", &root.join(&file), e))?;
         all.extend_from_slice(rel.as_bytes());
         all.push(0);
         all.extend_from_slice(sha256_hex(&bytes).as_bytes());
         all.push(0);
     }
     Ok(sha256_hex(&all))
-}
-
-fn collect_sources(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || crate::project::IGNORED_DIRS.contains(&name.as_ref()) {
-            continue;
-        }
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            collect_sources(root, &path, out);
-        } else if kind.is_file()
-            && name != LOCK_FILE
-            && let Ok(rel) = path.strip_prefix(root)
-        {
-            out.push(rel.to_string_lossy().replace('\\', "/"));
-        }
-    }
 }
 
 /// `sha256:<hex>` of a dependency lock file, when the project has one.

@@ -179,7 +179,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         wizard(ctx, &home, &r, &schema, validate)?;
         return Ok(ExitCode::SUCCESS);
     }
-    show(&instances, &r, &schema, args.json)?;
+    show(&instances, &r, &schema, args.json, ctx.printer.is_quiet())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -213,6 +213,7 @@ fn show(
     r: &InstanceRef,
     schema: &ConfigSchema,
     json: bool,
+    terse: bool,
 ) -> anyhow::Result<()> {
     let state = instances.load(&r.skill, &r.instance)?;
     let mut keys: Vec<&String> = schema.keys().collect();
@@ -243,7 +244,16 @@ fn show(
         return Ok(());
     }
     if rows.is_empty() {
-        eprintln!("{r} has no config (the skill declares none).");
+        if !terse {
+            eprintln!("{r} has no config (the skill declares none).");
+        }
+        return Ok(());
+    }
+    if terse {
+        for row in &rows {
+            let value = row["value"].as_str().unwrap_or("");
+            println!("{}={value}", row["key"].as_str().unwrap_or(""));
+        }
         return Ok(());
     }
     let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);

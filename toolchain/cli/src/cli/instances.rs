@@ -56,7 +56,18 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        eprintln!("No instances. `skill install <path> -i NAME` creates one.");
+        ctx.printer
+            .note("No instances. `skill install <path> -i NAME` creates one.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if ctx.printer.is_quiet() {
+        for row in &rows {
+            println!(
+                "{}@{}",
+                row["skill"].as_str().unwrap_or_default(),
+                row["instance"].as_str().unwrap_or_default()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     for row in &rows {

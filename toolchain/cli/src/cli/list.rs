@@ -35,7 +35,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if skills.is_empty() {
-        eprintln!("No skills installed. Install one with `skill install <path>`.");
+        ctx.printer
+            .note("No skills installed. Install one with `skill install <path>`.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if ctx.printer.is_quiet() {
+        for skill in &skills {
+            println!("{}", skill.manifest.name);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if args.long {

@@ -55,7 +55,8 @@ pub struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Print only errors
+    /// Print only errors and the result, tersely: no progress, warnings or remarks; `list`
+    /// and `instances` print one name per line, `config --show` KEY=VALUE lines
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
 

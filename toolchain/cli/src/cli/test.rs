@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let unit = if args.no_unit || args.filter.is_some() {
         None
     } else {
-        unit_test_command(&project.root, project.language)
+        unit_test_command(&project)
     };
     if cases.is_empty() && unit.is_none() {
         return Err(Error::not_found(format!(

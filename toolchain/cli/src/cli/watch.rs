@@ -10,7 +10,7 @@ use skill_engine::Error;
 
 use super::Context;
 use skill_build::project::Project;
-use skill_build::watch::is_source;
+use skill_build::sources::Sources;
 use skill_host::instances::InstanceRef;
 use skill_serve::is_mutation;
 
@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let root = Project::find_root(&args.path.unwrap_or_else(|| PathBuf::from(".")))?;
     let project = Project::open(&root)?;
     let target = InstanceRef::parse(project.name(), Some(&args.instance))?;
-    let output_dir = project.output_dir();
+    let sources = Sources::of(&project);
     let exe = std::env::current_exe()?;
 
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
@@ -80,7 +80,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .filter(|e| is_mutation(&e.kind))
             .flat_map(|e| e.paths.iter())
-            .find(|p| is_source(&root, &output_dir, p))
+            .find(|p| sources.is_source(p))
             .cloned()
     };
 

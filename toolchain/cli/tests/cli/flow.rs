@@ -87,6 +87,12 @@ fn init_build_install_run_list_remove() {
         ]
     );
 
+    // -q: the result only, one name per line, for scripts.
+    let quiet = env.skill(&["-q", "list"]);
+    assert_eq!((quiet.ok(), quiet.stderr.as_str()), ("hello\n", ""));
+    let quiet = env.skill(&["instances", "-q"]);
+    assert_eq!((quiet.ok(), quiet.stderr.as_str()), ("hello@default\n", ""));
+
     let json: serde_json::Value =
         serde_json::from_str(env.skill(&["list", "--json"]).ok()).unwrap();
     assert_eq!(json[0]["name"], "hello");

@@ -60,6 +60,9 @@ fn instances_keep_their_own_config_and_secrets_never_show() {
         "{}",
         show.stdout
     );
+    let terse = env.skill(&["config", "misbehave@prod", "--show", "-q"]);
+    assert!(terse.ok().lines().any(|l| l == "retries=3"), "{}", terse.stdout);
+    assert!(!terse.stdout.contains("hunter2"), "{}", terse.stdout);
     let export = env.skill(&["config", "misbehave@prod", "--export"]);
     assert!(!export.ok().contains("hunter2"));
     assert!(export.stdout.contains("region = \"us-east-1\""));
