@@ -238,5 +238,9 @@ pub fn confirm(question: &str) -> bool {
         eprintln!();
         return false;
     }
+    // A terminal echoed the answer and its newline; piped input did not: end the line.
+    if !std::io::stdin().is_terminal() {
+        eprintln!();
+    }
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }

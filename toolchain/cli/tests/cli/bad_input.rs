@@ -115,6 +115,7 @@ fn files_that_are_not_skills() {
     );
 
     assert_eq!(snapshot(&env), before, "the store changed");
+    env.assert_transcript("bad-input-files");
 }
 
 #[test]
@@ -164,6 +165,7 @@ fn unknown_names_list_what_exists() {
             .contains("no skills are installed")
     );
     assert_eq!(snapshot(&env), before);
+    env.assert_transcript("bad-input-names");
 }
 
 #[test]
@@ -202,6 +204,7 @@ fn arguments_are_checked_before_the_call() {
             .fails()
             .contains("argument `shout` expects true or false, got `maybe`")
     );
+    env.assert_transcript("bad-input-arguments");
 }
 
 #[test]
@@ -236,6 +239,7 @@ fn init_refuses_bad_names_and_non_empty_directories() {
     std::fs::create_dir(env.path("fresh")).unwrap();
     env.skill(&["init", "fresh"]).ok();
     assert!(env.path("fresh/skill.yaml").is_file());
+    env.assert_transcript("bad-input-init");
 }
 
 #[test]

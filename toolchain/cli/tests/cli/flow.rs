@@ -142,6 +142,7 @@ fn init_build_install_run_list_remove() {
         .ok();
     env.skill(&["rm", "hello", "-f"]).ok();
     assert_eq!(env.skill(&["list", "--json"]).ok().trim(), "[]");
+    env.assert_transcript("flow");
 }
 
 #[test]
@@ -272,6 +273,7 @@ fn typed_parameters_defaults_and_data() {
             .stderr
             .contains("usage: skill run rust-skill:add a=<integer> b=<integer>")
     );
+    env.assert_transcript("typed-parameters");
 }
 
 /// The versions Cargo resolved for the build crate's and the CLI's direct dependencies,
@@ -345,6 +347,8 @@ fn version_and_help() {
             .contains("pinned for JavaScript/TypeScript: componentize-js 0.23.0")
     );
     assert!(env.skill(&["--version"]).ok().starts_with("skill "));
+    env.skill(&["init", "--list"]).ok();
+    env.assert_transcript("version-and-templates");
     // Completions for every shell, naming the subcommands.
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let script = env.skill(&["completion", shell]);

@@ -61,7 +61,11 @@ fn instances_keep_their_own_config_and_secrets_never_show() {
         show.stdout
     );
     let terse = env.skill(&["config", "misbehave@prod", "--show", "-q"]);
-    assert!(terse.ok().lines().any(|l| l == "retries=3"), "{}", terse.stdout);
+    assert!(
+        terse.ok().lines().any(|l| l == "retries=3"),
+        "{}",
+        terse.stdout
+    );
     assert!(!terse.stdout.contains("hunter2"), "{}", terse.stdout);
     let export = env.skill(&["config", "misbehave@prod", "--export"]);
     assert!(!export.ok().contains("hunter2"));
@@ -167,6 +171,7 @@ fn instances_keep_their_own_config_and_secrets_never_show() {
     }
     let log = std::fs::read_to_string(env.home.path().join("audit.log")).unwrap();
     assert!(log.contains("\"keys\":[\"token\"]"), "{log}");
+    env.assert_transcript("instances-config");
 }
 
 #[test]
@@ -235,6 +240,7 @@ fn install_asks_before_granting_and_again_for_more() {
             .contains("Connect to api.example.com"),
         "{rows}"
     );
+    env.assert_transcript("install-review");
 }
 
 #[test]

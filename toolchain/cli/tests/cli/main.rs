@@ -49,6 +49,8 @@ pub fn path_with_skill() -> std::ffi::OsString {
 pub struct Env {
     pub home: tempfile::TempDir,
     pub work: tempfile::TempDir,
+    /// Every `skill` run through [`Env::skill`]: command, exit code, stdout, stderr.
+    transcript: std::cell::RefCell<String>,
 }
 
 pub struct Run {
@@ -111,6 +113,7 @@ impl Env {
         Env {
             home: tempfile::tempdir().unwrap(),
             work: tempfile::tempdir().unwrap(),
+            transcript: Default::default(),
         }
     }
 
@@ -139,7 +142,60 @@ impl Env {
     }
 
     pub fn skill(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().unwrap())
+        let run = Run::from(self.command(args).output().unwrap());
+        self.record(args, &run);
+        run
+    }
+
+    fn record(&self, args: &[&str], run: &Run) {
+        let mut t = self.transcript.borrow_mut();
+        t.push_str(&format!("$ skill {}\n", args.join(" ")));
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            if !text.is_empty() {
+                t.push_str(&format!("--- {stream}\n{}", text));
+                if !text.ends_with('\n') {
+                    t.push('\n');
+                }
+            }
+        }
+        t.push_str(&format!("--- exit {}\n\n", run.code));
+    }
+
+    /// Snapshot of what a person read in this test (every `skill` run so far, and then the
+    /// transcript starts afresh), with what differs between runs and machines replaced:
+    /// paths, durations, sizes, digests, tool versions.
+    #[track_caller]
+    pub fn assert_transcript(&self, name: &str) {
+        let text = std::mem::take(&mut *self.transcript.borrow_mut());
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        // Longest first: the guests' and tools' directories are inside the repository.
+        for (path, name) in [
+            (self.home.path().to_path_buf(), "[HOME]"),
+            (self.work.path().to_path_buf(), "[WORK]"),
+            (guest_target_dir(), "[GUESTS]"),
+            (tools_dir(), "[TOOLS]"),
+            (repo_root(), "[REPO]"),
+        ] {
+            let path = path.display().to_string();
+            settings.add_filter(&regex_escape(&path), name);
+        }
+        for (pattern, replacement) in [
+            (r"\b[0-9a-f]{64}\b", "[SHA256]"),
+            (r"\b[0-9a-f]{12}\b", "[DIGEST]"),
+            (r"\b\d+(\.\d+)?\s?(ms|µs|s)\b", "[TIME]"),
+            (r"\b\d+(\.\d+)? (B|KB|MB|GB)\b", "[SIZE]"),
+            (r#""size": \d+"#, r#""size": [SIZE]"#),
+            (
+                r"\b(wasmtime|wizer|wit-component|wasm-opt) \d+(\.\d+)*",
+                "$1 [VERSION]",
+            ),
+        ] {
+            settings.add_filter(pattern, replacement);
+        }
+        settings.bind(|| insta::assert_snapshot!(name, text));
     }
 
     /// Runs `skill` with `input` on stdin.
@@ -158,7 +214,9 @@ impl Env {
             .unwrap()
             .write_all(input.as_bytes())
             .unwrap();
-        Run::from(child.wait_with_output().unwrap())
+        let run = Run::from(child.wait_with_output().unwrap());
+        self.record(args, &run);
+        run
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
@@ -380,4 +438,16 @@ pub fn example(name: &'static str) -> &'static Path {
     let path: &'static Path = Box::leak(project.join("target/skill").into_boxed_path());
     built.insert(name, path);
     path
+}
+
+/// `text` as a regular expression that matches exactly it.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
