@@ -18,7 +18,7 @@ if [ -n "${SKILL_BIN:-}" ]; then
   skill="$(realpath "$SKILL_BIN")"
 else
   echo "==> building skill (release)" >&2
-  cargo build --release --locked -q -p skill-cli --bin skill
+  cargo build --release --locked -q -p skill-cli --bins
   skill="$PWD/target/release/skill"
 fi
 work="$(mktemp -d)"

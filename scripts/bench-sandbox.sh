@@ -12,7 +12,7 @@ runs="${1:-100}"
 
 if [[ -z "${SKILL_BIN:-}" ]]; then
   echo "==> building skill (release)" >&2
-  cargo build --release --locked -q -p skill-cli --bin skill
+  cargo build --release --locked -q -p skill-cli --bins
   SKILL_BIN="$PWD/target/release/skill"
 fi
 skill="$(cd "$(dirname "$SKILL_BIN")" && pwd)/$(basename "$SKILL_BIN")"
