@@ -134,8 +134,9 @@ impl WasiHttpHooks for NetworkPolicy {
             return Box::new(async { Err(HttpError::HttpRequestUriInvalid) });
         };
         let shown = authority.as_str().to_string();
-        if shown.contains('@') {
-            self.refuse(&shown, RefusalReason::UserInfo);
+        if let Some((_, host)) = shown.rsplit_once('@') {
+            // The user info may be a password: it is never repeated in a message or a log.
+            self.refuse(&format!("***@{host}"), RefusalReason::UserInfo);
             return deny();
         }
         let use_tls = request.uri().scheme() == Some(&http::uri::Scheme::HTTPS);

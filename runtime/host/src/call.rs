@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use skill_engine::aot::CacheOutcome;
 use skill_engine::host::EventSink;
-use skill_engine::network::Refusal;
+use skill_engine::network::{Refusal, RefusalReason};
 use skill_engine::{
     CallOptions, CallOutcome, Error, ErrorKind, Limits, Result, Runtime, SkillHome, ToolError,
     ToolOutput,
@@ -75,6 +75,20 @@ impl fmt::Display for Notice {
                 f,
                 "{n} log/progress messages were dropped: the tool sent more than its output limit"
             ),
+        }
+    }
+}
+
+impl Notice {
+    /// The notice for a remote client: what the server resolved a name to stays on the
+    /// server (it maps internal names), the rest is as [`Notice`]'s `Display`.
+    pub fn remote_text(&self) -> String {
+        match self {
+            Notice::Refused(Refusal {
+                authority,
+                reason: RefusalReason::Address { .. },
+            }) => format!("tried to reach {authority}, which leads to an address no grant allows"),
+            other => other.to_string(),
         }
     }
 }

@@ -22,7 +22,7 @@ use super::ServeState;
 use super::catalog::Route;
 use skill_host::call::find_tool;
 use skill_host::instances::InstanceRef;
-use skill_host::{Finished, Overrides};
+use skill_host::{Finished, Notice, Overrides};
 
 /// Progress and log events waiting to be written to one SSE or WebSocket client. A client
 /// that does not read loses events beyond these (results are never dropped).
@@ -164,10 +164,13 @@ fn resolve(state: &ServeState, request: &ExecuteRequest) -> Result<Route, Error>
 fn outcome_json(finished: Result<Finished, Error>) -> Result<Value, Error> {
     let finished = finished?;
     let duration_ms = finished.duration.as_secs_f64() * 1000.0;
-    let output = finished.result?;
+    // The tool's own error, whatever it says it is: 422 (the call ran), kind `tool`.
+    let output = finished
+        .result
+        .map_err(|e| Error::new(ErrorKind::Tool, e.message()))?;
     let mut body = json!({ "text": output.text, "data": output.data, "duration_ms": duration_ms });
     if !finished.notices.is_empty() {
-        let warnings: Vec<String> = finished.notices.iter().map(|n| n.to_string()).collect();
+        let warnings: Vec<String> = finished.notices.iter().map(Notice::remote_text).collect();
         body["warnings"] = json!(warnings);
     }
     Ok(body)
@@ -367,12 +370,13 @@ pub fn openapi_document() -> Value {
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ExecuteRequest" } } }
     });
     let errors = json!({
-        "400": { "description": "Bad JSON, unknown or ill-typed arguments, or an instance that is not configured", "content": { "application/json": { "schema": error } } },
+        "400": { "description": "Bad JSON, unknown or ill-typed arguments", "content": { "application/json": { "schema": error } } },
         "401": { "description": "Missing or wrong bearer token" },
         "403": { "description": "A Host the server does not answer to, or a browser Origin that was not configured" },
+        "409": { "description": "An instance that is not configured (a required key is not set)", "content": { "application/json": { "schema": error } } },
         "404": { "description": "Unknown skill, instance or tool", "content": { "application/json": { "schema": error } } },
         "422": { "description": "The tool ran and reported an error", "content": { "application/json": { "schema": error } } },
-        "500": { "description": "The guest trapped or hit a memory or output limit", "content": { "application/json": { "schema": error } } },
+        "500": { "description": "The guest trapped or hit a memory or output limit (kinds trap, memory-limit, output-limit)", "content": { "application/json": { "schema": error } } },
         "504": { "description": "The call ran out of time", "content": { "application/json": { "schema": error } } }
     });
     let mut execute_responses = errors.clone();
@@ -407,7 +411,7 @@ pub fn openapi_document() -> Value {
                     "type": "object",
                     "required": ["error"],
                     "properties": { "error": { "type": "object", "required": ["kind", "message"], "properties": {
-                        "kind": { "type": "string", "enum": ["not-found", "invalid-input", "contract", "tool", "trap", "timeout", "io", "internal", "forbidden", "unauthorized"] },
+                        "kind": { "type": "string", "enum": ["not-found", "invalid-input", "not-configured", "permission-denied", "conflict", "contract", "tool", "trap", "timeout", "memory-limit", "output-limit", "io", "internal", "forbidden", "unauthorized"] },
                         "message": { "type": "string" },
                         "hint": { "type": ["string", "null"] }
                     } } }

@@ -84,7 +84,8 @@ fn read_token_file(path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     let token = text.lines().next().unwrap_or_default().trim().to_string();
     if token.is_empty() {
-        return Err(Error::invalid(format!("{} holds no token", path.display())));
+        return Err(Error::invalid(format!("{} holds no token", path.display()))
+            .with_hint("write a long random secret on its first line, or use --token auto"));
     }
     Ok(token)
 }

@@ -18,6 +18,7 @@ pub mod fsutil;
 pub mod home;
 pub mod instance;
 pub mod secrets;
+pub mod settings;
 pub mod store;
 
 pub use dirs::{Preopen, Sandbox};

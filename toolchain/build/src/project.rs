@@ -149,6 +149,21 @@ impl Project {
             }
         };
         let out = self.output_dir();
+        // Outputs are left out of the sources (digest, staleness, watch): an output directory
+        // that holds the sources would make every build look current.
+        let real_out = skill_store::dirs::resolve_existing_prefix(&out)?;
+        let holds_sources = real_out == self.root
+            || self.root.join("src").starts_with(&real_out)
+            || self.entry_path().is_some_and(|e| e.starts_with(&real_out));
+        if holds_sources {
+            return Err(Error::invalid(format!(
+                "`build.output` ({}) would hold the project's sources",
+                out.display()
+            ))
+            .with_hint(
+                "use a directory of its own, e.g. `build.output: target/skill` (the default)",
+            ));
+        }
         let work = self.work_dir();
         for (what, dir) in [("build.output", &out), ("target/skill-build", &work)] {
             leads_to(what, dir)?;

@@ -34,13 +34,14 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let root = Project::find_root(&args.path.unwrap_or_else(|| PathBuf::from(".")))?;
     let lang = match args.lang {
         Some(lang) => Some(lang),
         None => ask_language_if_ambiguous(&root)?,
     };
     let mut project = Project::open_as(&root, lang)?;
-    let printer = ctx.printer.unless_json(args.json);
+    let printer = ctx.printer.unless_json(json);
     if let Some(section) = project.record_detected_build()? {
         printer.status(
             "Detected",
@@ -58,7 +59,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         dev: args.dev,
     };
     let (report, _) = pipeline::build(&project, &home, &runtime, &printer, options)?;
-    if args.json {
+    if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(ExitCode::SUCCESS)

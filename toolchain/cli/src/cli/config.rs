@@ -77,6 +77,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let home = ctx.home()?;
     let r = InstanceRef::parse(&args.target, args.instance.as_deref())?;
     let skill = Store::new(home.clone()).get(&r.skill)?;
@@ -179,7 +180,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         wizard(ctx, &home, &r, &schema, validate)?;
         return Ok(ExitCode::SUCCESS);
     }
-    show(&instances, &r, &schema, args.json, ctx.printer.is_quiet())?;
+    show(&instances, &r, &schema, json, ctx.printer.is_quiet())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -19,6 +19,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let home = ctx.home()?;
     if args.install {
         for kit in Kit::ALL {
@@ -40,7 +41,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     let checks = run_checks(&home);
     let problems = checks.iter().filter(|c| !c.ok).count();
-    if args.json {
+    if json {
         println!("{}", serde_json::to_string_pretty(&checks)?);
     } else {
         for c in &checks {

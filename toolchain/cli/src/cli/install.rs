@@ -35,7 +35,8 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let printer = ctx.printer.unless_json(args.json);
+    let json = args.json || ctx.output_json;
+    let printer = ctx.printer.unless_json(json);
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
     let source = InstallSource::resolve(&args.path)?;
@@ -168,7 +169,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             tools.join(", ")
         ),
     );
-    if args.json {
+    if json {
         println!("{}", serde_json::to_string_pretty(manifest)?);
     }
     Ok(ExitCode::SUCCESS)

@@ -19,6 +19,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let home = ctx.home()?;
     let store = Store::new(home.clone());
     let skills = match &args.name {
@@ -51,7 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             }));
         }
     }
-    if args.json {
+    if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitCode::SUCCESS);
     }

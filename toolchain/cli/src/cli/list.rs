@@ -18,10 +18,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let home = ctx.home()?;
     let skills = Store::new(home.clone()).list()?;
     let instances = Instances::new(home);
-    if args.json {
+    if json {
         let entries: Vec<serde_json::Value> = skills
             .iter()
             .map(|s| {

@@ -42,6 +42,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let home = ctx.home()?;
     // The absolute path of this binary: clients launch it without the user's shell PATH.
     let exe = std::env::current_exe()?.display().to_string();
@@ -58,7 +59,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let config = json!({ "mcpServers": { args.name.clone(): entry } });
     let pretty = serde_json::to_string_pretty(&config)?;
-    if args.json {
+    if json {
         println!("{pretty}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -13,6 +13,7 @@ mod mcp_config;
 mod remove;
 mod run;
 mod serve;
+mod settings;
 mod test;
 mod validate;
 mod version;
@@ -23,6 +24,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skill_engine::{Error, SkillHome};
+use skill_store::settings::{DEFINITIONS, Settings, Source};
 
 use crate::ui::{Printer, render_error};
 
@@ -106,14 +108,20 @@ enum Command {
     Version(version::Args),
     /// Print shell completions: bash, zsh, fish, powershell (or elvish)
     Completion(completion::Args),
+    /// Show the global settings ($SKILL_HOME/config.toml, environment) and where each came from
+    Settings(settings::Args),
     /// `skill SKILL:TOOL [ARGS]...` is short for `skill run SKILL:TOOL [ARGS]...`
     #[command(external_subcommand)]
     Shorthand(Vec<OsString>),
 }
 
-/// What every command gets: how to print, and where the store is.
+/// What every command gets: how to print, the resolved global settings, and where the store
+/// is.
 pub struct Context {
     pub printer: Printer,
+    pub settings: Settings,
+    /// `--json` is the default (setting output.format = json).
+    pub output_json: bool,
 }
 
 impl Context {
@@ -125,8 +133,19 @@ impl Context {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let printer = Printer::new(cli.quiet, cli.verbose);
+    let settings = match SkillHome::from_env().and_then(|home| Settings::load(&home)) {
+        Ok(settings) => settings,
+        Err(err) => {
+            render_error(&err.into());
+            return ExitCode::FAILURE;
+        }
+    };
+    apply_settings(&settings);
     let ctx = Context {
-        printer: Printer::new(cli.quiet, cli.verbose),
+        printer,
+        output_json: settings.get("output.format") == "json",
+        settings,
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
@@ -147,6 +166,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(&ctx, args),
         Command::Version(args) => version::run(&ctx, args),
         Command::Completion(args) => completion::run(&ctx, args),
+        Command::Settings(args) => settings::run(&ctx, args),
         Command::Shorthand(words) => shorthand(&ctx, words),
     };
     match result {
@@ -154,6 +174,25 @@ pub fn main() -> ExitCode {
         Err(err) => {
             render_error(&err);
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Settings the rest of the process reads from the environment: colour, and the programs the
+/// build runs (the environment wins over config.toml, so only file values are exported).
+fn apply_settings(settings: &Settings) {
+    match settings.get("output.color") {
+        "never" => console::set_colors_enabled_stderr(false),
+        "always" => console::set_colors_enabled_stderr(true),
+        _ => {}
+    }
+    for setting in &settings.items {
+        if setting.key.starts_with("build.") && setting.source == Source::File {
+            let def = DEFINITIONS.iter().find(|d| d.key == setting.key);
+            if let Some(def) = def {
+                // SAFETY: called once at start-up, before any thread is spawned.
+                unsafe { std::env::set_var(def.env, &setting.value) };
+            }
         }
     }
 }

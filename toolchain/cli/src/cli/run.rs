@@ -68,14 +68,16 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
         .map_err(|_| format!("`{s}` is not a number of seconds"))?;
-    if secs.is_finite() && secs > 0.0 {
+    // At most a day, like an instance's own limit.
+    if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 {
         Ok(Duration::from_secs_f64(secs))
     } else {
-        Err("the timeout must be a positive number of seconds".to_string())
+        Err("the timeout must be a positive number of seconds, at most 86400 (a day)".to_string())
     }
 }
 
 pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     // `name[@instance][:tool]`
     let (head, tool) = match args.target.split_once(':') {
         Some((head, tool)) => (head.to_string(), Some(tool.to_string())),
@@ -133,7 +135,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 shown(&output.text)
             };
-            if args.json {
+            if json {
                 writeln!(stdout, "{}", serde_json::to_string(&output)?)?;
             } else if !text.is_empty() {
                 write!(stdout, "{text}")?;

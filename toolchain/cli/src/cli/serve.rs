@@ -5,7 +5,7 @@ use skill_engine::Allocation;
 
 use super::Context;
 use skill_serve::http::{HttpOptions, serve, serve_stdio};
-use skill_serve::security::{TOKEN_ENV, required_token};
+use skill_serve::security::required_token;
 use skill_serve::{Selection, ServeState, init_logging};
 
 #[derive(Debug, clap::Args)]
@@ -37,13 +37,14 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["http_only", "mcp_only", "host", "port", "tls_cert"])]
     stdio: bool,
 
-    /// Address to listen on; anything but loopback needs a bearer token
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
+    /// Address to listen on; anything but loopback needs a bearer token [default: setting
+    /// serve.host, 127.0.0.1]
+    #[arg(long)]
+    host: Option<String>,
 
-    /// Port to listen on (0 picks a free one)
-    #[arg(long, short, default_value_t = 3000)]
-    port: u16,
+    /// Port to listen on (0 picks a free one) [default: setting serve.port, 3000]
+    #[arg(long, short)]
+    port: Option<u16>,
 
     /// Serve the REST API only (no /mcp)
     #[arg(long, conflicts_with = "mcp_only")]
@@ -54,9 +55,9 @@ pub struct Args {
     mcp_only: bool,
 
     /// Bearer token clients must send: the token, `auto` (a random one kept in
-    /// $SKILL_HOME/serve.token) or `file:PATH` (default: $SKILL_SERVE_TOKEN). On a shared
+    /// $SKILL_HOME/serve.token) or `file:PATH` (default: setting serve.token, $SKILL_SERVE_TOKEN). On a shared
     /// machine, use one even on loopback: any local user can reach 127.0.0.1
-    #[arg(long, env = TOKEN_ENV, hide_env_values = true)]
+    #[arg(long)]
     token: Option<String>,
 
     /// Listen on this Unix socket (mode 0600) instead of a TCP port
@@ -107,6 +108,21 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     init_logging(ctx.printer.is_verbose(), args.log_json);
     let home = ctx.home()?;
+    // Flags over $SKILL_SERVE_* over config.toml over the defaults.
+    let settings = &ctx.settings;
+    let host = args
+        .host
+        .clone()
+        .unwrap_or_else(|| settings.get("serve.host").to_string());
+    let port = match args.port {
+        Some(port) => port,
+        None => settings.get("serve.port").parse()?,
+    };
+    let token_setting = settings.get("serve.token");
+    let token_source = args
+        .token
+        .clone()
+        .or_else(|| (!token_setting.is_empty()).then(|| token_setting.to_string()));
     let selection = args
         .only
         .as_deref()
@@ -117,7 +133,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let token = if args.stdio || args.unix.is_some() {
         None
     } else {
-        required_token(&home, &args.host, args.token.clone())?
+        required_token(&home, &host, token_source.clone())?
     };
     let memory_budget_mib = match &args.memory_budget {
         Some(size) => {
@@ -169,11 +185,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             serve_stdio(state).await?;
             return anyhow::Ok(());
         }
-        let token_file = (args.token.as_deref() == Some("auto"))
+        let token_file = (token_source.as_deref() == Some("auto"))
             .then(|| home.root().join(skill_serve::security::TOKEN_FILE));
         let options = HttpOptions {
-            host: args.host.clone(),
-            port: args.port,
+            host: host.clone(),
+            port,
             unix: args.unix.clone(),
             max_connections: args.max_connections,
             token,

@@ -42,9 +42,10 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let root = Project::find_root(&args.path.unwrap_or_else(|| PathBuf::from(".")))?;
     let mut project = Project::open(&root)?;
-    let printer = ctx.printer.unless_json(args.json);
+    let printer = ctx.printer.unless_json(json);
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
 
@@ -121,7 +122,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             &cases,
             data.path(),
         )? {
-            if !args.json {
+            if !json {
                 print_result(&result);
             }
             results.push(result);
@@ -135,12 +136,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             cmd.env("PYTHONPATH", path);
         }
         printer.status("Running", name.clone());
-        if args.json {
+        if json {
             // Keep stdout for the report.
             cmd.stdout(std::process::Stdio::null());
         }
         let result = run_unit(&name, cmd);
-        if !args.json {
+        if !json {
             print_result(&result);
         }
         results.push(result);
@@ -148,7 +149,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     let passed = results.iter().filter(|r| r.passed).count();
     let failed = results.len() - passed;
-    if args.json {
+    if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({

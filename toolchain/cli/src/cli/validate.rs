@@ -22,6 +22,7 @@ pub struct Args {
 /// Checks skill.yaml and a built component against the contract without building anything:
 /// the same checks `skill build` and `skill install` make.
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let path = match args.path {
         Some(path) => path,
         None => skill_build::project::Project::discover(&PathBuf::from("."))?.root,
@@ -60,7 +61,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     }
     let report = package.report.clone().unwrap_or_default();
 
-    if args.json {
+    if json {
         let json = serde_json::json!({
             "ok": true,
             "name": manifest.name,

@@ -12,11 +12,12 @@ pub struct Args {
 }
 
 /// skill's version, the contract it implements, and every tool it bundles or pins.
-pub fn run(_ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
     let bundled: Vec<(String, String)> = skill_build::pipeline::rust_release_tools();
     let js = Kit::Js.pins();
     let python = Kit::Python.pins();
-    if args.json {
+    if json {
         let map = |pairs: &[(String, String)]| -> serde_json::Map<String, serde_json::Value> {
             pairs
                 .iter()

@@ -279,3 +279,28 @@ fn compile_errors_point_at_the_users_file() {
         build.stderr
     );
 }
+
+/// An output directory that would hold the sources is refused before anything is built: it
+/// would make every build look current.
+#[test]
+fn build_output_cannot_hold_the_sources() {
+    let env = Env::new();
+    env.skill(&["init", "out-here", "-t", "rust"]).ok();
+    let yaml = env.path("out-here/skill.yaml");
+    for output in [".", "src"] {
+        let text = std::fs::read_to_string(&yaml).unwrap();
+        let text: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("output:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let text = text.replacen("build:\n", &format!("build:\n  output: {output}\n"), 1);
+        std::fs::write(&yaml, text).unwrap();
+        let built = env.skill(&["build", "out-here"]);
+        assert!(
+            built.fails().contains("would hold the project's sources"),
+            "{output}: {}",
+            built.stderr
+        );
+    }
+}

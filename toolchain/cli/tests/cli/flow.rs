@@ -562,3 +562,44 @@ fn watch_rebuilds_and_reinstalls_on_each_change() {
     let printed = read_log(&log);
     assert!(printed.contains("Changed src/lib.rs"), "{printed}");
 }
+
+/// Global settings: config.toml under $SKILL_HOME, the environment over it, flags over both;
+/// `skill settings` says where each value came from.
+#[test]
+fn settings_come_from_flags_env_file_and_defaults() {
+    let env = Env::new();
+    let config = env.home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[serve]\nport = 4123\ntoken = \"hunter2-not-shown\"\n\n[output]\nformat = \"json\"\n\n[build]\nnpm = \"/opt/npm\"\n",
+    )
+    .unwrap();
+    let shown = env.skill(&["settings", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(shown.ok()).unwrap();
+    assert!(!shown.stdout.contains("hunter2"), "{}", shown.stdout);
+    assert_eq!(rows[1]["value"], "4123");
+    assert_eq!(rows[1]["source"], "config.toml");
+    env.skill(&["settings"]).ok();
+    // output.format = json makes --json the default...
+    assert_eq!(env.skill(&["list"]).ok().trim(), "[]");
+    // ...unless the environment says otherwise.
+    let text = env
+        .command(&["list"])
+        .env("SKILL_OUTPUT", "text")
+        .output()
+        .unwrap();
+    assert!(
+        text.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    // serve.host from the file: anything but loopback needs a token, and there is none.
+    std::fs::write(&config, "[serve]\nhost = \"0.0.0.0\"\n").unwrap();
+    let serve = env.skill(&["serve"]);
+    assert!(serve.fails().contains("token"), "{}", serve.stderr);
+    // A misspelt key is named, with what exists.
+    std::fs::write(&config, "[serve]\nprot = 1\n").unwrap();
+    let typo = env.skill(&["settings"]);
+    assert!(typo.fails().contains("not a setting"), "{}", typo.stderr);
+    env.assert_transcript("settings");
+}

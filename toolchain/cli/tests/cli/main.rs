@@ -178,6 +178,8 @@ impl Env {
             (guest_target_dir(), "[GUESTS]"),
             (tools_dir(), "[TOOLS]"),
             (repo_root(), "[REPO]"),
+            // Cargo runs the tests with $CARGO set; children inherit it.
+            (PathBuf::from(env!("CARGO")), "[CARGO]"),
         ] {
             let path = path.display().to_string();
             settings.add_filter(&regex_escape(&path), name);
