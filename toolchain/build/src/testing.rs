@@ -102,7 +102,8 @@ pub fn load_cases(project_root: &Path) -> Result<Vec<(String, Vec<TestCase>)>> {
             "{TESTS_DIR}/{}",
             file.file_name().unwrap_or_default().to_string_lossy()
         );
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
+        // Bounded while reading: a case file may be a link to something endless.
+        let text = skill_manifest::manifest::read_text(&file, 4 << 20)?;
         skill_manifest::manifest::check_yaml_shape(&text, 4 << 20, &relative)?;
         let cases: Vec<TestCase> = serde_norway::from_str(&text).map_err(|e| {
             Error::invalid(format!("{relative}: {e}")).with_hint(
@@ -503,5 +504,15 @@ mod tests {
         assert!(check(&case, Ok(("Hello, World!\n".into(), None))).is_ok());
         let err = check(&case, Ok(("Hello!".into(), None))).unwrap_err();
         assert_eq!(err, "expected `Hello, World!`, got `Hello!`");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_case_file_is_refused_not_read() {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::create_dir(project.path().join(TESTS_DIR)).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", project.path().join("tests/x.yaml")).unwrap();
+        let err = load_cases(project.path()).unwrap_err();
+        assert!(err.message().contains("larger than"), "{}", err.message());
     }
 }

@@ -12,8 +12,11 @@ use skill_engine::{Error, Result};
 pub const HELPER: &str = "skill-wasm-opt";
 
 fn helper() -> PathBuf {
-    if let Some(path) = std::env::var_os("SKILL_WASM_OPT") {
-        return PathBuf::from(path);
+    // Only an absolute path: a relative one would be looked up in the project being built.
+    if let Some(path) = std::env::var_os("SKILL_WASM_OPT").map(PathBuf::from)
+        && path.is_absolute()
+    {
+        return path;
     }
     std::env::current_exe()
         .map(|exe| exe.with_file_name(HELPER))
