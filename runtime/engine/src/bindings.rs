@@ -9,7 +9,8 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::skill_engine::skill::guest;
-pub use skill_engine::skill::{host, types};
+// `self::`: the generated module shares its name with this crate (`skill_engine`).
+pub use self::skill_engine::skill::{host, types};
 
 /// Name of the export every skill must provide.
 pub const GUEST_EXPORT: &str = "skill-engine:skill/guest@0.1.0";
