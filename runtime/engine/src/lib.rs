@@ -20,5 +20,5 @@ pub use runtime::{
     Allocation, CallOptions, CallOutcome, LoadedSkill, Runtime, ToolError, ToolOutput,
     WarmInstance, block_on,
 };
-pub use skill_manifest::{Error, ErrorKind, Limits, Result};
+pub use skill_manifest::{Error, ErrorKind, Limits, Remedy, Result};
 pub use skill_store::{Sandbox, SkillHome};

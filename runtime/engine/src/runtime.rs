@@ -27,7 +27,7 @@ use crate::host::{EventSink, HostState};
 use crate::network::{NetworkPolicy, Refusal};
 use skill_manifest::args::ArgValue;
 use skill_manifest::args::Args;
-use skill_manifest::error::{Error, ErrorKind, Result};
+use skill_manifest::error::{Error, ErrorKind, Remedy, Result};
 use skill_manifest::limits::{
     DESCRIBE_FUEL, Limits, MAX_COMPONENT_HANDLES, MAX_RESOURCES, REUSE_MAX_RESOURCES,
     REUSE_OUTPUT_BUDGET,
@@ -663,24 +663,26 @@ fn mentions_fuel(err: &wasmtime::Error) -> bool {
 }
 
 fn timeout_error(what: &str, options: &CallOptions, started: Instant) -> Error {
-    let limits = &options.limits;
-    let instance = &options.sandbox.grant_hint;
+    let limit = options.limits.timeout;
     Error::new(
         ErrorKind::Timeout,
         format!("{what} timed out after {:.1?}", started.elapsed()),
     )
-    .with_hint(format!(
-        "the limit is {:?}{}",
-        limits.timeout,
-        if instance.is_empty() {
-            "; raise it with --timeout if the tool needs longer".to_string()
-        } else {
-            format!(
-                "; pass --timeout for one call; raise it with `skill config {instance} --limit timeout={}s`",
-                limits.timeout.as_secs().max(1) * 2
-            )
-        }
+    .with_hint(format!("the limit is {limit:?}"))
+    .with_remedy(raise(
+        options,
+        "timeout",
+        format!("{}s", limit.as_secs().max(1) * 2),
     ))
+}
+
+/// How to get past a limit: raise it (per instance, when the call came from one).
+fn raise(options: &CallOptions, limit: &'static str, suggested: String) -> Remedy {
+    Remedy::RaiseLimit {
+        instance: options.sandbox.instance.clone(),
+        limit,
+        suggested,
+    }
 }
 
 /// Turns a wasmtime failure into a user-facing error that says which limit was hit, if any,
@@ -694,15 +696,6 @@ fn trap_error(
     started: Instant,
 ) -> Error {
     let limits = &options.limits;
-    let instance = &options.sandbox.grant_hint;
-    // How to raise a limit: per instance when the call came from one.
-    let raise = |limit: &str, example: &str| {
-        if instance.is_empty() {
-            String::new()
-        } else {
-            format!("; raise it with `skill config {instance} --limit {limit}={example}`")
-        }
-    };
     let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
     let mentions = |needle: &str| chain.iter().any(|c| c.contains(needle));
     // The trap itself says what happened ("wasm `unreachable` instruction executed"); the
@@ -712,21 +705,24 @@ fn trap_error(
         None => first_line(&err.root_cause().to_string()).to_string(),
     };
     let mut kind = ErrorKind::Trap;
+    let mut remedy = None;
     let (message, hint) = if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return timeout_error(what, options, started);
     } else if mentions("forcing trap when growing memory")
         || mentions("forcing a memory growth failure")
     {
         kind = ErrorKind::MemoryLimit;
+        remedy = Some(raise(
+            options,
+            "memory",
+            format!("{}MiB", (limits.memory_bytes >> 20) * 2),
+        ));
         (
             format!(
                 "{what} exceeded its memory limit of {} MiB",
                 limits.memory_bytes >> 20
             ),
-            format!(
-                "the skill needs more memory than this instance allows{}",
-                raise("memory", &format!("{}MiB", (limits.memory_bytes >> 20) * 2))
-            ),
+            "the skill needs more memory than this instance allows".to_string(),
         )
     } else if mentions("beyond capacity of MemoryOutputPipe")
         || stdout.len() >= limits.output_bytes
@@ -760,29 +756,24 @@ fn trap_error(
             .collect();
         format!("{message}\n  guest stderr: {}", tail.join("\n  "))
     };
-    Error::new(kind, message).with_hint(hint)
+    let err = Error::new(kind, message).with_hint(hint);
+    match remedy {
+        Some(remedy) => err.with_remedy(remedy),
+        None => err,
+    }
 }
 
 fn output_limit_error(what: &str, options: &CallOptions) -> Error {
-    let limits = &options.limits;
-    let instance = &options.sandbox.grant_hint;
-    let raise = if instance.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; raise it with `skill config {instance} --limit output={}MiB`",
-            ((limits.output_bytes >> 20) * 2).max(2)
-        )
-    };
+    let limit = options.limits.output_bytes;
     Error::new(
         ErrorKind::OutputLimit,
-        format!(
-            "{what} wrote more than {} KiB of output",
-            limits.output_bytes >> 10
-        ),
+        format!("{what} wrote more than {} KiB of output", limit >> 10),
     )
-    .with_hint(format!(
-        "a skill returns its result through output.text / output.data, not stdout{raise}"
+    .with_hint("a skill returns its result through output.text / output.data, not stdout")
+    .with_remedy(raise(
+        options,
+        "output",
+        format!("{}MiB", ((limit >> 20) * 2).max(2)),
     ))
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use skill_engine::{CallOptions, Error, ErrorKind, Result, SkillHome};
+use skill_engine::{CallOptions, Error, ErrorKind, Remedy, Result, SkillHome};
 use skill_manifest::capabilities::Capabilities;
 use skill_manifest::config::{ConfigSchema, missing_required};
 use skill_manifest::manifest::{SKILL_YAML, SkillYaml};
@@ -24,11 +24,17 @@ pub struct InstanceRef {
 }
 
 impl InstanceRef {
-    pub fn parse(target: &str, flag: Option<&str>) -> Result<Self> {
-        let (skill, inline) = match target.split_once('@') {
+    /// `SKILL@INSTANCE` → (`SKILL`, `Some(INSTANCE)`); `SKILL` → (`SKILL`, `None`). The one
+    /// place that knows the syntax.
+    pub fn split(target: &str) -> (&str, Option<&str>) {
+        match target.split_once('@') {
             Some((s, i)) => (s, Some(i)),
             None => (target, None),
-        };
+        }
+    }
+
+    pub fn parse(target: &str, flag: Option<&str>) -> Result<Self> {
+        let (skill, inline) = Self::split(target);
         let instance = match (inline, flag) {
             (Some(a), Some(b)) if a != b => {
                 return Err(Error::invalid(format!(
@@ -78,22 +84,22 @@ pub fn require_instance(home: &SkillHome, r: &InstanceRef) -> Result<()> {
         return Ok(());
     }
     let names = instances.list(&r.skill);
-    let hint = if names.is_empty() {
-        format!("create it with `skill install <path> -i {}`", r.instance)
-    } else {
-        format!(
-            "{}instances of {}: {}; create another with `skill install <path> -i {}`",
-            skill_manifest::error::suggestion(&r.instance, names.iter().map(String::as_str)),
-            r.skill,
-            names.join(", "),
-            r.instance
-        )
-    };
-    Err(Error::not_found(format!(
+    let err = Error::not_found(format!(
         "skill `{}` has no instance `{}`",
         r.skill, r.instance
     ))
-    .with_hint(hint))
+    .with_remedy(Remedy::CreateInstance {
+        instance: r.to_string(),
+    });
+    if names.is_empty() {
+        return Err(err);
+    }
+    Err(err.with_hint(format!(
+        "{}instances of {}: {}",
+        skill_manifest::error::suggestion(&r.instance, names.iter().map(String::as_str)),
+        r.skill,
+        names.join(", "),
+    )))
 }
 
 /// What an install must ask about.
@@ -432,11 +438,10 @@ pub fn call_options(
                     .join(", ")
             ),
         )
-        .with_hint(format!(
-            "set {} with `skill config {r} --set {}`",
-            if missing.len() == 1 { "it" } else { "them" },
-            missing.join(" --set ")
-        )));
+        .with_remedy(Remedy::SetConfig {
+            instance: r.to_string(),
+            keys: missing.iter().map(|k| k.to_string()).collect(),
+        }));
     }
     let (sandbox, limits) = instances.sandbox(&r.skill, &r.instance, &state, &yaml.config)?;
     // A newer version asking for more than this instance was granted runs with the old grants.

@@ -57,11 +57,38 @@ impl ErrorKind {
     }
 }
 
+/// What the person can do about an error, as data: each edge says it in its own words. The
+/// CLI names a command (`skill config aws@prod --limit timeout=60s`); a server tells its
+/// client what the instance's owner can change. Hints that need no command stay plain text
+/// ([`Error::hint`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// A call hit one of its instance's limits. `instance` (`skill@instance`) is empty when
+    /// the call did not come from an instance (a build's test run); `suggested` is a value to
+    /// raise it to (`60s`, `256MiB`).
+    RaiseLimit {
+        instance: String,
+        limit: &'static str,
+        suggested: String,
+    },
+    /// An instance lacks required configuration keys.
+    SetConfig { instance: String, keys: Vec<String> },
+    /// An instance does not exist; it is made by installing the skill again under its name.
+    CreateInstance { instance: String },
+    /// Nothing is installed yet.
+    Install,
+    /// The store's files of a skill changed behind its back: reinstall or remove it.
+    Reinstall { skill: String },
+    /// An instance's secrets cannot be decrypted; they must be set again.
+    SetSecretsAgain,
+}
+
 #[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
     hint: Option<String>,
+    remedy: Option<Box<Remedy>>,
     /// What a tool the host ran said about the failure (a compiler's diagnostics), shown
     /// as it is, before the message.
     details: Option<String>,
@@ -76,6 +103,7 @@ impl Error {
             kind,
             message: message.into(),
             hint: None,
+            remedy: None,
             details: None,
             source: None,
         }
@@ -87,6 +115,11 @@ impl Error {
 
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// Refused by policy, whatever the input: a grant that can never be given.
+    pub fn denied(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::PermissionDenied, message)
     }
 
     pub fn contract(message: impl Into<String>) -> Self {
@@ -103,6 +136,7 @@ impl Error {
             kind: ErrorKind::Io,
             message: format!("failed to {action} {}: {err}", path.display()),
             hint: None,
+            remedy: None,
             details: None,
             source: Some(Box::new(err)),
         }
@@ -111,6 +145,16 @@ impl Error {
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// Attaches what the person can do, for the edge (CLI, server) to put in words.
+    pub fn with_remedy(mut self, remedy: Remedy) -> Self {
+        self.remedy = Some(Box::new(remedy));
+        self
+    }
+
+    pub fn remedy(&self) -> Option<&Remedy> {
+        self.remedy.as_deref()
     }
 
     /// Attaches a tool's own output about the failure (empty text attaches nothing).

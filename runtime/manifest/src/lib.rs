@@ -13,5 +13,5 @@ pub mod limits;
 pub mod manifest;
 pub mod text;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Remedy, Result};
 pub use limits::Limits;

@@ -614,6 +614,22 @@ impl PackageManifest {
         self.tools.iter().find(|t| t.name == name)
     }
 
+    /// The tool `name`, or the one not-found error every caller reports: it suggests the
+    /// nearest name and lists the tools.
+    pub fn find_tool(&self, name: &str) -> Result<&ToolDef> {
+        self.tool(name).ok_or_else(|| {
+            let names: Vec<&str> = self.tools.iter().map(|t| t.name.as_str()).collect();
+            Error::not_found(format!("skill `{}` has no tool `{name}`", self.name)).with_hint(
+                format!(
+                    "{}tools of {}: {}",
+                    crate::error::suggestion(name, names.iter().copied()),
+                    self.name,
+                    names.join(", ")
+                ),
+            )
+        })
+    }
+
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
         Self::parse(&bytes, path)

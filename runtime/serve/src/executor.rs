@@ -287,7 +287,7 @@ impl Executor {
                 "a call of this instance may hold {mib} MiB, more than the server's memory budget of {} MiB",
                 self.memory_budget_mib
             ))
-            .with_hint("lower the instance's memory limit (`skill config ... --limit memory=...`) or raise --memory-budget"));
+            .with_hint("the server's operator can lower the instance's memory limit or raise the server's memory budget"));
         }
         if let Ok(permit) = self.memory.clone().try_acquire_many_owned(mib) {
             return Ok(permit);

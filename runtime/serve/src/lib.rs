@@ -3,12 +3,13 @@
 //!
 //! Layout: `catalog` (what is offered, from manifests), `executor` (running calls),
 //! `mcp` (the rmcp handler), `rest` (axum routes), `security` (token, bind policy),
-//! `metrics` (Prometheus text), `http` (listener, TLS, graceful shutdown), `json_reply`
+//! `metrics` (Prometheus text), `hint` (errors' hints for remote clients), `http` (listener, TLS, graceful shutdown), `json_reply`
 //! (single-message MCP replies as JSON instead of SSE), `mcp_direct` (plain session
 //! `tools/call` without rmcp's session round trips).
 
 pub mod catalog;
 pub mod executor;
+pub mod hint;
 pub mod http;
 pub mod json_reply;
 pub mod mcp;

@@ -73,7 +73,7 @@ pub fn call_result(route: &Route, outcome: Result<Finished, Error>) -> CallToolR
         )]),
         Err(e) => {
             let mut text = format!("{}: {}", route.qualified(), e.message());
-            if let Some(hint) = e.hint() {
+            if let Some(hint) = crate::hint::remote_hint(&e) {
                 text.push_str(&format!(" (hint: {hint})"));
             }
             CallToolResult::error(vec![ContentBlock::text(text)])

@@ -20,7 +20,6 @@ use skill_engine::{Error, ErrorKind};
 
 use super::ServeState;
 use super::catalog::Route;
-use skill_host::call::find_tool;
 use skill_host::instances::InstanceRef;
 use skill_host::{Finished, Notice, Overrides};
 
@@ -94,7 +93,7 @@ impl ApiError {
 }
 
 pub fn error_json(e: &Error) -> Value {
-    json!({ "error": { "kind": e.kind().as_str(), "message": e.message(), "hint": e.hint() } })
+    json!({ "error": { "kind": e.kind().as_str(), "message": e.message(), "hint": crate::hint::remote_hint(e) } })
 }
 
 impl IntoResponse for ApiError {
@@ -154,7 +153,9 @@ fn resolve(state: &ServeState, request: &ExecuteRequest) -> Result<Route, Error>
         );
     }
     // Served, with that instance: only the tool is unknown.
-    Err(find_tool(&installed.manifest, &request.tool)
+    Err(installed
+        .manifest
+        .find_tool(&request.tool)
         .err()
         .unwrap_or_else(|| Error::not_found(format!("`{}` is not served here", request.tool))))
 }

@@ -127,7 +127,7 @@ impl Forbidden {
     fn check(&self, real: &Path, shown: &str) -> Result<()> {
         for system in SYSTEM_DIRS {
             if real.starts_with(system) {
-                return Err(Error::invalid(format!(
+                return Err(Error::denied(format!(
                     "`{shown}` is in {system}, which is the running system itself (processes, their memory and environment, devices), not files"
                 ))
                 .with_hint("grant a directory of files"));
@@ -135,14 +135,14 @@ impl Forbidden {
         }
         let home = &self.home;
         if real.starts_with(home) {
-            return Err(Error::invalid(format!(
+            return Err(Error::denied(format!(
                 "`{shown}` is inside the skill home ({}), where secrets, installed skills and every instance's data live",
                 home.display()
             ))
             .with_hint("grant a directory outside it; the skill's own /data is already its to use"));
         }
         if home.starts_with(real) {
-            return Err(Error::invalid(format!(
+            return Err(Error::denied(format!(
                 "`{shown}` ({}) contains the skill home ({}): granting it would expose every stored secret",
                 real.display(),
                 home.display()
@@ -152,7 +152,7 @@ impl Forbidden {
         if let Some(tools) = &self.tools
             && (real.starts_with(tools) || tools.starts_with(real))
         {
-            return Err(Error::invalid(format!(
+            return Err(Error::denied(format!(
                 "`{shown}` overlaps the private build tools ({}), which `skill build` runs",
                 tools.display()
             ))
@@ -183,7 +183,7 @@ pub fn approve(
         let real = resolve_existing_prefix(&expanded)?;
         if real == Path::new("/") {
             return Err(
-                Error::invalid(format!("`{}` is the whole filesystem", grant.path))
+                Error::denied(format!("`{}` is the whole filesystem", grant.path))
                     .with_hint("grant the directories the skill needs"),
             );
         }
@@ -191,7 +191,7 @@ pub fn approve(
         let binding = match std::fs::metadata(&real) {
             Ok(meta) if meta.is_dir() => {
                 if let Some(kind) = kernel_filesystem(&real) {
-                    return Err(Error::invalid(format!(
+                    return Err(Error::denied(format!(
                         "`{}` is a {kind} mount: the running system itself, not files",
                         grant.path
                     ))
@@ -435,8 +435,9 @@ pub struct Sandbox {
     pub env: Vec<(String, String)>,
     /// Hosts outgoing wasi:http requests may go to.
     pub network: Vec<HostPattern>,
-    /// `skill@instance`, used in hints that name the command granting more.
-    pub grant_hint: String,
+    /// `skill@instance` the sandbox belongs to (empty for a call outside any instance), for
+    /// remedies that name it.
+    pub instance: String,
     /// Approved directories left closed, each with the reason (replaced, now a symlink...).
     pub closed: Vec<String>,
 }

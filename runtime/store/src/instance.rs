@@ -290,8 +290,7 @@ impl Instances {
         for grant in &approved.filesystem {
             if !state.grants.dirs.iter().any(|d| d.requested == grant.path) {
                 sandbox.closed.push(format!(
-                    "{} did not exist when it was approved, so it stays closed; once it exists, grant it with `skill grant {skill}@{instance} --fs {}`",
-                    skill_manifest::text::escape(&grant.path, false),
+                    "{} did not exist when it was approved; once it exists, it must be granted again",
                     skill_manifest::text::escape(&grant.path, false),
                 ));
             }
@@ -299,7 +298,7 @@ impl Instances {
         sandbox
             .env
             .extend(env_mappings(schema, &state.effective_config(schema)));
-        sandbox.grant_hint = format!("{skill}@{instance}");
+        sandbox.instance = format!("{skill}@{instance}");
         let limits = approved
             .limits
             .overlay(&state.grants.limits)
@@ -322,7 +321,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             Error::invalid(format!("{} is malformed: {e}", path.display()))
-                .with_hint("fix or delete the file; `skill config --show` lists what is set")
+                .with_hint("fix or delete the file")
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),

@@ -12,7 +12,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::home::SkillHome;
-use skill_manifest::error::{Error, Result};
+use skill_manifest::error::{Error, Remedy, Result};
 
 const MAGIC: &[u8; 4] = b"SKS1";
 const NONCE_LEN: usize = 24;
@@ -52,7 +52,8 @@ impl SecretBox {
                 "{} cannot be decrypted (damaged, or written with another key)",
                 path.display()
             ))
-            .with_hint("set the secrets again with `skill config --set`; the old values cannot be recovered")
+            .with_hint("the old values cannot be recovered")
+            .with_remedy(Remedy::SetSecretsAgain)
         };
         let body = data.strip_prefix(MAGIC.as_slice()).ok_or_else(damaged)?;
         if body.len() < NONCE_LEN {
