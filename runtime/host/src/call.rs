@@ -12,8 +12,7 @@ use skill_engine::{
     ToolOutput,
 };
 use skill_manifest::args::Args;
-use skill_manifest::error::suggestion;
-use skill_manifest::manifest::{PackageManifest, ToolDef};
+use skill_manifest::manifest::ToolDef;
 use skill_store::store::{InstalledSkill, Store};
 
 use crate::instances::{InstanceRef, call_options, require_instance};
@@ -112,26 +111,11 @@ impl Resolved {
 pub fn resolve(home: &SkillHome, r: &InstanceRef, tool: &str) -> Result<Resolved> {
     let skill = Store::new(home.clone()).get(&r.skill)?;
     require_instance(home, r)?;
-    let tool = find_tool(&skill.manifest, tool)?.clone();
+    let tool = skill.manifest.find_tool(tool)?.clone();
     Ok(Resolved {
         skill,
         instance: r.clone(),
         tool,
-    })
-}
-
-/// A tool of `manifest`, or a not-found error that suggests the nearest name and lists them.
-pub fn find_tool<'a>(manifest: &'a PackageManifest, tool: &str) -> Result<&'a ToolDef> {
-    manifest.tool(tool).ok_or_else(|| {
-        let names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
-        Error::not_found(format!("skill `{}` has no tool `{tool}`", manifest.name)).with_hint(
-            format!(
-                "{}tools of {}: {}",
-                suggestion(tool, names.iter().copied()),
-                manifest.name,
-                names.join(", ")
-            ),
-        )
     })
 }
 

@@ -30,15 +30,10 @@ pub struct Selection {
 impl Selection {
     /// `NAME` or `NAME@INSTANCE`.
     pub fn parse(text: &str) -> Self {
-        match text.split_once('@') {
-            Some((s, i)) => Selection {
-                skill: Some(s.to_string()),
-                instance: Some(i.to_string()),
-            },
-            None => Selection {
-                skill: Some(text.to_string()),
-                instance: None,
-            },
+        let (skill, instance) = skill_host::InstanceRef::split(text);
+        Selection {
+            skill: Some(skill.to_string()),
+            instance: instance.map(str::to_string),
         }
     }
 }

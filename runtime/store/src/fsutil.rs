@@ -46,6 +46,46 @@ fn write_atomic_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Prefix of the staging directories [`create_dir_whole`] renames into place.
+pub const STAGING_PREFIX: &str = ".staging-";
+
+/// Creates the directory `dest` all at once: `fill` writes into a staging directory beside
+/// it, which is then renamed into place, so nobody ever sees half of `dest`. Callers name
+/// `dest` by a digest of what goes in it, so a `dest` that holds `complete` already has the
+/// same content and is kept (another process won the race); one without it is debris of an
+/// interrupted rename and is replaced. Returns whether this call created it.
+///
+/// (The pinned build tools cannot use this: a Python venv records its absolute path, so it
+/// is built where it stays, under a lock, and marked complete last.)
+pub fn create_dir_whole(
+    dest: &Path,
+    complete: &str,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<bool> {
+    if dest.join(complete).exists() {
+        return Ok(false);
+    }
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| Error::io("create directory", parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(STAGING_PREFIX)
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create a staging directory in", parent, e))?;
+    fill(staging.path())?;
+    if dest.exists() && !dest.join(complete).exists() {
+        fs::remove_dir_all(dest).map_err(|e| Error::io("remove", dest, e))?;
+    }
+    match fs::rename(staging.path(), dest) {
+        Ok(()) => {
+            let _ = staging.keep();
+            sync_dir(parent);
+            Ok(true)
+        }
+        Err(_) if dest.join(complete).exists() => Ok(false),
+        Err(e) => Err(Error::io("move into place", dest, e)),
+    }
+}
+
 /// Makes a rename durable. Best effort: some filesystems refuse to fsync a directory.
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
@@ -167,4 +207,28 @@ pub fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| Error::internal(format!("no randomness: {e}")))?;
     Ok(hex::encode(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_directory_is_created_whole_or_not_at_all() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("v1-abc");
+        // A failed fill leaves nothing behind, not even staging debris.
+        let failed = super::create_dir_whole(&dest, "done", |dir| {
+            std::fs::write(dir.join("half"), "x").unwrap();
+            Err(skill_manifest::Error::internal("interrupted"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        // Debris of an interrupted rename (no `done`) is replaced.
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("stale"), "x").unwrap();
+        let fill = |dir: &std::path::Path| super::write_atomic(&dir.join("done"), b"1");
+        assert!(super::create_dir_whole(&dest, "done", fill).unwrap());
+        assert!(!dest.join("stale").exists());
+        // A complete one is kept as it is.
+        assert!(!super::create_dir_whole(&dest, "done", |_| unreachable!()).unwrap());
+    }
 }

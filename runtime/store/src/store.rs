@@ -10,16 +10,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::fsutil::{FileLock, TMP_PREFIX, sha256_hex, sync_dir, write_atomic};
+use crate::fsutil::{
+    FileLock, STAGING_PREFIX, TMP_PREFIX, create_dir_whole, sha256_hex, sync_dir, write_atomic,
+};
 use crate::home::SkillHome;
-use skill_manifest::error::{Error, Result, list_or_none, suggestion};
+use skill_manifest::error::{Error, Remedy, Result, list_or_none, suggestion};
 use skill_manifest::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill_name};
 
 pub const COMPONENT_WASM: &str = "component.wasm";
 /// A keyed MAC over what install wrote (see [`Store::seal`]).
 const SEAL: &str = "seal";
 const CURRENT: &str = "current";
-const STAGING_PREFIX: &str = ".staging-";
 const REMOVED_PREFIX: &str = ".removed-";
 
 #[derive(Debug, Clone)]
@@ -76,31 +77,19 @@ impl Store {
             sha256_hex(&[manifest_json.as_slice(), skill_yaml_text.as_bytes()].concat());
         let version_dir_name = format!("{}-{}", manifest.version, &content_digest[..12]);
         let version_dir = skill_dir.join(&version_dir_name);
-        if !version_dir.join(MANIFEST_JSON).exists() {
-            let staging = tempfile::Builder::new()
-                .prefix(STAGING_PREFIX)
-                .tempdir_in(&skill_dir)
-                .map_err(|e| Error::io("create a staging directory in", &skill_dir, e))?;
-            write_atomic(&staging.path().join(COMPONENT_WASM), component)?;
-            write_atomic(&staging.path().join(SKILL_YAML), skill_yaml_text.as_bytes())?;
-            write_atomic(&staging.path().join(MANIFEST_JSON), &manifest_json)?;
+        create_dir_whole(&version_dir, MANIFEST_JSON, |staging| {
+            write_atomic(&staging.join(COMPONENT_WASM), component)?;
+            write_atomic(&staging.join(SKILL_YAML), skill_yaml_text.as_bytes())?;
             let seal = self.seal(
                 &manifest.name,
                 &version_dir_name,
                 &manifest_json,
                 skill_yaml_text.as_bytes(),
             )?;
-            write_atomic(&staging.path().join(SEAL), seal.as_bytes())?;
-            let staged = staging.keep();
-            if version_dir.exists() {
-                // A directory without a manifest is debris from an interrupted rename.
-                fs::remove_dir_all(&version_dir)
-                    .map_err(|e| Error::io("remove", &version_dir, e))?;
-            }
-            fs::rename(&staged, &version_dir)
-                .map_err(|e| Error::io("move into place", &version_dir, e))?;
-            sync_dir(&skill_dir);
-        }
+            write_atomic(&staging.join(SEAL), seal.as_bytes())?;
+            // Last: its presence marks the directory complete.
+            write_atomic(&staging.join(MANIFEST_JSON), &manifest_json)
+        })?;
 
         let previous_dir = read_current(&skill_dir);
         let previous = previous_dir
@@ -177,13 +166,17 @@ impl Store {
             .into_iter()
             .map(|s| s.manifest.name)
             .collect();
-        let hint = if installed.is_empty() {
-            "no skills are installed; install one with `skill install <path>`".to_string()
-        } else {
-            let suggest = suggestion(name, installed.iter().map(String::as_str));
-            format!("{suggest}installed skills: {}", list_or_none(&installed))
-        };
-        Error::not_found(format!("skill `{name}` is not installed")).with_hint(hint)
+        let err = Error::not_found(format!("skill `{name}` is not installed"));
+        if installed.is_empty() {
+            return err
+                .with_hint("no skills are installed")
+                .with_remedy(Remedy::Install);
+        }
+        let suggest = suggestion(name, installed.iter().map(String::as_str));
+        err.with_hint(format!(
+            "{suggest}installed skills: {}",
+            list_or_none(&installed)
+        ))
     }
 
     fn read_skill(&self, name: &str) -> Result<Option<InstalledSkill>> {
@@ -205,9 +198,10 @@ impl Store {
                 "the installed files of `{name}` changed since it was installed ({})",
                 dir.display()
             ))
-            .with_hint(format!(
-                "something other than `skill install` wrote into the store; reinstall the skill (`skill install <path>`) or remove it (`skill remove {name}`)"
-            )));
+            .with_hint("something other than an install wrote into the store")
+            .with_remedy(Remedy::Reinstall {
+                skill: name.to_string(),
+            }));
         }
         let manifest = PackageManifest::parse(&manifest_json, &dir.join(MANIFEST_JSON))?;
         let skill_yaml = String::from_utf8(skill_yaml).map_err(|_| {

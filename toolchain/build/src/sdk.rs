@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use skill_engine::{Error, Result, SkillHome};
-use skill_store::fsutil::{sha256_hex, write_atomic};
+use skill_engine::{Result, SkillHome};
+use skill_store::fsutil::{create_dir_whole, sha256_hex, write_atomic};
 
 pub use crate::versions::SDK as SDK_VERSION;
 
@@ -116,28 +116,12 @@ pub fn ensure_sdk(home: &SkillHome) -> Result<SdkDir> {
     let root = home
         .sdk_dir()
         .join(format!("{SDK_VERSION}-{}", &digest[..12]));
-    let complete = root.join("wit/skill.wit");
-    if complete.exists() {
-        return Ok(SdkDir { root });
-    }
-    // Write into a staging directory, then rename: never a half-written SDK.
-    let parent = home.sdk_dir();
-    std::fs::create_dir_all(&parent).map_err(|e| Error::io("create directory", &parent, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".staging-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io("create a staging directory in", &parent, e))?;
-    for (path, text) in SDK_FILES {
-        write_atomic(&staging.path().join(path), text.as_bytes())?;
-    }
-    match std::fs::rename(staging.path(), &root) {
-        Ok(()) => {
-            let _ = staging.keep();
+    create_dir_whole(&root, "wit/skill.wit", |staging| {
+        for (path, text) in SDK_FILES {
+            write_atomic(&staging.join(path), text.as_bytes())?;
         }
-        // Another process won the race; its copy is identical.
-        Err(_) if complete.exists() => {}
-        Err(e) => return Err(Error::io("move into place", &root, e)),
-    }
+        Ok(())
+    })?;
     Ok(SdkDir { root })
 }
 

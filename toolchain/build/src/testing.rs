@@ -217,14 +217,9 @@ fn call(
     sandbox: &Sandbox,
     limits: &Limits,
 ) -> std::result::Result<Called, String> {
-    let tool = manifest.tool(&case.tool).ok_or_else(|| {
-        let names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
-        format!(
-            "the skill has no tool `{}` (tools: {})",
-            case.tool,
-            names.join(", ")
-        )
-    })?;
+    let tool = manifest
+        .find_tool(&case.tool)
+        .map_err(|e| format!("{} ({})", e.message(), e.hint().unwrap_or_default()))?;
     // Host-side checks count as the errors they stand for.
     let call_args = match args::parse_json_object(tool, &case.args) {
         Ok(a) => a,
