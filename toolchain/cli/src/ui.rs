@@ -4,11 +4,13 @@
 //! [`shown`].
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use console::style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub use skill_build::progress::human_size;
+use skill_engine::{ErrorKind, Remedy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
@@ -192,13 +194,13 @@ impl skill_build::progress::Stage for Stage {
 }
 
 /// Prints an error chain once: a tool's own diagnostics (as it wrote them, made safe for a
-/// terminal), the message, its causes, and the first hint found.
+/// terminal), the message, its causes, and the first hint and remedy found.
 pub fn render_error(err: &anyhow::Error) {
     let mut hint = None;
     let mut lines = Vec::new();
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<skill_engine::Error>() {
-            hint = hint.or_else(|| e.hint().map(str::to_string));
+            hint = hint.or_else(|| hint_text(e));
             if let Some(details) = e.details() {
                 eprintln!("{}", shown(details));
             }
@@ -221,6 +223,75 @@ pub fn render_error(err: &anyhow::Error) {
     if let Some(hint) = hint {
         eprintln!("  {} {}", style("hint:").cyan().bold(), shown(&hint));
     }
+}
+
+/// An error's hint and its remedy said as commands of this CLI.
+fn hint_text(e: &skill_engine::Error) -> Option<String> {
+    let remedy = e.remedy().and_then(remedy_text);
+    match (e.hint(), remedy) {
+        (Some(hint), Some(remedy)) => Some(format!("{hint}; {remedy}")),
+        (Some(hint), None) => Some(hint.to_string()),
+        (None, remedy) => remedy,
+    }
+}
+
+/// What to do about an error, as `skill` commands (a server says it otherwise: see
+/// skill-serve's `hint` module).
+fn remedy_text(remedy: &Remedy) -> Option<String> {
+    Some(match remedy {
+        Remedy::RaiseLimit {
+            instance, limit, ..
+        } if instance.is_empty() => match *limit {
+            "timeout" => "raise it with --timeout if the tool needs longer".to_string(),
+            _ => return None,
+        },
+        Remedy::RaiseLimit {
+            instance,
+            limit,
+            suggested,
+        } => format!(
+            "{}raise it with `skill config {instance} --limit {limit}={suggested}`",
+            if *limit == "timeout" {
+                "pass --timeout for one call; "
+            } else {
+                ""
+            }
+        ),
+        Remedy::SetConfig { instance, keys } => format!(
+            "set {} with `skill config {instance} --set {}`",
+            if keys.len() == 1 { "it" } else { "them" },
+            keys.join(" --set ")
+        ),
+        Remedy::CreateInstance { instance } => {
+            let name = instance
+                .rsplit_once('@')
+                .map_or(instance.as_str(), |(_, i)| i);
+            format!("create it with `skill install <path> -i {name}`")
+        }
+        Remedy::Install => "install one with `skill install <path>`".to_string(),
+        Remedy::Reinstall { skill } => format!(
+            "reinstall the skill (`skill install <path>`) or remove it (`skill remove {skill}`)"
+        ),
+        Remedy::SetSecretsAgain => "set the secrets again with `skill config --set`".to_string(),
+    })
+}
+
+/// The exit code for a failed command, by what went wrong (README, "Exit codes"): scripts
+/// branch on it without parsing messages.
+pub fn exit_code(err: &anyhow::Error) -> ExitCode {
+    let kind = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<skill_engine::Error>())
+        .map(skill_engine::Error::kind);
+    ExitCode::from(match kind {
+        Some(ErrorKind::InvalidInput) => 2,
+        Some(ErrorKind::NotFound) => 3,
+        Some(ErrorKind::NotConfigured) => 4,
+        Some(ErrorKind::PermissionDenied) => 5,
+        Some(ErrorKind::Timeout | ErrorKind::MemoryLimit | ErrorKind::OutputLimit) => 6,
+        Some(ErrorKind::Conflict) => 7,
+        _ => 1,
+    })
 }
 
 /// Text for a terminal: control characters (escape sequences, carriage returns, bidi

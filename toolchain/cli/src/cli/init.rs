@@ -2,7 +2,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use skill_engine::Error;
+use skill_engine::{Error, ErrorKind};
 use skill_manifest::manifest::validate_skill_name;
 
 use super::Context;
@@ -69,10 +69,13 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
-        return Err(Error::invalid(format!(
-            "destination `{}` already exists and is not empty",
-            dest.display()
-        ))
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "destination `{}` already exists and is not empty",
+                dest.display()
+            ),
+        )
         .with_hint("choose another name, or pass --dir with an empty or new directory")
         .into());
     }

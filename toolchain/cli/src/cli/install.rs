@@ -90,7 +90,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             eprint!("{}", shown(&review_text(&target, &yaml.version, review)));
         }
         if !args.yes && !confirm("Allow?") {
-            return Err(Error::invalid(format!(
+            return Err(Error::denied(format!(
                 "not installed: the permissions for {target} were not approved"
             ))
             .with_hint("answer `y` to approve, or pass --yes in scripts")

@@ -395,7 +395,8 @@ fn a_network_grant_does_not_reach_loopback_or_private_addresses() {
         "[::]:8080",
     ] {
         let refused = env.skill(&["grant", "misbehave", "--net", pattern]);
-        assert_eq!(refused.code, 1, "`{pattern}` was accepted");
+        // Exit 2: refused as input that cannot be a grant.
+        assert_eq!(refused.code, 2, "`{pattern}` was accepted");
     }
 }
 
@@ -471,7 +472,16 @@ fn time_limits_bound_waits_in_the_host() {
             fifo.to_str().unwrap(),
         ],
     );
-    assert_eq!(blocked.code, 1, "{}", blocked.stdout);
+    // Exit 6: a limit (the time limit) stopped the call.
+    assert_eq!(blocked.code, 6, "{}", blocked.stdout);
+    // The CLI renders the remedy as its own commands.
+    assert!(
+        blocked
+            .stderr
+            .contains("pass --timeout for one call; raise it with `skill config misbehave@default --limit timeout="),
+        "{}",
+        blocked.stderr
+    );
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
@@ -498,7 +508,7 @@ fn time_limits_bound_waits_in_the_host() {
             &format!("http://127.0.0.1:{port}/"),
         ],
     );
-    assert_eq!(hung.code, 1, "{}", hung.stdout);
+    assert_eq!(hung.code, 6, "{}", hung.stdout);
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
@@ -1252,7 +1262,7 @@ fn parsers_are_bounded_and_errors_do_not_echo_secrets() {
     )
     .unwrap();
     let bad = env.skill(&["config", "misbehave", "--import", import.to_str().unwrap()]);
-    assert_eq!(bad.code, 1);
+    assert_eq!(bad.code, 2);
     assert!(!bad.stderr.contains("hunter2"), "{}", bad.stderr);
     assert!(bad.stderr.contains("line 2"), "{}", bad.stderr);
 }

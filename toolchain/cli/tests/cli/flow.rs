@@ -1,6 +1,6 @@
 //! The path a new user takes, exactly as the README shows it.
 
-use crate::{Env, repo_root, rust_skill};
+use crate::{Env, regex_escape, repo_root, rust_skill};
 
 #[test]
 fn init_build_install_run_list_remove() {
@@ -349,6 +349,31 @@ fn version_and_help() {
     assert!(env.skill(&["--version"]).ok().starts_with("skill "));
     env.skill(&["init", "--list"]).ok();
     env.assert_transcript("version-and-templates");
+    // `doctor` with no build tools installed yet (its own empty tools directory): the same
+    // on every machine that has what scripts/install.sh installs.
+    let no_tools = tempfile::tempdir().unwrap();
+    let doctor = env.skill_with_env(
+        &["doctor"],
+        &[("SKILL_TOOLS_DIR", no_tools.path().as_os_str())],
+    );
+    assert_eq!(doctor.code, 1, "{}", doctor.stdout);
+    env.assert_transcript_with(
+        "doctor",
+        &[
+            (
+                &regex_escape(&no_tools.path().display().to_string()),
+                "[NO_TOOLS]",
+            ),
+            (
+                r"(cargo|rustc) \d+\.\d+\.\d+ \([0-9a-f]+ \d{4}-\d{2}-\d{2}\)",
+                "$1 [VERSION]",
+            ),
+            (r"\bv\d+\.\d+\.\d+\b", "[VERSION]"),
+            (r"\b(npm|Python) \d+\.\d+\.\d+\b", "$1 [VERSION]"),
+            (r"(?m)^(\s+ok\s+npm\s+)\d+\.\d+\.\d+$", "$1[VERSION]"),
+            (r"\d+ compiled component\(s\)", "[N] compiled component(s)"),
+        ],
+    );
     // Completions for every shell, naming the subcommands.
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let script = env.skill(&["completion", shell]);

@@ -142,7 +142,14 @@ impl Env {
     }
 
     pub fn skill(&self, args: &[&str]) -> Run {
-        let run = Run::from(self.command(args).output().unwrap());
+        self.skill_with_env(args, &[])
+    }
+
+    /// Runs `skill` with some environment variables set (or replaced) for this run.
+    pub fn skill_with_env(&self, args: &[&str], vars: &[(&str, &std::ffi::OsStr)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(vars.iter().copied());
+        let run = Run::from(command.output().unwrap());
         self.record(args, &run);
         run
     }
@@ -166,6 +173,12 @@ impl Env {
     /// paths, durations, sizes, digests, tool versions.
     #[track_caller]
     pub fn assert_transcript(&self, name: &str) {
+        self.assert_transcript_with(name, &[]);
+    }
+
+    /// [`Env::assert_transcript`] with more filters, `(regex, replacement)`, applied first.
+    #[track_caller]
+    pub fn assert_transcript_with(&self, name: &str, filters: &[(&str, &str)]) {
         let text = std::mem::take(&mut *self.transcript.borrow_mut());
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path("snapshots");
@@ -183,6 +196,9 @@ impl Env {
         ] {
             let path = path.display().to_string();
             settings.add_filter(&regex_escape(&path), name);
+        }
+        for (pattern, replacement) in filters {
+            settings.add_filter(pattern, *replacement);
         }
         for (pattern, replacement) in [
             (r"\b[0-9a-f]{64}\b", "[SHA256]"),
@@ -443,7 +459,7 @@ pub fn example(name: &'static str) -> &'static Path {
 }
 
 /// `text` as a regular expression that matches exactly it.
-fn regex_escape(text: &str) -> String {
+pub fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\.+*?()|[]{}^$#&-~".contains(c) {

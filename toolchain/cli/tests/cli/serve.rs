@@ -560,6 +560,17 @@ fn rest_api_lists_executes_streams_and_reports() {
         &json!({"skill": "misbehave", "tool": "spin", "timeout_ms": 200}),
     );
     assert_eq!(timed_out.status, 504, "{}", timed_out.body);
+    // A remote client reads what it (or the server's operator) can do, not a command it
+    // cannot run; `skill run` says the command (below, in the CLI's own test).
+    let hint = timed_out.json()["error"]["hint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(hint.contains("server's operator can raise"), "{hint}");
+    assert!(
+        !hint.contains("skill config") && !hint.contains("--"),
+        "{hint}"
+    );
     let crashed = post(
         &server,
         "/api/v1/execute",
