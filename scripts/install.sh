@@ -9,7 +9,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "rustup target add wasm32-wasip2   (skills compile to this target)"
 rustup target add wasm32-wasip2
 
-step "cargo install --path toolchain/cli --locked   (skill and its skill-wasm-opt helper, into ~/.cargo/bin; the first build takes ~20 min on 2 cores)"
+step "cargo install --path toolchain/cli --locked   (skill and its helpers skill-serve, skill-toolchain, skill-wasm-opt, into ~/.cargo/bin; the first build takes ~20 min on 2 cores)"
 cargo install --path toolchain/cli --locked --target-dir target
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 

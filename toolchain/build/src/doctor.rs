@@ -115,9 +115,12 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
     checks
 }
 
-/// Whether a shell finds this `skill` (and not another one first).
+/// Whether a shell finds this `skill` (and not another one first). The doctor runs in the
+/// toolchain binary, which is installed beside `skill`.
 fn on_path() -> Check {
-    let exe = std::env::current_exe().and_then(|p| p.canonicalize()).ok();
+    let exe = std::env::current_exe()
+        .and_then(|p| p.with_file_name("skill").canonicalize())
+        .ok();
     let dir = exe.as_ref().and_then(|e| e.parent()).map(Path::to_path_buf);
     let path = std::env::var_os("PATH").unwrap_or_default();
     let first = std::env::split_paths(&path)

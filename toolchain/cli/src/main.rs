@@ -1,9 +1,5 @@
-//! The `skill` binary. Each command in `cli/` parses its arguments, makes one library call
-//! (skill-build, skill-host, skill-serve, skill-store) and prints through `ui::Printer`.
-
-mod cli;
-mod ui;
+//! `skill`: see the crate's documentation (lib.rs) for what runs here and what is handed on.
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    skill_cli::cli::main()
 }

@@ -26,7 +26,7 @@ use clap::{Parser, Subcommand};
 use skill_engine::{Error, SkillHome};
 use skill_store::settings::{DEFINITIONS, Settings, Source};
 
-use crate::ui::{Printer, render_error};
+use crate::ui::{Printer, exit_code, render_error};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -131,14 +131,135 @@ impl Context {
     }
 }
 
+/// The `skill` binary: runs tools and manages the store itself, and hands `serve` and the
+/// build side to the binaries beside it (see [`Binary`]).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.command.binary() {
+        Binary::Skill => start(cli, run_path),
+        other => hand_to(other),
+    }
+}
+
+/// The `skill-serve` binary: `skill serve` (anything else goes back to `skill`).
+pub fn main_serve() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(_) => start(cli, |ctx, command| match command {
+            Command::Serve(args) => serve::run(ctx, args),
+            _ => unreachable!("matched above"),
+        }),
+        _ => hand_to(Binary::Skill),
+    }
+}
+
+/// The `skill-toolchain` binary: every command, the build side included.
+pub fn main_toolchain() -> ExitCode {
+    start(Cli::parse(), |ctx, command| match command {
+        Command::Init(args) => init::run(ctx, args),
+        Command::Build(args) => build::run(ctx, args),
+        Command::Watch(args) => watch::run(ctx, args),
+        Command::Test(args) => test::run(ctx, args),
+        Command::Install(args) => install::run(ctx, args),
+        Command::Validate(args) => validate::run(ctx, args),
+        Command::Doctor(args) => doctor::run(ctx, args),
+        Command::Version(args) => version::run(ctx, args),
+        Command::Serve(args) => serve::run(ctx, args),
+        other => run_path(ctx, other),
+    })
+}
+
+/// The commands `skill` runs itself: calling tools and looking after the store.
+fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run(args) => run::run(ctx, args),
+        Command::McpConfig(args) => mcp_config::run(ctx, args),
+        Command::List(args) => list::run(ctx, args),
+        Command::Instances(args) => instances::run(ctx, args),
+        Command::Config(args) => config::run(ctx, args),
+        Command::Grant(args) => grant::grant(ctx, args),
+        Command::Revoke(args) => grant::revoke(ctx, args),
+        Command::Remove(args) => remove::run(ctx, args),
+        Command::Completion(args) => completion::run(ctx, args),
+        Command::Settings(args) => settings::run(ctx, args),
+        Command::Shorthand(words) => shorthand(ctx, words),
+        other => unreachable!("{:?} is not a run-path command", other.binary()),
+    }
+}
+
+/// Which of the three binaries (installed side by side) runs a command. Every start of a
+/// binary pays for relocating and faulting in all of it — for `skill run`, more than the
+/// call itself — so `skill` links only what calling a tool needs; the server stack (HTTP,
+/// TLS, MCP) and the build toolchain (wit-component, Wizer, templates, SDKs) live beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    Skill,
+    Serve,
+    Toolchain,
+}
+
+impl Binary {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Binary::Skill => "skill",
+            Binary::Serve => "skill-serve",
+            Binary::Toolchain => "skill-toolchain",
+        }
+    }
+}
+
+impl Command {
+    fn binary(&self) -> Binary {
+        match self {
+            Command::Serve(_) => Binary::Serve,
+            Command::Init(_)
+            | Command::Build(_)
+            | Command::Watch(_)
+            | Command::Test(_)
+            | Command::Install(_)
+            | Command::Validate(_)
+            | Command::Doctor(_)
+            | Command::Version(_) => Binary::Toolchain,
+            _ => Binary::Skill,
+        }
+    }
+}
+
+/// Replaces this process with `binary` (beside this one) and the same arguments: exit code,
+/// signals and the terminal pass straight through. Returns only if that fails.
+fn hand_to(binary: Binary) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let path = match std::env::current_exe() {
+        Ok(exe) => exe.with_file_name(binary.file_name()),
+        Err(e) => {
+            render_error(&Error::internal(format!("cannot find this binary: {e}")).into());
+            return ExitCode::FAILURE;
+        }
+    };
+    let err = std::process::Command::new(&path)
+        .arg0("skill")
+        .args(std::env::args_os().skip(1))
+        .exec();
+    let err = Error::not_found(format!("cannot run {}: {err}", path.display())).with_hint(format!(
+        "{} is installed beside skill (`cargo install` and scripts/install.sh put it there)",
+        binary.file_name()
+    ));
+    render_error(&err.into());
+    ExitCode::FAILURE
+}
+
+/// Loads the global settings and runs one command through `dispatch`.
+fn start(
+    cli: Cli,
+    dispatch: impl FnOnce(&Context, Command) -> anyhow::Result<ExitCode>,
+) -> ExitCode {
     let printer = Printer::new(cli.quiet, cli.verbose);
     let settings = match SkillHome::from_env().and_then(|home| Settings::load(&home)) {
         Ok(settings) => settings,
         Err(err) => {
-            render_error(&err.into());
-            return ExitCode::FAILURE;
+            let err = err.into();
+            render_error(&err);
+            return exit_code(&err);
         }
     };
     apply_settings(&settings);
@@ -147,33 +268,11 @@ pub fn main() -> ExitCode {
         output_json: settings.get("output.format") == "json",
         settings,
     };
-    let result = match cli.command {
-        Command::Init(args) => init::run(&ctx, args),
-        Command::Build(args) => build::run(&ctx, args),
-        Command::Watch(args) => watch::run(&ctx, args),
-        Command::Test(args) => test::run(&ctx, args),
-        Command::Install(args) => install::run(&ctx, args),
-        Command::Run(args) => run::run(&ctx, args),
-        Command::Serve(args) => serve::run(&ctx, args),
-        Command::McpConfig(args) => mcp_config::run(&ctx, args),
-        Command::List(args) => list::run(&ctx, args),
-        Command::Instances(args) => instances::run(&ctx, args),
-        Command::Config(args) => config::run(&ctx, args),
-        Command::Grant(args) => grant::grant(&ctx, args),
-        Command::Revoke(args) => grant::revoke(&ctx, args),
-        Command::Remove(args) => remove::run(&ctx, args),
-        Command::Validate(args) => validate::run(&ctx, args),
-        Command::Doctor(args) => doctor::run(&ctx, args),
-        Command::Version(args) => version::run(&ctx, args),
-        Command::Completion(args) => completion::run(&ctx, args),
-        Command::Settings(args) => settings::run(&ctx, args),
-        Command::Shorthand(words) => shorthand(&ctx, words),
-    };
-    match result {
+    match dispatch(&ctx, cli.command) {
         Ok(code) => code,
         Err(err) => {
             render_error(&err);
-            ExitCode::FAILURE
+            exit_code(&err)
         }
     }
 }
