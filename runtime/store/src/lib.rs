@@ -23,4 +23,4 @@ pub mod store;
 
 pub use dirs::{Preopen, Sandbox};
 pub use home::SkillHome;
-pub use skill_manifest::{Error, ErrorKind, Result};
+pub use skill_manifest::{Error, ErrorKind, Remedy, Result};
