@@ -130,10 +130,14 @@ impl Error {
         Self::new(ErrorKind::Internal, message)
     }
 
-    /// An I/O failure on `path`, with the OS error kept as the source.
+    /// An I/O failure on `path`, with the OS error kept as the source. A path that does not
+    /// exist is [`ErrorKind::NotFound`]; anything else [`ErrorKind::Io`].
     pub fn io(action: &str, path: &std::path::Path, err: std::io::Error) -> Self {
         Error {
-            kind: ErrorKind::Io,
+            kind: match err.kind() {
+                std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+                _ => ErrorKind::Io,
+            },
             message: format!("failed to {action} {}: {err}", path.display()),
             hint: None,
             remedy: None,

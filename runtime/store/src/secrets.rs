@@ -12,7 +12,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::home::SkillHome;
-use skill_manifest::error::{Error, Remedy, Result};
+use skill_manifest::error::{Error, ErrorKind, Remedy, Result};
 
 const MAGIC: &[u8; 4] = b"SKS1";
 const NONCE_LEN: usize = 24;
@@ -48,10 +48,13 @@ impl SecretBox {
 
     pub fn unseal(&self, data: &[u8], context: &str, path: &Path) -> Result<Vec<u8>> {
         let damaged = || {
-            Error::invalid(format!(
-                "{} cannot be decrypted (damaged, or written with another key)",
-                path.display()
-            ))
+            Error::new(
+                ErrorKind::Io,
+                format!(
+                    "{} cannot be decrypted (damaged, or written with another key)",
+                    path.display()
+                ),
+            )
             .with_hint("the old values cannot be recovered")
             .with_remedy(Remedy::SetSecretsAgain)
         };

@@ -14,7 +14,7 @@ use crate::fsutil::{
     FileLock, STAGING_PREFIX, TMP_PREFIX, create_dir_whole, sha256_hex, sync_dir, write_atomic,
 };
 use crate::home::SkillHome;
-use skill_manifest::error::{Error, Remedy, Result, list_or_none, suggestion};
+use skill_manifest::error::{Error, ErrorKind, Remedy, Result, list_or_none, suggestion};
 use skill_manifest::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, validate_skill_name};
 
 pub const COMPONENT_WASM: &str = "component.wasm";
@@ -77,18 +77,29 @@ impl Store {
             sha256_hex(&[manifest_json.as_slice(), skill_yaml_text.as_bytes()].concat());
         let version_dir_name = format!("{}-{}", manifest.version, &content_digest[..12]);
         let version_dir = skill_dir.join(&version_dir_name);
+        let seal = self.seal(
+            &manifest.name,
+            &version_dir_name,
+            &manifest_json,
+            skill_yaml_text.as_bytes(),
+        )?;
+        let files: [(&str, &[u8]); 4] = [
+            (COMPONENT_WASM, component),
+            (SKILL_YAML, skill_yaml_text.as_bytes()),
+            (SEAL, seal.as_bytes()),
+            (MANIFEST_JSON, &manifest_json),
+        ];
+        // The same version installed again over files changed behind the store's back (what
+        // a failed seal check tells the user to do): kept, they would stay changed.
+        if version_dir.join(MANIFEST_JSON).exists() && !holds_exactly(&version_dir, &files) {
+            fs::remove_dir_all(&version_dir).map_err(|e| Error::io("remove", &version_dir, e))?;
+        }
         create_dir_whole(&version_dir, MANIFEST_JSON, |staging| {
-            write_atomic(&staging.join(COMPONENT_WASM), component)?;
-            write_atomic(&staging.join(SKILL_YAML), skill_yaml_text.as_bytes())?;
-            let seal = self.seal(
-                &manifest.name,
-                &version_dir_name,
-                &manifest_json,
-                skill_yaml_text.as_bytes(),
-            )?;
-            write_atomic(&staging.join(SEAL), seal.as_bytes())?;
+            for (name, bytes) in &files[..3] {
+                write_atomic(&staging.join(name), bytes)?;
+            }
             // Last: its presence marks the directory complete.
-            write_atomic(&staging.join(MANIFEST_JSON), &manifest_json)
+            write_atomic(&staging.join(MANIFEST_JSON), files[3].1)
         })?;
 
         let previous_dir = read_current(&skill_dir);
@@ -194,10 +205,13 @@ impl Store {
         let seal = read(SEAL).unwrap_or_default();
         let expected = self.seal(name, &current, &manifest_json, &skill_yaml)?;
         if !crate::fsutil::constant_time_eq(expected.as_bytes(), seal.trim_ascii()) {
-            return Err(Error::invalid(format!(
-                "the installed files of `{name}` changed since it was installed ({})",
-                dir.display()
-            ))
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "the installed files of `{name}` changed since it was installed ({})",
+                    dir.display()
+                ),
+            )
             .with_hint("something other than an install wrote into the store")
             .with_remedy(Remedy::Reinstall {
                 skill: name.to_string(),
@@ -250,6 +264,14 @@ impl Store {
 
 /// Largest manifest.json or skill.yaml the store reads (install refuses larger ones first).
 const MAX_STORED_FILE: u64 = 4 << 20;
+
+/// Whether `dir` holds exactly these files with exactly these contents (nothing else is
+/// compared: the store writes only these).
+fn holds_exactly(dir: &Path, files: &[(&str, &[u8])]) -> bool {
+    files
+        .iter()
+        .all(|(name, bytes)| fs::read(dir.join(name)).is_ok_and(|on_disk| on_disk == *bytes))
+}
 
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
     use std::io::Read;

@@ -890,6 +890,12 @@ fn a_build_cannot_write_outside_its_project_or_the_store() {
         "{}",
         tampered.stderr
     );
+    assert_eq!(tampered.code, 1, "a damaged store is not a usage error");
+    // What the hint says to do works: installing the same package again replaces the
+    // changed files (it used to keep them, as the directory "already existed").
+    env.skill(&["install", "--yes", rust_skill().to_str().unwrap()])
+        .ok();
+    assert_eq!(run(&env, &["rust-skill:greet", "x"]).ok(), "Hello, x!\n");
 }
 
 /// A component assembled from raw WebAssembly whose `info()`/`tools()` say whatever the test
