@@ -29,7 +29,7 @@ fn remote_remedy(remedy: &Remedy) -> String {
             keys.join(", ")
         ),
         Remedy::CreateInstance { .. } => {
-            "the server does not serve it; tools/list (MCP) or GET /skills (REST) shows what it serves"
+            "the server does not serve it; tools/list (MCP) or GET /api/v1/skills (REST) shows what it serves"
                 .to_string()
         }
         Remedy::Install => "the server has no skills installed".to_string(),

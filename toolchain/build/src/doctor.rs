@@ -102,6 +102,7 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
         ));
     }
     checks.push(on_path());
+    checks.push(helpers());
     checks.push(aot_cache(home));
     checks.push(check(
         "skill home",
@@ -143,6 +144,29 @@ fn on_path() -> Check {
         None => "add the directory holding `skill` to PATH".to_string(),
     };
     check("skill on PATH", "all", found, &fix)
+}
+
+/// The binaries `skill` hands commands to, installed beside it.
+fn helpers() -> Check {
+    const HELPERS: [&str; 3] = ["skill-serve", "skill-toolchain", "skill-wasm-opt"];
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf));
+    let missing: Vec<&str> = HELPERS
+        .into_iter()
+        .filter(|h| !dir.as_ref().is_some_and(|d| d.join(h).is_file()))
+        .collect();
+    let found = if missing.is_empty() {
+        Ok(HELPERS.join(", "))
+    } else {
+        Err(format!("missing beside skill: {}", missing.join(", ")))
+    };
+    check(
+        "skill's helper binaries",
+        "all",
+        found,
+        "reinstall skill (`cargo install --path toolchain/cli` or scripts/install.sh)",
+    )
 }
 
 /// Cached native code made by another engine is never loaded; it only takes space.

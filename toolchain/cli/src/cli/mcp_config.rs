@@ -45,7 +45,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let json = args.json || ctx.output_json;
     let home = ctx.home()?;
     // The absolute path of this binary: clients launch it without the user's shell PATH.
-    let exe = std::env::current_exe()?.display().to_string();
+    let exe = std::env::current_exe()?;
+    // `skill serve` runs skill-serve from beside skill; a client would only see it exit.
+    let server = exe.with_file_name(super::Binary::Serve.file_name());
+    if !server.is_file() {
+        ctx.printer.warn(format!(
+            "{} is missing, so this snippet would not start a server; reinstall skill",
+            server.display()
+        ));
+    }
+    let exe = exe.display().to_string();
     let mut serve_args = vec!["serve".to_string(), "--stdio".to_string()];
     serve_args.extend(args.only.clone());
     let home_text = home.root().display().to_string();

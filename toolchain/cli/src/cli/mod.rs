@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use skill_engine::{Error, SkillHome};
-use skill_store::settings::{DEFINITIONS, Settings, Source};
+use skill_store::settings::{Settings, Source};
 
 use crate::ui::{Printer, exit_code, render_error};
 
@@ -135,6 +135,9 @@ impl Context {
 /// build side to the binaries beside it (see [`Binary`]).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.binary() == Binary::Skill {
+        take_handed_over();
+    }
     match cli.command.binary() {
         Binary::Skill => start(cli, run_path),
         other => hand_to(other),
@@ -145,7 +148,7 @@ pub fn main() -> ExitCode {
 pub fn main_serve() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(_) => start(cli, |ctx, command| match command {
+        Command::Serve(_) => start_handed(cli, |ctx, command| match command {
             Command::Serve(args) => serve::run(ctx, args),
             _ => unreachable!("matched above"),
         }),
@@ -155,7 +158,7 @@ pub fn main_serve() -> ExitCode {
 
 /// The `skill-toolchain` binary: every command, the build side included.
 pub fn main_toolchain() -> ExitCode {
-    start(Cli::parse(), |ctx, command| match command {
+    start_handed(Cli::parse(), |ctx, command| match command {
         Command::Init(args) => init::run(ctx, args),
         Command::Build(args) => build::run(ctx, args),
         Command::Watch(args) => watch::run(ctx, args),
@@ -225,27 +228,65 @@ impl Command {
     }
 }
 
+/// Set in the environment of a binary `skill` handed a command to. A binary that would hand
+/// a command on again refuses instead: the files beside each other do not fit (a copy or a
+/// half-finished upgrade) and would otherwise exec each other forever.
+const HANDED_OVER: &str = "SKILL_HANDED_OVER";
+
 /// Replaces this process with `binary` (beside this one) and the same arguments: exit code,
 /// signals and the terminal pass straight through. Returns only if that fails.
 fn hand_to(binary: Binary) -> ExitCode {
     use std::os::unix::process::CommandExt;
-    let path = match std::env::current_exe() {
-        Ok(exe) => exe.with_file_name(binary.file_name()),
-        Err(e) => {
-            render_error(&Error::internal(format!("cannot find this binary: {e}")).into());
-            return ExitCode::FAILURE;
-        }
+    let this = std::env::current_exe();
+    let fail = |err: Error| {
+        let err = err.into();
+        render_error(&err);
+        exit_code(&err)
     };
+    let mismatch = || {
+        Error::internal(format!(
+            "the {} beside this binary does not run this command",
+            binary.file_name()
+        ))
+        .with_hint("reinstall skill: its binaries must come from one build (`cargo install` or scripts/install.sh)")
+    };
+    if std::env::var_os(HANDED_OVER).is_some() {
+        return fail(mismatch());
+    }
+    let path = match &this {
+        Ok(exe) => exe.with_file_name(binary.file_name()),
+        Err(e) => return fail(Error::internal(format!("cannot find this binary: {e}"))),
+    };
+    if this.is_ok_and(|exe| exe == path) {
+        return fail(mismatch());
+    }
     let err = std::process::Command::new(&path)
         .arg0("skill")
         .args(std::env::args_os().skip(1))
+        .env(HANDED_OVER, "1")
         .exec();
-    let err = Error::not_found(format!("cannot run {}: {err}", path.display())).with_hint(format!(
-        "{} is installed beside skill (`cargo install` and scripts/install.sh put it there)",
-        binary.file_name()
-    ));
-    render_error(&err.into());
-    ExitCode::FAILURE
+    fail(
+        Error::io("run", &path, err).with_hint(format!(
+            "skill's binaries are installed side by side; {} is missing there (`cargo install` and scripts/install.sh put it there)",
+            binary.file_name()
+        )),
+    )
+}
+
+/// Forgets that this process was handed a command, so that what it starts (a build, a
+/// watched reinstall) hands over normally. Called first thing, before any thread exists.
+fn take_handed_over() {
+    // SAFETY: the process is still single-threaded.
+    unsafe { std::env::remove_var(HANDED_OVER) };
+}
+
+/// [`start`], in a binary that runs every command it is given.
+fn start_handed(
+    cli: Cli,
+    dispatch: impl FnOnce(&Context, Command) -> anyhow::Result<ExitCode>,
+) -> ExitCode {
+    take_handed_over();
+    start(cli, dispatch)
 }
 
 /// Loads the global settings and runs one command through `dispatch`.
@@ -287,11 +328,8 @@ fn apply_settings(settings: &Settings) {
     }
     for setting in &settings.items {
         if setting.key.starts_with("build.") && setting.source == Source::File {
-            let def = DEFINITIONS.iter().find(|d| d.key == setting.key);
-            if let Some(def) = def {
-                // SAFETY: called once at start-up, before any thread is spawned.
-                unsafe { std::env::set_var(def.env, &setting.value) };
-            }
+            // SAFETY: called once at start-up, before any thread is spawned.
+            unsafe { std::env::set_var(setting.env, &setting.value) };
         }
     }
 }
