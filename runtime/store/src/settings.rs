@@ -132,6 +132,8 @@ impl fmt::Display for Source {
 #[derive(Debug, Clone)]
 pub struct Setting {
     pub key: &'static str,
+    /// The environment variable that overrides it.
+    pub env: &'static str,
     pub value: String,
     pub source: Source,
 }
@@ -173,6 +175,7 @@ impl Settings {
             check(def, &value, &source)?;
             items.push(Setting {
                 key: def.key,
+                env: def.env,
                 value,
                 source,
             });

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use skill_store::settings::{DEFINITIONS, Setting};
+use skill_store::settings::Setting;
 
 use super::Context;
 
@@ -25,12 +25,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         let rows: Vec<serde_json::Value> = items
             .iter()
             .map(|s| {
-                let def = DEFINITIONS.iter().find(|d| d.key == s.key);
                 serde_json::json!({
                     "key": s.key,
                     "value": shown_value(s),
                     "source": s.source.to_string(),
-                    "env": def.map(|d| d.env),
+                    "env": s.env,
                 })
             })
             .collect();
@@ -45,11 +44,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or(0)
         .min(40);
     for s in items {
-        let env = DEFINITIONS
-            .iter()
-            .find(|d| d.key == s.key)
-            .map(|d| d.env)
-            .unwrap_or_default();
+        let env = s.env;
         let value = shown_value(s);
         let value = if value.is_empty() { "-" } else { value };
         println!(

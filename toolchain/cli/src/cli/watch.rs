@@ -4,8 +4,8 @@ use std::process::{Child, Command, ExitCode};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use notify_debouncer_full::notify::RecursiveMode;
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify_debouncer_full::notify::{Config, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, RecommendedCache, new_debouncer_opt};
 use skill_engine::Error;
 
 use super::Context;
@@ -55,8 +55,17 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe()?;
 
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, tx)
-        .map_err(|e| Error::internal(format!("cannot watch {}: {e}", root.display())))?;
+    // Symlinks are not followed: one to `/` in a cloned project would otherwise have every
+    // directory on the machine watched (the build does not follow them either).
+    let config = Config::default().with_follow_symlinks(false);
+    let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher, RecommendedCache>(
+        DEBOUNCE,
+        None,
+        tx,
+        RecommendedCache::new(),
+        config,
+    )
+    .map_err(|e| Error::internal(format!("cannot watch {}: {e}", root.display())))?;
     debouncer
         .watch(&root, RecursiveMode::Recursive)
         .map_err(|e| Error::internal(format!("cannot watch {}: {e}", root.display())))?;

@@ -532,11 +532,33 @@ fn wait_for(
     }
 }
 
+/// How many inotify watches process `pid` holds (its fdinfo has a `inotify wd:` line each).
+fn inotify_watches(pid: u32) -> usize {
+    let dir = format!("/proc/{pid}/fdinfo");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|info| {
+            info.lines()
+                .filter(|l| l.starts_with("inotify wd:"))
+                .count()
+        })
+        .sum()
+}
+
 #[test]
 fn watch_rebuilds_and_reinstalls_on_each_change() {
     let env = Env::new();
     env.skill(&["init", "watched", "-t", "rust"]).ok();
     let dir = env.path("watched");
+    // A symlink out of the project, to a tree of 400 directories: followed, each would be
+    // watched (one to `/` in a cloned project: every directory on the machine).
+    let outside = tempfile::tempdir().unwrap();
+    for i in 0..400 {
+        std::fs::create_dir(outside.path().join(format!("d{i}"))).unwrap();
+    }
+    std::os::unix::fs::symlink(outside.path(), dir.join("outside")).unwrap();
     let log = env.path("watch.log");
     let out = std::fs::File::create(&log).unwrap();
     let mut watch = env
@@ -550,6 +572,11 @@ fn watch_rebuilds_and_reinstalls_on_each_change() {
     wait_for(limit, &log, "the first install", || {
         greet("A").stdout == "Hello, A!\n"
     });
+    let watches = inotify_watches(watch.id());
+    assert!(
+        watches > 0 && watches < 400,
+        "{watches} directories watched"
+    );
 
     // An edit is picked up: rebuilt, reinstalled, new behaviour.
     let lib = dir.join("src/lib.rs");
@@ -627,4 +654,60 @@ fn settings_come_from_flags_env_file_and_defaults() {
     let typo = env.skill(&["settings"]);
     assert!(typo.fails().contains("not a setting"), "{}", typo.stderr);
     env.assert_transcript("settings");
+}
+
+/// `skill` hands commands to the binaries beside it. One missing says which; binaries that do
+/// not fit (here skill-serve installed under both names) refuse at once instead of exec'ing
+/// each other forever (they did, ~120 times a second).
+#[test]
+fn helper_binaries_missing_or_mismatched_fail_fast() {
+    let env = Env::new();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_skill"))
+        .parent()
+        .unwrap();
+    let place = |dir: &std::path::Path, from: &str, to: &str| {
+        std::fs::create_dir_all(dir).unwrap();
+        if std::fs::hard_link(bin.join(from), dir.join(to)).is_err() {
+            std::fs::copy(bin.join(from), dir.join(to)).unwrap();
+        }
+    };
+    let lonely = env.path("lonely");
+    place(&lonely, "skill", "skill");
+    let out = std::process::Command::new(lonely.join("skill"))
+        .args(["version"])
+        .env("SKILL_HOME", env.home.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("skill-toolchain is missing there"),
+        "{stderr}"
+    );
+
+    let mixed = env.path("mixed");
+    place(&mixed, "skill-serve", "skill");
+    place(&mixed, "skill-serve", "skill-serve");
+    let mut child = std::process::Command::new(mixed.join("skill"))
+        .args(["list"])
+        .env("SKILL_HOME", env.home.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("mismatched binaries kept exec'ing each other");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("does not run this command"), "{stderr}");
 }
