@@ -57,6 +57,17 @@ impl Package {
         })
     }
 
+    /// A component that came without a skill.yaml (a plain Wasm artifact): described by
+    /// itself, asking for no capabilities and no config.
+    pub fn from_component(runtime: &Runtime, component: Vec<u8>) -> Result<Package> {
+        let (info, _) = runtime.load_bytes(&component)?.describe()?;
+        skill_manifest::manifest::validate_skill_name(&info.name)?;
+        let (skill_yaml, text) = SkillYaml::minimal(&info.name, &info.version, &info.description);
+        // Its own rules (a semver version, sizes), as if it had been written by hand.
+        SkillYaml::parse(&text)?;
+        Self::prepare(runtime, component, text, skill_yaml)
+    }
+
     /// Checks the component against the contract, asks it for its metadata and tools, and
     /// checks that it agrees with `skill.yaml`.
     pub fn prepare(

@@ -160,6 +160,21 @@ impl JsEngine {
 }
 
 impl SkillYaml {
+    /// The skill.yaml of a component that came without one (a plain Wasm artifact another
+    /// tool published): its name, version and description, and no capabilities.
+    pub fn minimal(name: &str, version: &str, description: &str) -> (SkillYaml, String) {
+        let yaml = SkillYaml {
+            name: name.to_string(),
+            version: version.to_string(),
+            description: (!description.is_empty()).then(|| description.to_string()),
+            build: None,
+            config: ConfigSchema::default(),
+            capabilities: Capabilities::default(),
+        };
+        let text = serde_norway::to_string(&yaml).expect("skill.yaml serializes");
+        (yaml, text)
+    }
+
     pub fn read(path: &Path) -> Result<Self> {
         let text = read_text(path, MAX_SKILL_YAML)?;
         Self::parse_at(&text, path)

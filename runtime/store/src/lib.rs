@@ -13,6 +13,7 @@ compile_error!(
 );
 
 pub mod audit;
+pub mod credentials;
 pub mod dirs;
 pub mod fsutil;
 pub mod home;
@@ -20,6 +21,7 @@ pub mod instance;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+pub mod trust;
 
 pub use dirs::{Preopen, Sandbox};
 pub use home::SkillHome;

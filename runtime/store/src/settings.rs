@@ -14,6 +14,13 @@
 //!
 //! [build]                 # programs the build runs
 //! npm = "/opt/node/bin/npm"
+//!
+//! [registry]              # where `skill install NAME` and `skill publish` go
+//! default = "ghcr.io/acme"
+//! insecure = "registry.lan:5000"   # plain HTTP (loopback always is); comma-separated
+//!
+//! [registry.namespaces]   # `corp/NAME` lives elsewhere
+//! corp = "harbor.corp.example/skills"
 //! ```
 
 use std::fmt;
@@ -107,6 +114,20 @@ pub const DEFINITIONS: &[Definition] = &[
         allowed: &[],
         about: "cargo the Rust builds run",
     },
+    Definition {
+        key: "registry.default",
+        env: "SKILL_REGISTRY",
+        default: "",
+        allowed: &[],
+        about: "registry and namespace bare skill names resolve under, e.g. ghcr.io/acme (--registry)",
+    },
+    Definition {
+        key: "registry.insecure",
+        env: "SKILL_REGISTRY_INSECURE",
+        default: "",
+        allowed: &[],
+        about: "registries (HOST:PORT, comma-separated) reached over plain HTTP besides loopback",
+    },
 ];
 
 /// Where a value came from.
@@ -142,6 +163,8 @@ pub struct Setting {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub items: Vec<Setting>,
+    /// `[registry.namespaces]`: `NAMESPACE` → `HOST[/PATH]`, in file order.
+    pub namespaces: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -153,11 +176,13 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io("read", &path, e)),
         };
-        let file = match &text {
+        let (file, namespaces) = match &text {
             Some(text) => parse(text, &path.display().to_string())?,
-            None => Vec::new(),
+            None => Default::default(),
         };
-        Self::resolve(&file, |var| std::env::var(var).ok())
+        let mut settings = Self::resolve(&file, |var| std::env::var(var).ok())?;
+        settings.namespaces = namespaces;
+        Ok(settings)
     }
 
     /// `file` values over the defaults, `env` values over those.
@@ -180,7 +205,10 @@ impl Settings {
                 source,
             });
         }
-        Ok(Settings { items })
+        Ok(Settings {
+            items,
+            namespaces: Vec::new(),
+        })
     }
 
     pub fn get(&self, key: &str) -> &str {
@@ -221,8 +249,11 @@ fn check(def: &Definition, value: &str, source: &Source) -> Result<()> {
     Ok(())
 }
 
-/// `[table] key = value` pairs as `table.key`, checked against the known settings.
-fn parse(text: &str, origin: &str) -> Result<Vec<(String, String)>> {
+type Pairs = Vec<(String, String)>;
+
+/// `[table] key = value` pairs as `table.key`, checked against the known settings, and the
+/// `[registry.namespaces]` table.
+fn parse(text: &str, origin: &str) -> Result<(Pairs, Pairs)> {
     let doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         Error::invalid(format!(
             "{origin} is not valid TOML: {}",
@@ -231,12 +262,17 @@ fn parse(text: &str, origin: &str) -> Result<Vec<(String, String)>> {
         .with_hint("fix the file, or remove it to use the defaults (`skill settings` shows them)")
     })?;
     let mut values = Vec::new();
+    let mut namespaces = Vec::new();
     for (table, item) in doc.iter() {
         let Some(table_items) = item.as_table_like() else {
             return Err(unknown(table, origin));
         };
         for (key, value) in table_items.iter() {
             let full = format!("{table}.{key}");
+            if full == "registry.namespaces" {
+                namespaces = parse_namespaces(value, origin)?;
+                continue;
+            }
             if !DEFINITIONS.iter().any(|d| d.key == full) {
                 return Err(unknown(&full, origin));
             }
@@ -254,7 +290,24 @@ fn parse(text: &str, origin: &str) -> Result<Vec<(String, String)>> {
             values.push((full, text));
         }
     }
-    Ok(values)
+    Ok((values, namespaces))
+}
+
+fn parse_namespaces(item: &toml_edit::Item, origin: &str) -> Result<Pairs> {
+    let bad = || {
+        Error::invalid(format!(
+            "`registry.namespaces` in {origin} must map namespaces to registries"
+        ))
+        .with_hint("e.g. `corp = \"harbor.corp.example/skills\"` under `[registry.namespaces]`")
+    };
+    let table = item.as_table_like().ok_or_else(bad)?;
+    table
+        .iter()
+        .map(|(ns, value)| match value.as_str() {
+            Some(target) => Ok((ns.to_string(), target.to_string())),
+            None => Err(bad()),
+        })
+        .collect()
 }
 
 fn unknown(key: &str, origin: &str) -> Error {
@@ -275,7 +328,7 @@ mod tests {
     use super::*;
 
     fn resolve(file: &str, env: &[(&str, &str)]) -> Result<Settings> {
-        let file = parse(file, "config.toml")?;
+        let (file, _) = parse(file, "config.toml")?;
         Settings::resolve(&file, |var| {
             env.iter()
                 .find(|(k, _)| *k == var)

@@ -20,12 +20,28 @@ use skill_manifest::manifest::{MANIFEST_JSON, PackageManifest, SKILL_YAML, valid
 pub const COMPONENT_WASM: &str = "component.wasm";
 /// A keyed MAC over what install wrote (see [`Store::seal`]).
 const SEAL: &str = "seal";
+/// Where an installed version came from (see [`Origin`]).
+const ORIGIN_JSON: &str = "origin.json";
 const CURRENT: &str = "current";
 const REMOVED_PREFIX: &str = ".removed-";
+
+/// Where an installed version came from: recorded at install, sealed with it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Origin {
+    /// `oci://REGISTRY/PATH@sha256:…` (exactly what was installed), or a local path.
+    pub source: String,
+    /// What the user asked for (`hello@^1.2`, `oci://…:1.2.0`, a path).
+    pub requested: String,
+    /// The image manifest digest, for registry installs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct InstalledSkill {
     pub manifest: PackageManifest,
+    /// Where this version came from (absent for versions installed before it was recorded).
+    pub origin: Option<Origin>,
     /// The installed skill.yaml, as checked against the seal (read it from here, not the disk).
     pub skill_yaml: String,
     /// The version directory holding component.wasm, skill.yaml and manifest.json.
@@ -64,6 +80,7 @@ impl Store {
         manifest: &PackageManifest,
         component: &[u8],
         skill_yaml_text: &str,
+        origin: Option<&Origin>,
     ) -> Result<InstallOutcome> {
         validate_skill_name(&manifest.name)?;
         let _lock = FileLock::exclusive(&self.home.lock_file())?;
@@ -77,29 +94,34 @@ impl Store {
             sha256_hex(&[manifest_json.as_slice(), skill_yaml_text.as_bytes()].concat());
         let version_dir_name = format!("{}-{}", manifest.version, &content_digest[..12]);
         let version_dir = skill_dir.join(&version_dir_name);
+        let origin_json = origin.map(|o| serde_json::to_vec_pretty(o).expect("origin serializes"));
         let seal = self.seal(
             &manifest.name,
             &version_dir_name,
             &manifest_json,
             skill_yaml_text.as_bytes(),
+            origin_json.as_deref(),
         )?;
-        let files: [(&str, &[u8]); 4] = [
+        let mut files: Vec<(&str, &[u8])> = vec![
             (COMPONENT_WASM, component),
             (SKILL_YAML, skill_yaml_text.as_bytes()),
             (SEAL, seal.as_bytes()),
-            (MANIFEST_JSON, &manifest_json),
         ];
+        if let Some(json) = &origin_json {
+            files.push((ORIGIN_JSON, json));
+        }
+        // Last: its presence marks the directory complete.
+        files.push((MANIFEST_JSON, &manifest_json));
         // The same version installed again over files changed behind the store's back (what
         // a failed seal check tells the user to do): kept, they would stay changed.
         if version_dir.join(MANIFEST_JSON).exists() && !holds_exactly(&version_dir, &files) {
             fs::remove_dir_all(&version_dir).map_err(|e| Error::io("remove", &version_dir, e))?;
         }
         create_dir_whole(&version_dir, MANIFEST_JSON, |staging| {
-            for (name, bytes) in &files[..3] {
+            for (name, bytes) in &files {
                 write_atomic(&staging.join(name), bytes)?;
             }
-            // Last: its presence marks the directory complete.
-            write_atomic(&staging.join(MANIFEST_JSON), files[3].1)
+            Ok(())
         })?;
 
         let previous_dir = read_current(&skill_dir);
@@ -118,6 +140,7 @@ impl Store {
         }
         let skill = InstalledSkill {
             manifest: manifest.clone(),
+            origin: origin.cloned(),
             skill_yaml: skill_yaml_text.to_string(),
             dir: version_dir,
         };
@@ -203,7 +226,18 @@ impl Store {
         let manifest_json = read(MANIFEST_JSON)?;
         let skill_yaml = read(SKILL_YAML)?;
         let seal = read(SEAL).unwrap_or_default();
-        let expected = self.seal(name, &current, &manifest_json, &skill_yaml)?;
+        let origin_json = match read(ORIGIN_JSON) {
+            Ok(json) => Some(json),
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let expected = self.seal(
+            name,
+            &current,
+            &manifest_json,
+            &skill_yaml,
+            origin_json.as_deref(),
+        )?;
         if !crate::fsutil::constant_time_eq(expected.as_bytes(), seal.trim_ascii()) {
             return Err(Error::new(
                 ErrorKind::Io,
@@ -221,8 +255,10 @@ impl Store {
         let skill_yaml = String::from_utf8(skill_yaml).map_err(|_| {
             Error::invalid(format!("{} is not UTF-8", dir.join(SKILL_YAML).display()))
         })?;
+        let origin = origin_json.and_then(|json| serde_json::from_slice(&json).ok());
         Ok(Some(InstalledSkill {
             manifest,
+            origin,
             skill_yaml,
             dir,
         }))
@@ -232,14 +268,26 @@ impl Store {
     /// directory and the manifest and skill.yaml written there. Install writes it; every read
     /// checks it, so a file put into the store by anything else (a build pointed at it, a
     /// hand edit) is refused rather than trusted. The component is covered through its
-    /// digest, which is in the manifest and checked whenever the component is read.
-    fn seal(&self, name: &str, dir: &str, manifest: &[u8], skill_yaml: &[u8]) -> Result<String> {
+    /// digest, which is in the manifest and checked whenever the component is read. The
+    /// origin, when recorded, is covered too (versions installed before it was recorded
+    /// have none, and keep their seal).
+    fn seal(
+        &self,
+        name: &str,
+        dir: &str,
+        manifest: &[u8],
+        skill_yaml: &[u8],
+        origin: Option<&[u8]>,
+    ) -> Result<String> {
         let key = crate::fsutil::load_or_create_key(
             &self.home.store_key_file(),
             "without it installed skills cannot be verified: restore it from a backup, or delete it and reinstall every skill",
         )?;
         let mut mac = blake3::Hasher::new_keyed(&key);
-        for part in [name.as_bytes(), dir.as_bytes(), manifest, skill_yaml] {
+        for part in [name.as_bytes(), dir.as_bytes(), manifest, skill_yaml]
+            .into_iter()
+            .chain(origin)
+        {
             mac.update(&(part.len() as u64).to_le_bytes());
             mac.update(part);
         }

@@ -1,5 +1,6 @@
 //! The store and the manifest crates are used by everything that only reads or changes what
-//! is installed; they must not pull in the engine (wasmtime, Cranelift) to do it.
+//! is installed, and the source crate by everything that fetches packages; they must not pull
+//! in the engine (wasmtime, Cranelift) to do it.
 
 use std::process::Command;
 
@@ -27,8 +28,8 @@ fn normal_dependencies(package: &str) -> String {
 }
 
 #[test]
-fn store_and_manifest_do_not_link_the_engine() {
-    for package in ["skill-store", "skill-manifest"] {
+fn store_manifest_and_source_do_not_link_the_engine() {
+    for package in ["skill-store", "skill-manifest", "skill-source"] {
         let tree = normal_dependencies(package);
         assert!(tree.contains(package), "{tree}");
         for engine in ["wasmtime", "cranelift", "skill-engine"] {
