@@ -20,6 +20,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "MCP test clients (pinned, into target/test-clients)"
 ./scripts/test-clients.sh
 
+# The registry tests run a real OCI registry and skopeo on loopback.
+step "registry test tools (docker-registry, skopeo, htpasswd; pinned, from Debian)"
+./scripts/test-registry-tools.sh
+
 # One profile (dev, with optimized dependencies) for the binary and the tests, so wasmtime is
 # built once per run.
 step "cargo test"

@@ -117,6 +117,68 @@ impl Printer {
     }
 }
 
+/// A byte progress bar for a transfer (hidden when quiet or not on a terminal).
+pub struct Transfer {
+    bar: ProgressBar,
+    printer: Printer,
+    verb: String,
+    message: String,
+    started: Instant,
+}
+
+impl Transfer {
+    /// Counts `bytes` more as moved.
+    pub fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
+    /// Clears the bar; on success prints a status line with the size and time.
+    pub fn finish(self, ok: bool) {
+        self.bar.finish_and_clear();
+        if ok && self.printer.verbosity != Verbosity::Quiet {
+            eprintln!(
+                "{} {} {}",
+                style(format!("{:>12}", self.verb)).green().bold(),
+                shown(&self.message),
+                style(format!(
+                    "{} in {:.2}s",
+                    human_size(self.bar.position()),
+                    self.started.elapsed().as_secs_f64()
+                ))
+                .dim()
+            );
+        }
+    }
+}
+
+impl Printer {
+    /// Starts a byte progress bar of `total` bytes.
+    pub fn transfer(&self, verb: &str, message: &str, total: u64) -> Transfer {
+        let bar = if self.verbosity == Verbosity::Quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden())
+        } else {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>12.green.bold} {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(verb.to_string());
+            bar.set_message(shown(message).into_owned());
+            bar
+        };
+        Transfer {
+            bar,
+            printer: *self,
+            verb: verb.to_string(),
+            message: message.to_string(),
+            started: Instant::now(),
+        }
+    }
+}
+
 pub struct Stage {
     bar: ProgressBar,
     printer: Printer,

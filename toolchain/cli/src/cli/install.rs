@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use skill_engine::package::Package;
@@ -6,19 +6,40 @@ use skill_engine::{Error, Runtime};
 use skill_manifest::manifest::SKILL_YAML;
 use skill_store::audit;
 use skill_store::instance::Instances;
-use skill_store::store::Store;
+use skill_store::store::{Origin, Store};
 
 use super::Context;
 use crate::ui::{Printer, confirm, shown};
 use skill_build::pipeline;
 use skill_build::project::InstallSource;
 use skill_host::instances::{InstanceRef, approve, needs_approval, review_text};
+use skill_manifest::manifest::SkillYaml;
+use skill_source::reference::looks_like_reference;
+use skill_source::{Registry, Request};
+
+/// Where the package comes from.
+enum Source {
+    Local(InstallSource),
+    /// Pulled from a registry and verified: prepared already.
+    Pulled(Box<Package>),
+}
+use Source::{Local, Pulled};
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Sources:
+  ./hello, /path/to/project      a skill project (built first if needed), a built skill
+                                 directory (target/skill), or a component .wasm with its
+                                 skill.yaml beside it; an existing path always wins
+  hello, hello@^1.2, hello@1.2.0 the newest version matching the requirement (a bare version
+                                 pins it) from the default registry ([registry] default in
+                                 $SKILL_HOME/config.toml, SKILL_REGISTRY or --registry)
+  team/hello                     a namespace ([registry.namespaces] may point it elsewhere)
+  oci://HOST/PATH/hello:1.2.0    a full reference, by tag or @sha256:DIGEST")]
 pub struct Args {
-    /// A skill project (built first if needed), a built skill directory (target/skill), or a
-    /// component .wasm with its skill.yaml beside it
-    path: PathBuf,
+    /// What to install: a path, NAME[@VERSION-REQ] or oci://HOST/PATH[:TAG|@sha256:…]
+    #[arg(value_name = "SOURCE")]
+    source: String,
 
     /// The instance to create or update (default: `default`); one skill can have many, each
     /// with its own config, secrets, grants and data
@@ -32,6 +53,15 @@ pub struct Args {
     /// Print the installed manifest as JSON on stdout
     #[arg(long)]
     json: bool,
+
+    /// The registry (HOST[:PORT][/NAMESPACE]) bare names resolve under, for this command
+    #[arg(long, value_name = "REGISTRY")]
+    registry: Option<String>,
+
+    /// Install even when the registry's trust policy (`skill trust`) requires a signature
+    /// and there is no valid one: you run code no key you trust vouched for
+    #[arg(long)]
+    allow_unsigned: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -39,12 +69,28 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let printer = ctx.printer.unless_json(json);
     let home = ctx.home()?;
     let runtime = Runtime::new(&home)?;
-    let source = InstallSource::resolve(&args.path)?;
+    let path = Path::new(&args.source);
+    let mut origin = Origin {
+        source: std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string(),
+        requested: args.source.clone(),
+        digest: None,
+    };
+    let source = if !path.exists() && looks_like_reference(&args.source) {
+        let (package, pulled) = pulled(ctx, &printer, &runtime, &home, &args)?;
+        origin = pulled;
+        Pulled(Box::new(package))
+    } else {
+        Local(InstallSource::resolve(path)?)
+    };
     // A project that must be built is reviewed from its skill.yaml *before* the build:
     // building runs the project's own code. Anything else is prepared (in the sandbox) first.
     let (to_build, prepared_package) = match source {
-        InstallSource::Project(project) if project.needs_build() => (Some(project), None),
-        InstallSource::Project(project) => (
+        Pulled(package) => (None, Some(*package)),
+        Local(InstallSource::Project(project)) if project.needs_build() => (Some(project), None),
+        Local(InstallSource::Project(project)) => (
             None,
             Some(prepared(
                 &printer,
@@ -53,10 +99,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 &project.output_dir().join(SKILL_YAML),
             )?),
         ),
-        InstallSource::Built {
+        Local(InstallSource::Built {
             component,
             skill_yaml,
-        } => (
+        }) => (
             None,
             Some(prepared(&printer, &runtime, &component, &skill_yaml)?),
         ),
@@ -122,13 +168,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         &package.manifest,
         &package.component,
         &package.skill_yaml_text,
+        Some(&origin),
     )?;
     audit::record(
         &home,
         "install",
         &target.skill,
         &target.instance,
-        serde_json::json!({ "version": package.manifest.version }),
+        serde_json::json!({ "version": package.manifest.version, "source": origin.source }),
     )?;
     let others: Vec<String> = Instances::new(home.clone())
         .list(&target.skill)
@@ -187,4 +234,151 @@ fn prepared(
         printer.warn(warning);
     }
     Ok(package)
+}
+
+/// Resolves and pulls `args.source` from its registry, every blob verified before use, and
+/// prepares it like a built local package (contract check, its own description).
+fn pulled(
+    ctx: &Context,
+    printer: &Printer,
+    runtime: &Runtime,
+    home: &skill_store::SkillHome,
+    args: &Args,
+) -> anyhow::Result<(Package, Origin)> {
+    let config = ctx.registry_config(args.registry.as_deref());
+    let request = Request::parse(&args.source, &config)?;
+    let registry = Registry::new(home.clone(), config)?;
+    let stage = printer.stage("Resolving", request.to_string());
+    let resolved = match registry.resolve(&request) {
+        Ok(resolved) => {
+            stage.done();
+            resolved
+        }
+        Err(e) => {
+            stage.fail();
+            return Err(e.into());
+        }
+    };
+    verify_signature(printer, home, &registry, &resolved, args.allow_unsigned)?;
+    let total = resolved
+        .image
+        .layers
+        .iter()
+        .map(|l| l.size.max(0) as u64)
+        .sum();
+    let shown_as = match &resolved.tag {
+        Some(tag) => format!("{}:{tag}", resolved.repository),
+        None => format!("{}@{}", resolved.repository, resolved.digest),
+    };
+    let transfer = printer.transfer("Pulling", &shown_as, total);
+    let artifact = registry.pull(&resolved, &|n| transfer.advance(n));
+    transfer.finish(artifact.is_ok());
+    let artifact = artifact?;
+    let package = match artifact.skill_yaml {
+        Some(text) => {
+            let yaml = SkillYaml::parse(&text)?;
+            Package::prepare(runtime, artifact.component, text, yaml)?
+        }
+        None => {
+            printer.warn(format!(
+                "{shown_as} has no skill.yaml (published by another tool): it is installed from the component alone, asking for no permissions and no config"
+            ));
+            Package::from_component(runtime, artifact.component)?
+        }
+    };
+    let manifest = &package.manifest;
+    // What a registry listing shows (manifest.json, the tag) must be what the component is.
+    if let Some(published) = &artifact.manifest_json {
+        let published = skill_manifest::manifest::PackageManifest::parse(
+            published,
+            Path::new("manifest.json"),
+        )?;
+        if published.tools != manifest.tools
+            || published.name != manifest.name
+            || published.version != manifest.version
+        {
+            return Err(Error::contract(format!(
+                "{shown_as}: its manifest.json does not describe its component (the tools or version differ)"
+            ))
+            .with_hint("the artifact was assembled wrongly or changed after publishing; nothing was installed")
+            .into());
+        }
+    }
+    if let (skill_source::Pick::Newest(_), Some(tag)) = (&request.pick, &resolved.tag)
+        && *tag != manifest.version
+    {
+        return Err(Error::contract(format!(
+            "{shown_as} holds {} {}, not version {tag}",
+            manifest.name, manifest.version
+        ))
+        .with_hint("the tag was pushed by hand over another version; nothing was installed")
+        .into());
+    }
+    if !args.source.starts_with("oci://") && manifest.name != request.repository.name() {
+        return Err(Error::contract(format!(
+            "{} holds a skill named `{}`, not `{}`",
+            request.repository,
+            manifest.name,
+            request.repository.name()
+        ))
+        .with_hint("nothing was installed; install it by its full oci:// reference if that is what you want")
+        .into());
+    }
+    for warning in &package.warnings {
+        printer.warn(warning);
+    }
+    let origin = Origin {
+        source: resolved.pinned(),
+        requested: args.source.clone(),
+        digest: Some(resolved.digest.clone()),
+    };
+    Ok((package, origin))
+}
+
+/// Where a trust policy covers the repository, a valid signature by one of its keys is
+/// required before anything is downloaded (`--allow-unsigned` overrides, loudly).
+fn verify_signature(
+    printer: &Printer,
+    home: &skill_store::SkillHome,
+    registry: &Registry,
+    resolved: &skill_source::Resolved,
+    allow_unsigned: bool,
+) -> anyhow::Result<()> {
+    let repository = resolved.repository.to_string();
+    let Some(policy) = skill_store::trust::Trust::new(home.clone()).policy_for(&repository)? else {
+        return Ok(());
+    };
+    let signatures = registry.signatures(resolved)?;
+    match skill_source::sign::first_valid(&policy.keys, &signatures, &resolved.digest) {
+        Some(key) => {
+            printer.status(
+                "Verified",
+                format!("{repository}@{} is signed by `{key}`", resolved.digest),
+            );
+            Ok(())
+        }
+        None => {
+            let what = if signatures.is_empty() {
+                "is not signed"
+            } else {
+                "has no valid signature by a trusted key"
+            };
+            let keys: Vec<&str> = policy.keys.iter().map(|k| k.name.as_str()).collect();
+            if allow_unsigned {
+                printer.warn(format!(
+                    "{repository}@{} {what}; installing anyway (--allow-unsigned): nobody you trust vouched for this code",
+                    resolved.digest
+                ));
+                return Ok(());
+            }
+            Err(Error::denied(format!(
+                "{repository}@{} {what}, and {} requires a signature by {}",
+                resolved.digest,
+                policy.scope,
+                keys.join(" or ")
+            ))
+            .with_hint("nothing was downloaded; ask the publisher to sign it (`skill publish --sign KEY`), or pass --allow-unsigned if you accept the risk")
+            .into())
+        }
+    }
 }

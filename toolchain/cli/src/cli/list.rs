@@ -63,28 +63,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             );
             println!("  path       {}", skill.dir.display());
             println!("  instances  {}", instances.list(&m.name).join(", "));
-            println!("  tools");
-            for tool in &m.tools {
-                println!("    {:<16} {}", tool.name, shown(&tool.description));
-                for p in &tool.params {
-                    let mut about = p.kind.as_str().to_string();
-                    if p.required {
-                        about.push_str(", required");
-                    }
-                    if let Some(default) = &p.default {
-                        about.push_str(&format!(", default {default}"));
-                    }
-                    if !p.choices.is_empty() {
-                        about.push_str(&format!(", one of {}", p.choices.join("|")));
-                    }
-                    println!(
-                        "      {:<14} {:<24} {}",
-                        p.name,
-                        shown(&about),
-                        shown(&p.description)
-                    );
-                }
-            }
+            print_tools(m);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -134,4 +113,30 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", line.trim_end());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A manifest's tools with their parameters, indented (`list -l`, `info`).
+pub(super) fn print_tools(m: &skill_manifest::manifest::PackageManifest) {
+    println!("  tools");
+    for tool in &m.tools {
+        println!("    {:<16} {}", tool.name, shown(&tool.description));
+        for p in &tool.params {
+            let mut about = p.kind.as_str().to_string();
+            if p.required {
+                about.push_str(", required");
+            }
+            if let Some(default) = &p.default {
+                about.push_str(&format!(", default {default}"));
+            }
+            if !p.choices.is_empty() {
+                about.push_str(&format!(", one of {}", p.choices.join("|")));
+            }
+            println!(
+                "      {:<14} {:<24} {}",
+                p.name,
+                shown(&about),
+                shown(&p.description)
+            );
+        }
+    }
 }

@@ -5,16 +5,20 @@ mod completion;
 mod config;
 mod doctor;
 mod grant;
+mod info;
 mod init;
 mod install;
 mod instances;
 mod list;
+mod login;
 mod mcp_config;
+mod publish;
 mod remove;
 mod run;
 mod serve;
 mod settings;
 mod test;
+mod trust;
 mod validate;
 mod version;
 mod watch;
@@ -33,6 +37,8 @@ Examples:
   skill init hello -t rust          Scaffold a skill project (-t javascript|typescript|python)
   skill build                       Build it into a component (+ .cwasm)
   skill install .                   Install it into $SKILL_HOME
+  skill publish                     Publish it to the default registry as NAME:VERSION
+  skill install hello@^1.2          Install from a registry (also oci://HOST/PATH:TAG)
   skill run hello:greet name=World  Run a tool (also: skill hello:greet World)
   skill list                        What is installed
   skill install ./aws -i prod       Install a second, separately configured instance
@@ -78,8 +84,20 @@ enum Command {
     Watch(watch::Args),
     /// Run the skill's test cases (tests/*.yaml) in the sandbox, then its unit tests
     Test(test::Args),
-    /// Install a skill from a project directory, a built skill directory or a .wasm
+    /// Install a skill from a registry (NAME[@REQ], oci://…) or a path (project, built skill, .wasm)
     Install(install::Args),
+    /// Publish the built skill to an OCI registry as NAME:VERSION
+    Publish(publish::Args),
+    /// Describe a skill: installed, or from its registry (versions, tools, permissions asked)
+    Info(info::Args),
+    /// Store a registry credential (encrypted) after checking it with the registry
+    Login(login::LoginArgs),
+    /// Forget a registry credential stored by `skill login`
+    Logout(login::LogoutArgs),
+    /// Signing keys for `skill publish --sign`
+    Key(trust::KeyArgs),
+    /// Which keys a registry or namespace must be signed with (checked on install)
+    Trust(trust::TrustArgs),
     /// Run a tool of an installed skill: skill run SKILL[@INSTANCE]:TOOL [ARGS]...
     Run(run::Args),
     /// Serve installed skills to agents: MCP (stdio or HTTP /mcp) and a REST API
@@ -129,6 +147,23 @@ impl Context {
     pub fn home(&self) -> anyhow::Result<SkillHome> {
         Ok(SkillHome::from_env()?)
     }
+
+    /// Where registry names resolve (settings `registry.*`), with `--registry` over them.
+    pub fn registry_config(&self, flag: Option<&str>) -> skill_source::RegistryConfig {
+        let default = flag.unwrap_or(self.settings.get("registry.default")).trim();
+        skill_source::RegistryConfig {
+            default: (!default.is_empty()).then(|| default.trim_end_matches('/').to_string()),
+            namespaces: self.settings.namespaces.clone(),
+            insecure: self
+                .settings
+                .get("registry.insecure")
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
 }
 
 /// The `skill` binary: runs tools and manages the store itself, and hands `serve` and the
@@ -164,6 +199,12 @@ pub fn main_toolchain() -> ExitCode {
         Command::Watch(args) => watch::run(ctx, args),
         Command::Test(args) => test::run(ctx, args),
         Command::Install(args) => install::run(ctx, args),
+        Command::Publish(args) => publish::run(ctx, args),
+        Command::Info(args) => info::run(ctx, args),
+        Command::Login(args) => login::login(ctx, args),
+        Command::Logout(args) => login::logout(ctx, args),
+        Command::Key(args) => trust::key(ctx, args),
+        Command::Trust(args) => trust::trust(ctx, args),
         Command::Validate(args) => validate::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args),
         Command::Version(args) => version::run(ctx, args),
@@ -220,6 +261,12 @@ impl Command {
             | Command::Watch(_)
             | Command::Test(_)
             | Command::Install(_)
+            | Command::Publish(_)
+            | Command::Info(_)
+            | Command::Login(_)
+            | Command::Logout(_)
+            | Command::Key(_)
+            | Command::Trust(_)
             | Command::Validate(_)
             | Command::Doctor(_)
             | Command::Version(_) => Binary::Toolchain,

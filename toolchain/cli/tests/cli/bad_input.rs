@@ -79,8 +79,16 @@ fn files_that_are_not_skills() {
         "{}",
         neither.stderr
     );
+    // Not a path, and no registry to look the name up in: both said, exit 4.
+    let missing = env.skill(&["install", "missing"]);
     assert!(
-        env.skill(&["install", "missing"])
+        missing.fails().contains("does not exist here"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(missing.code, 4);
+    assert!(
+        env.skill(&["install", "./missing"])
             .fails()
             .contains("does not exist")
     );

@@ -8,6 +8,7 @@ mod examples;
 mod flow;
 mod instances;
 mod languages;
+mod registry;
 mod sandbox;
 mod serve;
 mod store;

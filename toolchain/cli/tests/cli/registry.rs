@@ -1,0 +1,571 @@
+//! Publishing to and installing from a real OCI registry (Debian's `docker-registry`, the
+//! CNCF distribution server) on loopback, with `skopeo` as an independent client.
+//! `scripts/test.sh` installs both.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Env, repo_root};
+
+/// A `docker-registry` on a free loopback port, stopped on drop.
+pub struct TestRegistry {
+    child: Child,
+    pub host: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestRegistry {
+    /// `htpasswd`: `Some((user, password))` requires that login (bcrypt, as Docker does).
+    pub fn start(htpasswd: Option<(&str, &str)>) -> TestRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = htpasswd {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd (apache2-utils) is installed by scripts/test.sh");
+            assert!(out.status.success());
+            std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry is installed by scripts/test.sh");
+        let host = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(&host).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        TestRegistry { child, host, dir }
+    }
+
+    /// The blob file the registry serves for `sha256:HEX`.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+}
+
+impl Drop for TestRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn skopeo(args: &[&str]) -> String {
+    let out = Command::new("skopeo")
+        .args(args)
+        .output()
+        .expect("skopeo is installed by scripts/test.sh");
+    assert!(
+        out.status.success(),
+        "skopeo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The bundled Rust example, built, as a project root `skill publish` takes.
+fn rust_project() -> PathBuf {
+    crate::rust_skill();
+    repo_root().join("examples/rust-skill")
+}
+
+fn write_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
+    use sha2::Digest;
+    let hex = hex::encode(sha2::Sha256::digest(bytes));
+    let dir = layout.join("blobs/sha256");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&hex), bytes).unwrap();
+    (format!("sha256:{hex}"), bytes.len())
+}
+
+/// An OCI image layout directory holding one image manifest with this config and layer, as
+/// another tool would write it (`skopeo copy oci:DIR …` pushes it).
+fn oci_layout(dir: &Path, config_type: &str, config: &[u8], layer_type: &str, layer: &[u8]) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let (config_digest, config_size) = write_blob(dir, config);
+    let (layer_digest, layer_size) = write_blob(dir, layer);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": { "mediaType": config_type, "digest": config_digest, "size": config_size },
+        "layers": [{ "mediaType": layer_type, "digest": layer_digest, "size": layer_size }],
+    });
+    let (manifest_digest, manifest_size) =
+        write_blob(dir, serde_json::to_vec(&manifest).unwrap().as_slice());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest,
+            "size": manifest_size,
+        }],
+    });
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+fn skill_list(env: &Env) -> String {
+    env.skill(&["list", "--json"]).ok().to_string()
+}
+
+/// One registry, the whole path a user takes: publish (dry run, real, refused again),
+/// install by name / requirement / digest, info, interop with skopeo both ways, and what a
+/// broken or hostile registry does to an install (nothing).
+#[test]
+fn publish_install_and_interop_with_a_real_registry() {
+    let registry = TestRegistry::start(None);
+    let project = rust_project();
+    let project = project.to_str().unwrap();
+    let env = Env::new();
+    let default = format!("{}/acme", registry.host);
+    let with_registry =
+        |args: &[&str]| env.skill_with_env(args, &[("SKILL_REGISTRY", default.as_ref())]);
+
+    // --dry-run: what would go, and nothing goes.
+    let plan = with_registry(&["publish", project, "--dry-run"]);
+    let plan = plan.ok();
+    assert!(
+        plan.contains(&format!("oci://{default}/rust-skill:0.1.0")),
+        "{plan}"
+    );
+    for expected in [
+        "application/vnd.wasm.config.v0+json",
+        "application/wasm",
+        "component.wasm",
+        "application/vnd.skill-engine.skill.v1+yaml",
+        "application/vnd.skill-engine.manifest.v1+json",
+        "org.opencontainers.image.version = 0.1.0",
+        "io.skill-engine.tools = greet,",
+        "Nothing was pushed",
+    ] {
+        assert!(plan.contains(expected), "{expected} missing:\n{plan}");
+    }
+    let tags = with_registry(&["info", "rust-skill"]);
+    assert_eq!(
+        tags.code, 3,
+        "nothing was pushed by --dry-run: {}",
+        tags.stderr
+    );
+
+    // Published: NAME@VERSION and the digest, which skopeo (another client) agrees with.
+    let published = with_registry(&["publish", project]);
+    let line = published.ok().trim().to_string();
+    let digest = line
+        .strip_prefix("rust-skill@0.1.0 ")
+        .expect(&line)
+        .to_string();
+    assert!(digest.starts_with("sha256:"), "{line}");
+    let inspected = skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--raw",
+        &format!("docker://{default}/rust-skill:0.1.0"),
+    ]);
+    assert_eq!(
+        format!("sha256:{}", {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(inspected.as_bytes()))
+        }),
+        digest
+    );
+    let again = with_registry(&["publish", project]);
+    assert_eq!(again.code, 7, "{}", again.stderr);
+    assert!(again.fails().contains(&digest), "{}", again.stderr);
+
+    // Install by name: the same review and commit as a local install, the source recorded.
+    let installed = with_registry(&["install", "rust-skill", "--yes"]);
+    installed.ok();
+    assert_eq!(
+        env.skill(&["run", "rust-skill:add", "a=2", "b=40"]).ok(),
+        "42\n"
+    );
+    let info = env.skill(&["info", "rust-skill", "--json"]);
+    let info: serde_json::Value = serde_json::from_str(info.ok()).unwrap();
+    assert_eq!(
+        info["origin"]["source"],
+        format!("oci://{default}/rust-skill@{digest}")
+    );
+    assert_eq!(info["origin"]["requested"], "rust-skill");
+    // Remote info: versions and tools without downloading the component.
+    let remote = with_registry(&["info", "rust-skill", "--remote", "--json"]);
+    let remote: serde_json::Value = serde_json::from_str(remote.ok()).unwrap();
+    assert_eq!(remote["versions"], serde_json::json!(["0.1.0"]));
+    assert_eq!(remote["digest"], digest);
+    assert!(remote["manifest"]["tools"].as_array().unwrap().len() >= 2);
+
+    // Requirements: matching, and not matching (the versions there are named).
+    with_registry(&["install", "rust-skill@^0.1", "--yes", "-i", "req"]).ok();
+    let none = with_registry(&["install", "rust-skill@>=0.2", "--yes", "-i", "none"]);
+    assert_eq!(none.code, 3);
+    assert!(
+        none.fails().contains("versions there: 0.1.0"),
+        "{}",
+        none.stderr
+    );
+    // By digest, with no registry setting at all.
+    env.skill(&[
+        "install",
+        &format!("oci://{default}/rust-skill@{digest}"),
+        "--yes",
+        "-i",
+        "pinned",
+    ])
+    .ok();
+    let no_default = env.skill(&["install", "rust-skill", "--yes", "-i", "x"]);
+    assert_eq!(no_default.code, 4, "{}", no_default.stderr);
+    assert!(
+        no_default.fails().contains("no registry is set"),
+        "{}",
+        no_default.stderr
+    );
+
+    // skopeo copies what we published to another repository; we install the copy.
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        &format!("docker://{default}/rust-skill:0.1.0"),
+        &format!("docker://{}/mirror/rust-skill:0.1.0", registry.host),
+    ]);
+    let fresh = Env::new();
+    fresh
+        .skill(&[
+            "install",
+            &format!("oci://{}/mirror/rust-skill:0.1.0", registry.host),
+            "--yes",
+        ])
+        .ok();
+    assert_eq!(
+        fresh.skill(&["run", "rust-skill:greet", "name=copy"]).ok(),
+        "Hello, copy!\n"
+    );
+
+    // A plain Wasm artifact another tool pushed (no skill.yaml, no manifest.json): installed
+    // from the component alone, asking for nothing.
+    let component = std::fs::read(crate::rust_skill().join("rust-skill.wasm")).unwrap();
+    let layout = env.path("plain-layout");
+    oci_layout(
+        &layout,
+        "application/vnd.wasm.config.v0+json",
+        br#"{"architecture":"wasm","os":"wasip2","layerDigests":[]}"#,
+        "application/wasm",
+        &component,
+    );
+    skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci:{}", layout.display()),
+        &format!("docker://{}/plain/rust-skill:0.1.0", registry.host),
+    ]);
+    let plain = Env::new();
+    let run = plain.skill(&[
+        "install",
+        &format!("oci://{}/plain/rust-skill:0.1.0", registry.host),
+        "--yes",
+    ]);
+    run.ok();
+    assert!(run.stderr.contains("has no skill.yaml"), "{}", run.stderr);
+    assert_eq!(
+        plain.skill(&["run", "rust-skill:add", "a=1", "b=2"]).ok(),
+        "3\n"
+    );
+
+    // A container image is not a skill: refused before any layer is downloaded.
+    let image = env.path("image-layout");
+    oci_layout(
+        &image,
+        "application/vnd.oci.image.config.v1+json",
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#,
+        "application/vnd.oci.image.layer.v1.tar",
+        b"not really a tarball",
+    );
+    skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci:{}", image.display()),
+        &format!("docker://{}/library/busybox:1.0.0", registry.host),
+    ]);
+    let before = skill_list(&fresh);
+    let not_skill = fresh.skill(&[
+        "install",
+        &format!("oci://{}/library/busybox:1.0.0", registry.host),
+        "--yes",
+    ]);
+    assert_eq!(not_skill.code, 2, "{}", not_skill.stderr);
+    assert!(
+        not_skill.fails().contains("is not a skill"),
+        "{}",
+        not_skill.stderr
+    );
+
+    // A blob changed in the registry's storage: refused, nothing installed, no debris.
+    let manifest: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--raw",
+        &format!("docker://{}/mirror/rust-skill:0.1.0", registry.host),
+    ]))
+    .unwrap();
+    let yaml_layer = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["mediaType"] == "application/vnd.skill-engine.skill.v1+yaml")
+        .unwrap();
+    let blob = registry.blob_path(yaml_layer["digest"].as_str().unwrap());
+    let original = std::fs::read(&blob).unwrap();
+    let mut tampered = original.clone();
+    let last = tampered.len() - 2;
+    tampered[last] ^= 0x20;
+    std::fs::write(&blob, &tampered).unwrap();
+    let mismatch = fresh.skill(&[
+        "install",
+        &format!("oci://{}/mirror/rust-skill:0.1.0", registry.host),
+        "--yes",
+        "-i",
+        "tampered",
+    ]);
+    assert_eq!(mismatch.code, 1, "{}", mismatch.stderr);
+    assert!(
+        mismatch.fails().contains("does not match its digest"),
+        "{}",
+        mismatch.stderr
+    );
+    std::fs::write(&blob, &original).unwrap();
+    assert_eq!(skill_list(&fresh), before, "the store is unchanged");
+    assert!(
+        !fresh
+            .home
+            .path()
+            .join("instances/rust-skill/tampered")
+            .exists(),
+        "no instance was created"
+    );
+
+    // A registry that is not there: one clear error.
+    let gone = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let unreachable = fresh.skill(&[
+        "install",
+        &format!("oci://127.0.0.1:{gone}/acme/rust-skill"),
+        "--yes",
+    ]);
+    assert_eq!(unreachable.code, 1);
+    assert!(
+        unreachable.fails().contains("cannot reach the registry"),
+        "{}",
+        unreachable.stderr
+    );
+}
+
+/// A registry with htpasswd logins: anonymous is refused with a hint, a wrong password is not
+/// stored, the right one is (sealed), Docker's config.json works too, logout forgets.
+#[test]
+fn registry_logins() {
+    let registry = TestRegistry::start(Some(("alice", "s3cret-passw0rd")));
+    let project = rust_project();
+    let project = project.to_str().unwrap();
+    let env = Env::new();
+    let host = registry.host.as_str();
+    let vars = [("SKILL_REGISTRY", host.as_ref())];
+
+    let anonymous = env.skill_with_env(&["publish", project], &vars);
+    assert_eq!(anonymous.code, 5, "{}", anonymous.stderr);
+    assert!(
+        anonymous.fails().contains("skill login"),
+        "{}",
+        anonymous.stderr
+    );
+
+    let wrong = env.skill_with_input(
+        &["login", host, "-u", "alice", "--password-stdin"],
+        "not-it\n",
+    );
+    assert_eq!(wrong.code, 5, "{}", wrong.stderr);
+    assert!(!env.home.path().join("credentials").exists());
+
+    env.skill_with_input(
+        &["login", host, "-u", "alice", "--password-stdin"],
+        "s3cret-passw0rd\n",
+    )
+    .ok();
+    let sealed = std::fs::read(env.home.path().join("credentials")).unwrap();
+    assert!(!sealed.windows(15).any(|w| w == b"s3cret-passw0rd"));
+    env.skill_with_env(&["publish", project], &vars).ok();
+    env.skill_with_env(&["install", "rust-skill", "--yes"], &vars)
+        .ok();
+
+    env.skill(&["logout", host]).ok();
+    let after = env.skill_with_env(&["install", "rust-skill", "--yes", "-i", "two"], &vars);
+    assert_eq!(after.code, 5, "{}", after.stderr);
+
+    // Docker's config.json, as every OCI tool reads it.
+    let docker = env.path("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    let auth = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("alice:s3cret-passw0rd")
+    };
+    std::fs::write(
+        docker.join("config.json"),
+        serde_json::json!({ "auths": { host: { "auth": auth } } }).to_string(),
+    )
+    .unwrap();
+    env.skill_with_env(
+        &["install", "rust-skill", "--yes", "-i", "three"],
+        &[
+            ("SKILL_REGISTRY", host.as_ref()),
+            ("DOCKER_CONFIG", docker.as_os_str()),
+        ],
+    )
+    .ok();
+}
+
+/// cosign-style signatures: signed with a trusted key installs; the wrong key, no signature,
+/// or a tag moved to another manifest is refused before any download; --allow-unsigned
+/// installs with a warning.
+#[test]
+fn signatures_and_trust_policy() {
+    let registry = TestRegistry::start(None);
+    let project = rust_project();
+    let project = project.to_str().unwrap();
+    let env = Env::new();
+    let scope = format!("{}/acme", registry.host);
+    let vars = [("SKILL_REGISTRY", scope.as_ref())];
+    let keys = env.path("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let keys_dir = keys.to_str().unwrap();
+    env.skill(&["key", "generate", "release", "-o", keys_dir])
+        .ok();
+    env.skill(&["key", "generate", "stranger", "-o", keys_dir])
+        .ok();
+    assert_eq!(
+        env.skill(&["key", "generate", "release"]).code,
+        7,
+        "never replaced"
+    );
+    let private = std::fs::read(env.home.path().join("keys/release.key")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&private).contains("PRIVATE KEY"),
+        "sealed at rest"
+    );
+
+    let published = env.skill_with_env(&["publish", project, "--sign", "release"], &vars);
+    assert!(published.stderr.contains("Signed"), "{}", published.stderr);
+    let digest = published
+        .ok()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    // Stored where cosign looks: the sha256-<hex>.sig tag of the same repository.
+    let sig_tag = format!("{}.sig", digest.replace(':', "-"));
+    let sig = skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--raw",
+        &format!("docker://{scope}/rust-skill:{sig_tag}"),
+    ]);
+    assert!(sig.contains("dev.cosignproject.cosign/signature"), "{sig}");
+
+    let release_pub = format!("{keys_dir}/release.pub");
+    let stranger_pub = format!("{keys_dir}/stranger.pub");
+    env.skill(&["trust", "add", &scope, &release_pub]).ok();
+    let trusted = env.skill_with_env(&["install", "rust-skill", "--yes"], &vars);
+    trusted.ok();
+    assert!(
+        trusted.stderr.contains("signed by `release`"),
+        "{}",
+        trusted.stderr
+    );
+
+    // Another key trusted instead: refused, and --allow-unsigned says what it risks.
+    env.skill(&["trust", "remove", &scope]).ok();
+    env.skill(&["trust", "add", &scope, &stranger_pub]).ok();
+    let wrong = env.skill_with_env(&["install", "rust-skill", "--yes", "-i", "wrong"], &vars);
+    assert_eq!(wrong.code, 5, "{}", wrong.stderr);
+    assert!(
+        wrong
+            .fails()
+            .contains("no valid signature by a trusted key")
+    );
+    let risky = env.skill_with_env(
+        &[
+            "install",
+            "rust-skill",
+            "--yes",
+            "-i",
+            "risky",
+            "--allow-unsigned",
+        ],
+        &vars,
+    );
+    risky.ok();
+    assert!(
+        risky.stderr.contains("nobody you trust vouched"),
+        "{}",
+        risky.stderr
+    );
+
+    // The tag moved to another manifest (here: the plain component pushed over it): the
+    // signature names the old digest, so the new one is unsigned.
+    env.skill(&["trust", "add", &scope, &release_pub]).ok();
+    let component = std::fs::read(crate::rust_skill().join("rust-skill.wasm")).unwrap();
+    let layout = env.path("moved");
+    oci_layout(
+        &layout,
+        "application/vnd.wasm.config.v0+json",
+        br#"{"architecture":"wasm","os":"wasip2"}"#,
+        "application/wasm",
+        &component,
+    );
+    skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci:{}", layout.display()),
+        &format!("docker://{scope}/rust-skill:0.1.0"),
+    ]);
+    let before = skill_list(&env);
+    let moved = env.skill_with_env(&["install", "rust-skill", "--yes", "-i", "moved"], &vars);
+    assert_eq!(moved.code, 5, "{}", moved.stderr);
+    assert!(moved.fails().contains("is not signed"), "{}", moved.stderr);
+    assert_eq!(skill_list(&env), before);
+    // The signed digest itself still installs, by digest.
+    env.skill(&[
+        "install",
+        &format!("oci://{scope}/rust-skill@{digest}"),
+        "--yes",
+        "-i",
+        "pinned",
+    ])
+    .ok();
+    let listed = env.skill(&["trust", "list"]);
+    assert!(listed.ok().contains(&scope), "{}", listed.stdout);
+}
