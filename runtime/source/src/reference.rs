@@ -4,7 +4,8 @@
 //!   `>=1, <2`, `=1.2.0`, `*`; a bare version `1.2.0` pins exactly). It lives at
 //!   `<default registry>/NAME`, or `<override>/NAME` for `NAMESPACE/NAME` when the settings name
 //!   that namespace.
-//! - `oci://HOST[:PORT]/PATH[:TAG | @sha256:DIGEST]` — a full reference, anywhere a name works.
+//! - `oci://HOST[:PORT]/PATH[:TAG | @sha256:DIGEST | @REQ]` — a full reference, anywhere a
+//!   name works (`@REQ` is a semver requirement, as for names).
 
 use std::fmt;
 
@@ -206,7 +207,12 @@ fn parse_full(rest: &str) -> Result<Request> {
     };
     let (registry, tail) = rest.split_once('/').ok_or_else(|| bad("no path"))?;
     check_registry(registry)?;
-    let (path, pick) = if let Some((path, digest)) = tail.split_once('@') {
+    let (path, pick) = if let Some((path, requirement)) = tail
+        .split_once('@')
+        .filter(|(_, after)| !after.starts_with("sha256:"))
+    {
+        (path, Pick::Newest(parse_requirement(requirement)?))
+    } else if let Some((path, digest)) = tail.split_once('@') {
         let hex = digest
             .strip_prefix("sha256:")
             .ok_or_else(|| bad("only sha256 digests are known"))?;
@@ -341,12 +347,15 @@ mod tests {
         assert_eq!(r.pick, Pick::Digest(digest));
         let r = Request::parse("oci://localhost:5000/hello", &config()).unwrap();
         assert_eq!(r.pick, Pick::Newest(VersionReq::STAR));
+        let r = Request::parse("oci://localhost:5000/hello@^1.2", &config()).unwrap();
+        assert_eq!(r.pick, Pick::Newest(VersionReq::parse("^1.2").unwrap()));
         for bad in [
             "oci://localhost:5000",
             "oci://localhost:99999/x",
             "oci://local host/x",
             "oci://localhost/X",
             "oci://localhost/x@sha256:zz",
+            "oci://localhost/x@banana",
             "oci://localhost/x:",
             "oci://localhost//x",
         ] {

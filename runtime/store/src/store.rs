@@ -23,6 +23,8 @@ const SEAL: &str = "seal";
 /// Where an installed version came from (see [`Origin`]).
 const ORIGIN_JSON: &str = "origin.json";
 const CURRENT: &str = "current";
+/// The version `current` named before the last install or rollback (kept for `rollback`).
+const PREVIOUS: &str = "previous";
 const REMOVED_PREFIX: &str = ".removed-";
 
 /// Where an installed version came from: recorded at install, sealed with it.
@@ -130,11 +132,20 @@ impl Store {
             .and_then(|d| PackageManifest::read(&skill_dir.join(d).join(MANIFEST_JSON)).ok())
             .map(|m| m.version);
         write_atomic(&skill_dir.join(CURRENT), version_dir_name.as_bytes())?;
-        // The switch is durable; older versions are no longer referenced.
+        // The version replaced stays for `skill rollback`; older ones go (`skill prune` takes
+        // the previous one too).
+        let keep = match previous_dir.filter(|d| *d != version_dir_name) {
+            Some(previous) => {
+                write_atomic(&skill_dir.join(PREVIOUS), previous.as_bytes())?;
+                Some(previous)
+            }
+            None => read_named(&skill_dir, PREVIOUS),
+        };
         for entry in fs::read_dir(&skill_dir).into_iter().flatten().flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name != CURRENT && name != version_dir_name.as_str() && entry.path().is_dir() {
+            let kept = name == version_dir_name.as_str() || keep.as_deref() == Some(&*name);
+            if !kept && entry.path().is_dir() {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
@@ -294,6 +305,107 @@ impl Store {
         Ok(mac.finalize().to_hex().to_string())
     }
 
+    /// Makes the version installed before the current one current again (and the current one
+    /// the one to roll back to). Returns (from, to) versions.
+    pub fn rollback(&self, name: &str) -> Result<(String, String)> {
+        let current = self.get(name)?;
+        let _lock = FileLock::exclusive(&self.home.lock_file())?;
+        let skill_dir = self.skill_dir(name);
+        let none = || {
+            Error::not_found(format!("`{name}` has no earlier version to roll back to"))
+                .with_hint("only the version replaced by the last install or update is kept (and `skill prune` removes it)")
+        };
+        let previous = read_named(&skill_dir, PREVIOUS).ok_or_else(none)?;
+        let current_dir = read_current(&skill_dir).ok_or_else(none)?;
+        if previous == current_dir || !skill_dir.join(&previous).join(MANIFEST_JSON).is_file() {
+            return Err(none());
+        }
+        write_atomic(&skill_dir.join(CURRENT), previous.as_bytes())?;
+        write_atomic(&skill_dir.join(PREVIOUS), current_dir.as_bytes())?;
+        drop(_lock);
+        // Read back through the seal: a damaged earlier version is not made current silently.
+        let now = match self.get(name) {
+            Ok(now) => now,
+            Err(e) => {
+                let _lock = FileLock::exclusive(&self.home.lock_file())?;
+                write_atomic(&skill_dir.join(CURRENT), current_dir.as_bytes())?;
+                write_atomic(&skill_dir.join(PREVIOUS), previous.as_bytes())?;
+                return Err(e);
+            }
+        };
+        Ok((current.manifest.version, now.manifest.version))
+    }
+
+    /// Version directories no one runs (everything but `current`), with their sizes; removed
+    /// unless `dry_run`.
+    pub fn prune(&self, dry_run: bool) -> Result<Vec<(PathBuf, u64)>> {
+        let skills_dir = self.home.skills_dir();
+        if !skills_dir.exists() {
+            return Ok(Vec::new());
+        }
+        let _lock = FileLock::exclusive(&self.home.lock_file())?;
+        let mut freed = Vec::new();
+        let mut skills: Vec<PathBuf> = fs::read_dir(&skills_dir)
+            .map_err(|e| Error::io("read", &skills_dir, e))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        skills.sort();
+        for skill_dir in skills {
+            let Some(current) = read_current(&skill_dir) else {
+                continue;
+            };
+            for entry in fs::read_dir(&skill_dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if entry.file_name().to_string_lossy() == current || !path.is_dir() {
+                    continue;
+                }
+                freed.push((path.clone(), dir_size(&path)));
+                if !dry_run {
+                    fs::remove_dir_all(&path).map_err(|e| Error::io("remove", &path, e))?;
+                }
+            }
+            if !dry_run {
+                let _ = fs::remove_file(skill_dir.join(PREVIOUS));
+            }
+        }
+        Ok(freed)
+    }
+
+    /// AOT cache entries (`cache/aot/<component-sha256>-<engine>.cwasm[.seal]`, written by the
+    /// engine) for components no installed version has, with their sizes; removed unless
+    /// `dry_run`. Run after [`Store::prune`].
+    pub fn prune_aot_cache(&self, dry_run: bool) -> Result<Vec<(PathBuf, u64)>> {
+        let dir = self.home.aot_cache_dir();
+        let mut kept: Vec<String> = Vec::new();
+        let skills_dir = self.home.skills_dir();
+        for skill in fs::read_dir(&skills_dir).into_iter().flatten().flatten() {
+            for version in fs::read_dir(skill.path()).into_iter().flatten().flatten() {
+                if let Ok(m) = PackageManifest::read(&version.path().join(MANIFEST_JSON)) {
+                    kept.push(m.component.sha256);
+                }
+            }
+        }
+        let mut freed = Vec::new();
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((sha256, _)) = name.split_once('-') else {
+                continue;
+            };
+            let cached = name.ends_with(".cwasm") || name.ends_with(".cwasm.seal");
+            if !cached || sha256.len() != 64 || kept.iter().any(|k| k == sha256) {
+                continue;
+            }
+            let path = entry.path();
+            freed.push((path.clone(), entry.metadata().map_or(0, |m| m.len())));
+            if !dry_run {
+                fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+            }
+        }
+        Ok(freed)
+    }
+
     /// Removes a skill entirely, its instances with it. The directory is renamed away first,
     /// so readers never see it half-deleted.
     pub fn remove(&self, name: &str) -> Result<InstalledSkill> {
@@ -308,6 +420,20 @@ impl Store {
         crate::instance::Instances::new(self.home.clone()).remove_all(name);
         Ok(skill)
     }
+}
+
+/// Bytes in the regular files under `dir` (symlinks are not followed).
+pub fn dir_size(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Largest manifest.json or skill.yaml the store reads (install refuses larger ones first).
@@ -338,7 +464,12 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
 }
 
 fn read_current(skill_dir: &Path) -> Option<String> {
-    let text = fs::read_to_string(skill_dir.join(CURRENT)).ok()?;
+    read_named(skill_dir, CURRENT)
+}
+
+/// A version directory name stored in `file` (`current`, `previous`), if it is a plain name.
+fn read_named(skill_dir: &Path, file: &str) -> Option<String> {
+    let text = fs::read_to_string(skill_dir.join(file)).ok()?;
     let name = text.trim();
     (!name.is_empty() && !name.contains(['/', '\\']) && name != "..").then(|| name.to_string())
 }

@@ -236,6 +236,20 @@ fn prepared(
     Ok(package)
 }
 
+impl Args {
+    /// What `skill update` installs: `source` into an existing instance (else `default`).
+    pub fn update(source: String, instance: Option<String>, yes: bool) -> Args {
+        Args {
+            source,
+            instance,
+            yes,
+            json: false,
+            registry: None,
+            allow_unsigned: false,
+        }
+    }
+}
+
 /// Resolves and pulls `args.source` from its registry, every blob verified before use, and
 /// prepares it like a built local package (contract check, its own description).
 fn pulled(

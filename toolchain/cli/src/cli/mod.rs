@@ -21,6 +21,7 @@ mod test;
 mod trust;
 mod validate;
 mod version;
+mod versions;
 mod watch;
 
 use std::ffi::OsString;
@@ -94,6 +95,12 @@ enum Command {
     Login(login::LoginArgs),
     /// Forget a registry credential stored by `skill login`
     Logout(login::LogoutArgs),
+    /// Move skills installed from a registry to the newest version they allow
+    Update(versions::UpdateArgs),
+    /// Return a skill to the version it had before its last install or update
+    Rollback(versions::RollbackArgs),
+    /// Remove versions no one runs and their compiled code; print what was freed
+    Prune(versions::PruneArgs),
     /// Signing keys for `skill publish --sign`
     Key(trust::KeyArgs),
     /// Which keys a registry or namespace must be signed with (checked on install)
@@ -203,6 +210,7 @@ pub fn main_toolchain() -> ExitCode {
         Command::Info(args) => info::run(ctx, args),
         Command::Login(args) => login::login(ctx, args),
         Command::Logout(args) => login::logout(ctx, args),
+        Command::Update(args) => versions::update(ctx, args),
         Command::Key(args) => trust::key(ctx, args),
         Command::Trust(args) => trust::trust(ctx, args),
         Command::Validate(args) => validate::run(ctx, args),
@@ -224,6 +232,8 @@ fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
         Command::Grant(args) => grant::grant(ctx, args),
         Command::Revoke(args) => grant::revoke(ctx, args),
         Command::Remove(args) => remove::run(ctx, args),
+        Command::Rollback(args) => versions::rollback(ctx, args),
+        Command::Prune(args) => versions::prune(ctx, args),
         Command::Completion(args) => completion::run(ctx, args),
         Command::Settings(args) => settings::run(ctx, args),
         Command::Shorthand(words) => shorthand(ctx, words),
@@ -265,6 +275,7 @@ impl Command {
             | Command::Info(_)
             | Command::Login(_)
             | Command::Logout(_)
+            | Command::Update(_)
             | Command::Key(_)
             | Command::Trust(_)
             | Command::Validate(_)

@@ -569,3 +569,85 @@ fn signatures_and_trust_policy() {
     let listed = env.skill(&["trust", "list"]);
     assert!(listed.ok().contains(&scope), "{}", listed.stdout);
 }
+
+/// A copy of the Rust example at another version, built.
+fn rust_project_at(env: &Env, version: &str) -> PathBuf {
+    let from = rust_project();
+    let to = env.path(&format!("rust-skill-{version}"));
+    std::fs::create_dir_all(to.join("src")).unwrap();
+    for file in ["Cargo.lock", "skill.lock", "src/lib.rs"] {
+        std::fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+    let sdk = repo_root().join("sdk-rust");
+    let cargo = std::fs::read_to_string(from.join("Cargo.toml"))
+        .unwrap()
+        .replace("version = \"0.1.0\"", &format!("version = \"{version}\""))
+        .replace("../../sdk-rust", sdk.to_str().unwrap());
+    std::fs::write(to.join("Cargo.toml"), cargo).unwrap();
+    let yaml = std::fs::read_to_string(from.join("skill.yaml"))
+        .unwrap()
+        .replace("version: 0.1.0", &format!("version: {version}"));
+    std::fs::write(to.join("skill.yaml"), yaml).unwrap();
+    env.skill(&["build", to.to_str().unwrap()]).ok();
+    to
+}
+
+fn installed_version(env: &Env) -> String {
+    let list: serde_json::Value = serde_json::from_str(&skill_list(env)).unwrap();
+    list[0]["version"].as_str().unwrap().to_string()
+}
+
+/// update follows the requirement recorded at install, rollback returns, prune frees.
+#[test]
+fn update_rollback_and_prune() {
+    let registry = TestRegistry::start(None);
+    let env = Env::new();
+    let default = format!("{}/acme", registry.host);
+    let vars = [("SKILL_REGISTRY", default.as_ref())];
+    env.skill_with_env(&["publish", rust_project().to_str().unwrap()], &vars)
+        .ok();
+    env.skill_with_env(&["install", "rust-skill", "--yes", "-i", "prod"], &vars)
+        .ok();
+    let fresh = env.skill_with_env(&["update", "rust-skill"], &vars);
+    assert!(fresh.ok().is_empty());
+    assert!(fresh.stderr.contains("Fresh"), "{}", fresh.stderr);
+
+    let v2 = rust_project_at(&env, "0.2.0");
+    env.skill_with_env(&["publish", v2.to_str().unwrap()], &vars)
+        .ok();
+    env.skill_with_env(&["update", "--all", "--yes"], &vars)
+        .ok();
+    assert_eq!(installed_version(&env), "0.2.0");
+    assert!(
+        !env.home
+            .path()
+            .join("instances/rust-skill/default")
+            .exists(),
+        "the existing instance was updated, no new one made"
+    );
+    assert_eq!(
+        env.skill(&["run", "rust-skill@prod:add", "a=1", "b=1"])
+            .ok(),
+        "2\n"
+    );
+
+    env.skill(&["rollback", "rust-skill"]).ok();
+    assert_eq!(installed_version(&env), "0.1.0");
+    let dry = env.skill(&["prune", "--dry-run", "--json"]);
+    let dry: serde_json::Value = serde_json::from_str(dry.ok()).unwrap();
+    assert_eq!(dry["removed"].as_array().unwrap().len(), 1, "{dry}");
+    assert!(dry["freed"].as_u64().unwrap() > 10_000);
+    env.skill(&["prune"]).ok();
+    let none = env.skill(&["rollback", "rust-skill"]);
+    assert_eq!(none.code, 3, "{}", none.stderr);
+    assert_eq!(installed_version(&env), "0.1.0");
+
+    // Pinned to an exact version: update stays there.
+    env.skill_with_env(
+        &["install", "rust-skill@0.1.0", "--yes", "-i", "prod"],
+        &vars,
+    )
+    .ok();
+    env.skill_with_env(&["update", "rust-skill"], &vars).ok();
+    assert_eq!(installed_version(&env), "0.1.0");
+}

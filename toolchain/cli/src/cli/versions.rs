@@ -1,0 +1,150 @@
+//! `skill update`, `skill rollback`, `skill prune`: moving between installed versions.
+
+use std::process::ExitCode;
+
+use skill_engine::Error;
+use skill_source::{Registry, Request};
+use skill_store::instance::Instances;
+use skill_store::store::{InstalledSkill, Store};
+
+use super::{Context, install};
+use crate::ui::human_size;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+A skill installed from a registry moves to the newest version matching what was asked at
+install (`hello@^1.2` stays within ^1.2; a digest stays put). Permissions the new version asks
+for beyond what was approved are shown for approval, as at install. The replaced version is
+kept for `skill rollback`.")]
+pub struct UpdateArgs {
+    /// The skill to update
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    name: Option<String>,
+
+    /// Update every skill installed from a registry
+    #[arg(long)]
+    all: bool,
+
+    /// Approve new permissions without asking (for scripts)
+    #[arg(short, long)]
+    yes: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    /// The skill to return to the version it had before its last install or update
+    name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PruneArgs {
+    /// Show what would be removed, remove nothing
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Print JSON on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `skill update` asks the registry for, from how the version was installed: `None`
+/// when it cannot move (a path, or pinned by digest).
+fn update_source(skill: &InstalledSkill) -> Option<String> {
+    let origin = skill.origin.as_ref()?;
+    let pinned = origin.source.strip_prefix("oci://")?;
+    let repository = pinned.split_once("@sha256:")?.0;
+    if origin.requested.starts_with("oci://") {
+        return (!origin.requested.contains("@sha256:")).then(|| origin.requested.clone());
+    }
+    Some(match origin.requested.split_once('@') {
+        Some((_, requirement)) => format!("oci://{repository}@{requirement}"),
+        None => format!("oci://{repository}"),
+    })
+}
+
+pub fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<ExitCode> {
+    let home = ctx.home()?;
+    let store = Store::new(home.clone());
+    let skills = match &args.name {
+        Some(name) => vec![store.get(name)?],
+        None => store.list()?,
+    };
+    let registry = Registry::new(home.clone(), ctx.registry_config(None))?;
+    for skill in skills {
+        let name = &skill.manifest.name;
+        let Some(source) = update_source(&skill) else {
+            let why = match &skill.origin {
+                Some(o) if o.source.starts_with("oci://") => "is pinned by digest",
+                _ => "was installed from a path (reinstall it from there)",
+            };
+            if args.name.is_some() {
+                return Err(
+                    Error::invalid(format!("{name} {why}; there is nothing to update"))
+                        .with_hint(
+                            "install another version explicitly: `skill install NAME@VERSION`",
+                        )
+                        .into(),
+                );
+            }
+            ctx.printer.note(format!("{name}: {why}, skipped"));
+            continue;
+        };
+        let request = Request::parse(&source, registry.config())?;
+        let resolved = registry.resolve(&request)?;
+        let current = skill.origin.as_ref().and_then(|o| o.digest.as_deref());
+        if current == Some(resolved.digest.as_str()) {
+            ctx.printer.status(
+                "Fresh",
+                format!(
+                    "{name} {} is the newest matching `{source}`",
+                    skill.manifest.version
+                ),
+            );
+            continue;
+        }
+        let instance = Instances::new(home.clone()).list(name).into_iter().next();
+        install::run(ctx, install::Args::update(source, instance, args.yes))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rollback(ctx: &Context, args: RollbackArgs) -> anyhow::Result<ExitCode> {
+    let (from, to) = Store::new(ctx.home()?).rollback(&args.name)?;
+    ctx.printer
+        .status("Rolled back", format!("{} {from} → {to}", args.name));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
+    let store = Store::new(ctx.home()?);
+    let mut removed = store.prune(args.dry_run)?;
+    // With --dry-run the versions are still there, so their compiled code is still wanted;
+    // what would go with them is not counted.
+    removed.extend(store.prune_aot_cache(args.dry_run)?);
+    let total: u64 = removed.iter().map(|(_, size)| size).sum();
+    if json {
+        let out = serde_json::json!({
+            "dry_run": args.dry_run,
+            "freed": total,
+            "removed": removed.iter().map(|(p, s)| serde_json::json!({"path": p, "size": s})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (path, size) in &removed {
+        ctx.printer
+            .note(format!("{}  {}", human_size(*size), path.display()));
+    }
+    let verb = if args.dry_run { "Would free" } else { "Freed" };
+    ctx.printer.status(
+        verb,
+        format!(
+            "{} in {} entr{}",
+            human_size(total),
+            removed.len(),
+            if removed.len() == 1 { "y" } else { "ies" }
+        ),
+    );
+    Ok(ExitCode::SUCCESS)
+}
