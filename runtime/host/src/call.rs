@@ -204,6 +204,83 @@ pub fn call_once(
     Ok(finished)
 }
 
+/// A throwaway instance of a package that is not installed (`skill pull-run`): its config
+/// (secrets included) only in memory, its grants the capabilities just approved (directories
+/// as bound at that review), its data directory under `scratch`, which the caller removes.
+pub struct Throwaway<'a> {
+    pub component_path: &'a std::path::Path,
+    pub manifest: &'a skill_manifest::manifest::PackageManifest,
+    pub yaml: &'a skill_manifest::manifest::SkillYaml,
+    pub bindings: Vec<skill_store::dirs::Binding>,
+    pub config: &'a [(String, String)],
+    pub scratch: &'a std::path::Path,
+}
+
+/// The instance name a throwaway instance is shown by.
+pub const THROWAWAY_INSTANCE: &str = "pull-run";
+
+/// One call in a throwaway instance (see [`Throwaway`]).
+pub fn call_throwaway(
+    home: &SkillHome,
+    throwaway: &Throwaway,
+    tool: &ToolDef,
+    args: &Args,
+    overrides: Overrides,
+    events: Option<EventSink>,
+) -> Result<Finished> {
+    let name = &throwaway.manifest.name;
+    let schema = &throwaway.yaml.config;
+    let mut state = skill_store::instance::InstanceState::default();
+    for (key, value) in throwaway.config {
+        state.set(schema, key, value)?;
+    }
+    let missing = skill_manifest::config::missing_required(schema, |k| state.value(k).is_some());
+    if !missing.is_empty() {
+        return Err(Error::new(
+            ErrorKind::NotConfigured,
+            format!("{name} needs {} to run", missing.join(", ")),
+        )
+        .with_hint(format!(
+            "pass them: {}",
+            missing
+                .iter()
+                .map(|k| format!("--config {k}=VALUE"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
+    }
+    state.grants.approved = throwaway.yaml.capabilities.clone();
+    state.grants.dirs = throwaway
+        .bindings
+        .iter()
+        .filter_map(|b| match b {
+            skill_store::dirs::Binding::Bound(dir) => Some(dir.clone()),
+            _ => None,
+        })
+        .collect();
+    let instances = skill_store::instance::Instances::new(SkillHome::at(throwaway.scratch));
+    let (sandbox, limits) = instances.sandbox(name, THROWAWAY_INSTANCE, &state, schema)?;
+    let mut notices: Vec<Notice> = sandbox.closed.iter().cloned().map(Notice::Closed).collect();
+    let options = CallOptions {
+        limits: overrides.apply(&limits, Caller::Local),
+        sandbox,
+        config: state.effective_config(schema),
+        events,
+    };
+    let runtime = Runtime::new(home)?;
+    let loaded = runtime.load_installed(
+        throwaway.component_path,
+        &throwaway.manifest.component.sha256,
+    )?;
+    let outcome = loaded.execute(&tool.name, args, &options)?;
+    let cache = loaded.cache.clone();
+    std::mem::forget(loaded);
+    drop(runtime);
+    let mut finished = Finished::from_outcome(outcome, std::mem::take(&mut notices));
+    finished.cache = Some(cache);
+    Ok(finished)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,5 +12,8 @@
 pub mod call;
 pub mod instances;
 
-pub use call::{Caller, Finished, Notice, Overrides, Resolved, call_once, prepare, resolve};
+pub use call::{
+    Caller, Finished, Notice, Overrides, Resolved, Throwaway, call_once, call_throwaway, prepare,
+    resolve,
+};
 pub use instances::InstanceRef;

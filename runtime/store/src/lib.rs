@@ -18,6 +18,7 @@ pub mod dirs;
 pub mod fsutil;
 pub mod home;
 pub mod instance;
+pub mod pull_cache;
 pub mod secrets;
 pub mod settings;
 pub mod store;

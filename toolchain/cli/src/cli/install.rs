@@ -259,8 +259,36 @@ fn pulled(
     home: &skill_store::SkillHome,
     args: &Args,
 ) -> anyhow::Result<(Package, Origin)> {
-    let config = ctx.registry_config(args.registry.as_deref());
-    let request = Request::parse(&args.source, &config)?;
+    let found = resolve(
+        ctx,
+        printer,
+        home,
+        &args.source,
+        args.registry.as_deref(),
+        args.allow_unsigned,
+    )?;
+    fetch(printer, runtime, &found, &args.source)
+}
+
+/// A registry version found and, where a trust policy asks, its signature verified.
+pub(super) struct Found {
+    pub registry: Registry,
+    pub request: Request,
+    pub resolved: skill_source::Resolved,
+}
+
+/// Resolves `source` (NAME[@REQ] or oci://…) to one manifest and checks its signature when
+/// a trust policy covers it; nothing is downloaded but the manifest (and signatures).
+pub(super) fn resolve(
+    ctx: &Context,
+    printer: &Printer,
+    home: &skill_store::SkillHome,
+    source: &str,
+    registry_flag: Option<&str>,
+    allow_unsigned: bool,
+) -> anyhow::Result<Found> {
+    let config = ctx.registry_config(registry_flag);
+    let request = Request::parse(source, &config)?;
     let registry = Registry::new(home.clone(), config)?;
     let stage = printer.stage("Resolving", request.to_string());
     let resolved = match registry.resolve(&request) {
@@ -273,7 +301,27 @@ fn pulled(
             return Err(e.into());
         }
     };
-    verify_signature(printer, home, &registry, &resolved, args.allow_unsigned)?;
+    verify_signature(printer, home, &registry, &resolved, allow_unsigned)?;
+    Ok(Found {
+        registry,
+        request,
+        resolved,
+    })
+}
+
+/// Downloads a found version (verified blob by blob) and prepares it: the component checked
+/// against the contract and describing itself, and agreeing with what its listing says.
+pub(super) fn fetch(
+    printer: &Printer,
+    runtime: &Runtime,
+    found: &Found,
+    source: &str,
+) -> anyhow::Result<(Package, Origin)> {
+    let Found {
+        registry,
+        request,
+        resolved,
+    } = found;
     let total = resolved
         .image
         .layers
@@ -285,7 +333,7 @@ fn pulled(
         None => format!("{}@{}", resolved.repository, resolved.digest),
     };
     let transfer = printer.transfer("Pulling", &shown_as, total);
-    let artifact = registry.pull(&resolved, &|n| transfer.advance(n));
+    let artifact = registry.pull(resolved, &|n| transfer.advance(n));
     transfer.finish(artifact.is_ok());
     let artifact = artifact?;
     let package = match artifact.skill_yaml {
@@ -328,7 +376,7 @@ fn pulled(
         .with_hint("the tag was pushed by hand over another version; nothing was installed")
         .into());
     }
-    if !args.source.starts_with("oci://") && manifest.name != request.repository.name() {
+    if !source.starts_with("oci://") && manifest.name != request.repository.name() {
         return Err(Error::contract(format!(
             "{} holds a skill named `{}`, not `{}`",
             request.repository,
@@ -343,7 +391,7 @@ fn pulled(
     }
     let origin = Origin {
         source: resolved.pinned(),
-        requested: args.source.clone(),
+        requested: source.to_string(),
         digest: Some(resolved.digest.clone()),
     };
     Ok((package, origin))

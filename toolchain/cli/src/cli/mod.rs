@@ -13,6 +13,7 @@ mod list;
 mod login;
 mod mcp_config;
 mod publish;
+mod pull_run;
 mod remove;
 mod run;
 mod serve;
@@ -95,11 +96,13 @@ enum Command {
     Login(login::LoginArgs),
     /// Forget a registry credential stored by `skill login`
     Logout(login::LogoutArgs),
+    /// Run one tool straight from a registry in a throwaway instance (nothing is installed)
+    PullRun(pull_run::Args),
     /// Move skills installed from a registry to the newest version they allow
     Update(versions::UpdateArgs),
     /// Return a skill to the version it had before its last install or update
     Rollback(versions::RollbackArgs),
-    /// Remove versions no one runs and their compiled code; print what was freed
+    /// Remove versions no one runs, their compiled code and the pull-run cache; print what was freed
     Prune(versions::PruneArgs),
     /// Signing keys for `skill publish --sign`
     Key(trust::KeyArgs),
@@ -211,6 +214,7 @@ pub fn main_toolchain() -> ExitCode {
         Command::Login(args) => login::login(ctx, args),
         Command::Logout(args) => login::logout(ctx, args),
         Command::Update(args) => versions::update(ctx, args),
+        Command::PullRun(args) => pull_run::run(ctx, args),
         Command::Key(args) => trust::key(ctx, args),
         Command::Trust(args) => trust::trust(ctx, args),
         Command::Validate(args) => validate::run(ctx, args),
@@ -276,6 +280,7 @@ impl Command {
             | Command::Login(_)
             | Command::Logout(_)
             | Command::Update(_)
+            | Command::PullRun(_)
             | Command::Key(_)
             | Command::Trust(_)
             | Command::Validate(_)

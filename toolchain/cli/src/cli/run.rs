@@ -101,14 +101,47 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         timeout: args.timeout,
     };
     let finished = skill_host::call_once(&home, &resolved, &call_args, overrides, Some(events))?;
+    report(
+        ctx,
+        finished,
+        &Report {
+            instance: &instance_ref,
+            qualified: &qualified,
+            tool: &resolved.tool,
+            sha256: &resolved.skill.manifest.component.sha256,
+            json,
+            raw: args.raw,
+        },
+    )
+}
+
+/// What a finished call is reported about.
+pub(super) struct Report<'a> {
+    pub instance: &'a InstanceRef,
+    pub qualified: &'a str,
+    pub tool: &'a skill_manifest::manifest::ToolDef,
+    pub sha256: &'a str,
+    pub json: bool,
+    pub raw: bool,
+}
+
+/// Notices as warnings, the output on stdout (made safe for a terminal), or the tool's error
+/// with what to do about it: `skill run` and `skill pull-run` alike.
+pub(super) fn report(
+    ctx: &Context,
+    finished: skill_host::Finished,
+    r: &Report,
+) -> anyhow::Result<ExitCode> {
+    let (instance_ref, qualified, json) = (r.instance, r.qualified, r.json);
+    let verbose = ctx.printer.is_verbose();
     if let Some(cache) = &finished.cache {
         ctx.printer.detail(format!(
             "component {}: {cache}",
-            &resolved.skill.manifest.component.sha256[..12]
+            &r.sha256[..12.min(r.sha256.len())]
         ));
     }
     for notice in &finished.notices {
-        let hint = notice_hint(&instance_ref, notice);
+        let hint = notice_hint(instance_ref, notice);
         ctx.printer.warn(match notice {
             Notice::Closed(_) => format!("{notice} for {instance_ref}{hint}"),
             _ => format!("{instance_ref} {notice}{hint}"),
@@ -130,7 +163,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             let mut stdout = std::io::stdout().lock();
             // A terminal gets the text with control characters made visible; a pipe (or
             // --raw) gets it as the tool wrote it.
-            let text = if args.raw || !std::io::IsTerminal::is_terminal(&stdout) {
+            let text = if r.raw || !std::io::IsTerminal::is_terminal(&stdout) {
                 std::borrow::Cow::Borrowed(output.text.as_str())
             } else {
                 shown(&output.text)
@@ -153,7 +186,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
                 )),
                 ErrorKind::InvalidInput => Some(format!(
                     "usage: skill run {qualified} {}",
-                    args::usage_line(&resolved.tool)
+                    args::usage_line(r.tool)
                 )),
                 ErrorKind::NotFound => {
                     Some("the skill's manifest is out of date; reinstall it".to_string())
@@ -188,7 +221,7 @@ fn which_tool(home: &skill_engine::SkillHome, r: &InstanceRef) -> anyhow::Result
     )
 }
 
-fn print_event(event: &Event, verbose: bool, quiet: bool) {
+pub(super) fn print_event(event: &Event, verbose: bool, quiet: bool) {
     match event {
         Event::Log { level, message } => {
             let visible = if verbose {

@@ -122,6 +122,8 @@ pub fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<ExitCode> {
     // With --dry-run the versions are still there, so their compiled code is still wanted;
     // what would go with them is not counted.
     removed.extend(store.prune_aot_cache(args.dry_run)?);
+    removed
+        .extend(skill_store::pull_cache::PullCache::new(ctx.home()?).clear(false, args.dry_run)?);
     let total: u64 = removed.iter().map(|(_, size)| size).sum();
     if json {
         let out = serde_json::json!({

@@ -651,3 +651,89 @@ fn update_rollback_and_prune() {
     env.skill_with_env(&["update", "rust-skill"], &vars).ok();
     assert_eq!(installed_version(&env), "0.1.0");
 }
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if kind.is_file()
+            && std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// pull-run: reviewed, run in a throwaway instance, cached by digest, nothing installed, and a
+/// secret given with --config is never written anywhere under $SKILL_HOME.
+#[test]
+fn pull_run_installs_nothing_and_writes_no_secret() {
+    let registry = TestRegistry::start(None);
+    let env = Env::new();
+    crate::misbehave();
+    let project = repo_root().join("toolchain/cli/tests/fixtures/misbehave");
+    let default = format!("{}/acme", registry.host);
+    let vars = [("SKILL_REGISTRY", default.as_ref())];
+    env.skill_with_env(&["publish", project.to_str().unwrap()], &vars)
+        .ok();
+
+    // It asks for an environment variable: without a terminal or --yes, nothing runs.
+    let refused = env.skill_with_env(&["pull-run", "misbehave", "echo", "text=hi"], &vars);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("MISBEHAVE_GRANTED"),
+        "{}",
+        refused.stderr
+    );
+
+    let sentinel = "pull-run-secret-5f3a9c17";
+    let config = format!("token={sentinel}");
+    let cold = env.skill_with_env(
+        &[
+            "pull-run",
+            "misbehave",
+            "setting",
+            "key=token",
+            "--config",
+            &config,
+            "--yes",
+        ],
+        &vars,
+    );
+    assert_eq!(cold.ok().trim(), format!("token=Some({sentinel:?})"));
+    let warm = env.skill_with_env(
+        &["pull-run", "--yes", "misbehave", "echo", "text=warm"],
+        &vars,
+    );
+    assert_eq!(warm.ok(), "warm\n");
+    assert!(
+        !warm.stderr.contains("Pulling"),
+        "the cache served it: {}",
+        warm.stderr
+    );
+    assert_eq!(skill_list(&env).trim(), "[]", "nothing was installed");
+    assert!(
+        !env.home.path().join("instances").exists(),
+        "no instance was kept"
+    );
+    assert_eq!(
+        files_containing(env.home.path(), sentinel.as_bytes()),
+        Vec::<PathBuf>::new(),
+        "the secret was written to disk"
+    );
+
+    let pruned = env.skill(&["prune", "--json"]);
+    let pruned: serde_json::Value = serde_json::from_str(pruned.ok()).unwrap();
+    assert!(pruned.to_string().contains("cache/pull"), "{pruned}");
+    assert_eq!(
+        std::fs::read_dir(env.home.path().join("cache/pull"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
