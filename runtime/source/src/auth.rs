@@ -15,6 +15,7 @@ use skill_store::SkillHome;
 use skill_store::credentials::Credentials;
 
 /// A credential and where it came from (said in errors, never the secret).
+#[derive(Clone)]
 pub struct Login {
     pub auth: RegistryAuth,
     pub from: String,

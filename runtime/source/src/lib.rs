@@ -14,3 +14,4 @@ pub mod sign;
 pub use artifact::Artifact;
 pub use oci::{Registry, Resolved};
 pub use reference::{Pick, RegistryConfig, Repository, Request};
+pub use semver;

@@ -26,6 +26,23 @@ use crate::sign;
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(600);
 /// The most tags read from one repository.
 const MAX_TAGS: usize = 10_000;
+/// The largest page of a tag list read (1000 tags of up to 128 characters, quoted).
+const MAX_TAG_PAGE: usize = 256 << 10;
+
+#[derive(serde::Deserialize)]
+struct TagPage {
+    tags: Option<Vec<String>>,
+}
+
+/// `last=` of a tag-list page: tags are letters, digits, `_`, `.`, `-` (anything else escaped).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// A resolved version: which manifest, and what it lists.
 #[derive(Debug, Clone)]
@@ -59,6 +76,10 @@ pub type Progress<'a> = &'a dyn Fn(u64);
 pub struct Registry {
     /// One client per registry, so tokens are exchanged once per registry and command.
     clients: std::sync::Mutex<std::collections::HashMap<String, oci_client::Client>>,
+    logins: std::sync::Mutex<std::collections::HashMap<String, Login>>,
+    http: std::sync::Mutex<Option<reqwest::Client>>,
+    /// Bearer tokens (or none needed) per repository, from `oci-client`'s exchange.
+    tokens: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
     runtime: tokio::runtime::Runtime,
     home: SkillHome,
     config: RegistryConfig,
@@ -72,6 +93,9 @@ impl Registry {
             .map_err(|e| Error::internal(format!("cannot start the network runtime: {e}")))?;
         Ok(Registry {
             clients: Default::default(),
+            logins: Default::default(),
+            http: Default::default(),
+            tokens: Default::default(),
             runtime,
             home,
             config,
@@ -99,8 +123,57 @@ impl Registry {
         })
     }
 
+    /// The credential for the repository's registry, looked up once per command (a Docker
+    /// credential helper is a program run each time).
     fn login(&self, repository: &Repository) -> Result<Login> {
-        login_for(&self.home, &repository.registry)
+        let mut logins = self.logins.lock().expect("not poisoned");
+        if let Some(login) = logins.get(&repository.registry) {
+            return Ok(login.clone());
+        }
+        let login = login_for(&self.home, &repository.registry)?;
+        if !login.is_anonymous() {
+            self.check_challenge(&repository.registry)?;
+        }
+        logins.insert(repository.registry.clone(), login.clone());
+        Ok(login)
+    }
+
+    /// Before a credential is used: where the registry's `WWW-Authenticate: Bearer` challenge
+    /// would have it sent. `oci-client` sends it to that realm as it is; a realm over plain
+    /// HTTP (from a registry that is not itself plain-HTTP on loopback or listed) would put the
+    /// password on the wire, so it is refused before anything is sent.
+    fn check_challenge(&self, registry: &str) -> Result<()> {
+        let plain = self.config.is_plain_http(registry);
+        let url = format!("{}://{registry}/v2/", if plain { "http" } else { "https" });
+        let challenge = self.block_on("asking the registry how to log in", async {
+            let client = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(15))
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::internal(format!("no HTTP client: {e}")))?;
+            match client.get(&url).send().await {
+                Ok(response) => Ok(response
+                    .headers()
+                    .get(reqwest::header::WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)),
+                // Unreachable: the operation itself will say so, with no credential sent.
+                Err(_) => Ok(None),
+            }
+        })?;
+        let Some(realm) = challenge.as_deref().and_then(bearer_realm) else {
+            return Ok(());
+        };
+        if realm_allowed(registry, plain, &realm) {
+            Ok(())
+        } else {
+            Err(bad_realm(
+                registry,
+                &realm,
+                "the password would cross the network unencrypted",
+            ))
+        }
     }
 
     fn reference(&self, repository: &Repository, tag_or_digest: &str) -> Reference {
@@ -128,19 +201,156 @@ impl Registry {
             let mut tags: Vec<String> = Vec::new();
             let mut last: Option<String> = None;
             loop {
-                let page = client
-                    .list_tags(&reference, &login.auth, Some(1000), last.as_deref())
-                    .await
-                    .map_err(|e| registry_error(e, repository, "list the versions of", &login))?;
-                let count = page.tags.len();
-                tags.extend(page.tags);
+                let mut url = format!("{}/tags/list?n=1000", self.repository_url(repository));
+                if let Some(last) = &last {
+                    url.push_str(&format!("&last={}", percent_encode(last)));
+                }
+                let (body, _) = self
+                    .bounded_get(
+                        &client,
+                        &reference,
+                        &login,
+                        &url,
+                        "application/json",
+                        MAX_TAG_PAGE,
+                    )
+                    .await?;
+                let page: TagPage = serde_json::from_slice(&body).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!("{repository}: the registry's tag list cannot be read: {e}"),
+                    )
+                    .with_hint("the registry answered something that is not a tag list")
+                })?;
+                let page = page.tags.unwrap_or_default();
+                let count = page.len();
+                tags.extend(page);
                 if count < 1000 || tags.len() >= MAX_TAGS {
                     break;
                 }
                 last = tags.last().cloned();
             }
+            tags.truncate(MAX_TAGS);
             Ok(tags)
         })
+    }
+
+    fn repository_url(&self, repository: &Repository) -> String {
+        let scheme = if self.config.is_plain_http(&repository.registry) {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{}/v2/{}", repository.registry, repository.path)
+    }
+
+    /// GET `url` with the registry's credential (a bearer token from `oci-client`'s exchange,
+    /// or Basic), reading at most `max` bytes: a registry cannot make us hold more. (oci-client
+    /// reads manifests and tag lists whole.)
+    async fn bounded_get(
+        &self,
+        client: &oci_client::Client,
+        reference: &Reference,
+        login: &Login,
+        url: &str,
+        accept: &str,
+        max: usize,
+    ) -> Result<(Vec<u8>, reqwest::header::HeaderMap)> {
+        let repository = Repository {
+            registry: reference.registry().to_string(),
+            path: reference.repository().to_string(),
+        };
+        // One token exchange per repository and command.
+        let cached = self
+            .tokens
+            .lock()
+            .expect("not poisoned")
+            .get(&repository.to_string())
+            .cloned();
+        let token = match cached {
+            Some(token) => token,
+            None => {
+                let token = client
+                    .auth(reference, &login.auth, RegistryOperation::Pull)
+                    .await
+                    .map_err(|e| registry_error(e, &repository, "read", login))?;
+                self.tokens
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(repository.to_string(), token.clone());
+                token
+            }
+        };
+        let http = self.http()?;
+        let mut request = http.get(url).header(reqwest::header::ACCEPT, accept);
+        request = match (&token, &login.auth) {
+            (Some(token), _) => request.bearer_auth(token),
+            (None, oci_client::secrets::RegistryAuth::Basic(user, password)) => {
+                request.basic_auth(user, Some(password))
+            }
+            _ => request,
+        };
+        let mut response = request.send().await.map_err(|e| {
+            registry_error(
+                OciDistributionError::RequestError(e),
+                &repository,
+                "read",
+                login,
+            )
+        })?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let code = if status == 401 || status == 403 || status == 404 {
+                status
+            } else {
+                500
+            };
+            return Err(registry_error(
+                OciDistributionError::ServerError {
+                    code,
+                    url: String::new(),
+                    message: format!("HTTP {status}"),
+                },
+                &repository,
+                "read",
+                login,
+            ));
+        }
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            registry_error(
+                OciDistributionError::RequestError(e),
+                &repository,
+                "read",
+                login,
+            )
+        })? {
+            if body.len() + chunk.len() > max {
+                return Err(Error::invalid(format!(
+                    "{repository}: the registry sent more than {max} bytes where a manifest or a tag list belongs"
+                ))
+                .with_hint("this is not a skill artifact, or the registry misbehaves; nothing was installed"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((body, headers))
+    }
+
+    /// One HTTP client for this command's own requests (bounded reads, the login challenge).
+    fn http(&self) -> Result<reqwest::Client> {
+        let mut http = self.http.lock().expect("not poisoned");
+        if let Some(client) = http.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(60))
+            .user_agent(concat!("skill/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::internal(format!("no HTTP client: {e}")))?;
+        *http = Some(client.clone());
+        Ok(client)
     }
 
     /// The repository's semver tags, newest first (other tags are ignored).
@@ -194,27 +404,50 @@ impl Registry {
         let reference = self.reference(repository, tag_or_digest);
         let client = self.protocol_client(repository);
         let shown = format!("{repository}:{tag_or_digest}");
-        let (bytes, digest) = self.block_on("reading the manifest", async {
-            client
-                .pull_manifest_raw(
-                    &reference,
-                    &login.auth,
-                    &[
-                        artifact::MANIFEST_MEDIA_TYPE,
-                        "application/vnd.oci.image.index.v1+json",
-                        "application/vnd.docker.distribution.manifest.v2+json",
-                        "application/vnd.docker.distribution.manifest.list.v2+json",
-                    ],
-                )
-                .await
-                .map_err(|e| registry_error(e, repository, "read", &login))
+        let url = format!(
+            "{}/manifests/{tag_or_digest}",
+            self.repository_url(repository)
+        );
+        let accept = [
+            artifact::MANIFEST_MEDIA_TYPE,
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+        ]
+        .join(", ");
+        let (bytes, headers) = self.block_on("reading the manifest", async {
+            self.bounded_get(
+                &client,
+                &reference,
+                &login,
+                &url,
+                &accept,
+                MAX_IMAGE_MANIFEST,
+            )
+            .await
         })?;
-        if bytes.len() > MAX_IMAGE_MANIFEST {
-            return Err(Error::invalid(format!(
-                "{shown}: its manifest is {} bytes, over the limit of {MAX_IMAGE_MANIFEST}",
-                bytes.len()
-            ))
-            .with_hint("this is not a skill artifact"));
+        // The digest is that of the bytes received; what the registry or the request said it
+        // would be must agree.
+        let digest = artifact::sha256_digest(&bytes);
+        let claimed = headers
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .filter(|d| d.starts_with("sha256:"));
+        let asked = tag_or_digest
+            .starts_with("sha256:")
+            .then_some(tag_or_digest);
+        for expected in [claimed, asked].into_iter().flatten() {
+            if expected != digest {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "{shown}: the manifest received does not match its digest ({expected})"
+                    ),
+                )
+                .with_hint(
+                    "nothing was installed; the registry or something on the way changed it",
+                ));
+            }
         }
         let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             Error::invalid(format!(
@@ -532,6 +765,7 @@ impl Registry {
             auth: auth.clone(),
             from: "the credential given".to_string(),
         };
+        self.check_challenge(registry)?;
         let reference = self.reference(&repository, "latest");
         let client = self.protocol_client(&repository);
         self.block_on("logging in", async {
@@ -578,6 +812,40 @@ impl Registry {
             })
             .clone()
     }
+}
+
+/// Whether credentials may go to a token realm: over HTTPS always (Docker Hub's is another
+/// host); over plain HTTP only from a plain-HTTP registry, to itself or to loopback.
+fn realm_allowed(registry: &str, plain: bool, realm: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(realm) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or("");
+    match url.scheme() {
+        "https" => true,
+        "http" => {
+            plain
+                && (crate::reference::is_loopback(host) || registry.split(':').next() == Some(host))
+        }
+        _ => false,
+    }
+}
+
+/// `realm="…"` of a `Bearer` challenge.
+fn bearer_realm(challenge: &str) -> Option<String> {
+    let rest = challenge.trim().strip_prefix("Bearer")?.trim_start();
+    let at = rest.find("realm=")?;
+    let value = &rest[at + "realm=".len()..];
+    let value = value.strip_prefix('"')?;
+    Some(value[..value.find('"')?].to_string())
+}
+
+fn bad_realm(registry: &str, realm: &str, why: &str) -> Error {
+    Error::denied(format!(
+        "{registry} asks for credentials to be sent to `{}`: refused, {why}",
+        skill_manifest::text::escape(realm, false)
+    ))
+    .with_hint("nothing was sent; a registry you log in to must take credentials over HTTPS (check the address, or `skill logout` it)")
 }
 
 fn mismatch(shown: &str, descriptor: &OciDescriptor, why: &str) -> Error {
@@ -681,5 +949,56 @@ fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_realms() {
+        assert_eq!(
+            bearer_realm(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#
+            )
+            .as_deref(),
+            Some("https://auth.docker.io/token")
+        );
+        assert_eq!(bearer_realm(r#"Basic realm="test""#), None);
+        assert_eq!(bearer_realm("Bearer realm=unquoted"), None);
+    }
+
+    #[test]
+    fn credentials_never_go_to_a_plain_http_realm_of_an_https_registry() {
+        assert!(realm_allowed("ghcr.io", false, "https://ghcr.io/token"));
+        assert!(realm_allowed(
+            "docker.io",
+            false,
+            "https://auth.docker.io/token"
+        ));
+        assert!(!realm_allowed("ghcr.io", false, "http://ghcr.io/token"));
+        assert!(!realm_allowed(
+            "vm:8443",
+            false,
+            "http://127.0.0.2:6100/token"
+        ));
+        assert!(!realm_allowed("ghcr.io", false, "ftp://ghcr.io/token"));
+        assert!(!realm_allowed("ghcr.io", false, "not a url"));
+        assert!(realm_allowed(
+            "localhost:5000",
+            true,
+            "http://localhost:5000/token"
+        ));
+        assert!(realm_allowed(
+            "127.0.0.1:5000",
+            true,
+            "http://127.0.0.1:5001/token"
+        ));
+        assert!(!realm_allowed(
+            "registry.lan:5000",
+            true,
+            "http://elsewhere.example/token"
+        ));
     }
 }

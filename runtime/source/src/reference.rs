@@ -150,16 +150,22 @@ impl Request {
             Some((registry, prefix)) => (registry, Some(prefix)),
             None => (base, None),
         };
-        check_registry(registry)?;
+        let registry = normalize_registry(registry)?;
+        if let Some(prefix) = prefix {
+            check_path(prefix).map_err(|why| {
+                Error::invalid(format!(
+                    "the registry setting `{}` has a bad path: {why}",
+                    skill_manifest::text::escape(base, false)
+                ))
+                .with_hint("HOST[:PORT][/NAMESPACE…], e.g. ghcr.io/acme")
+            })?;
+        }
         let path = match prefix {
             Some(prefix) => format!("{prefix}/{skill}"),
             None => skill.to_string(),
         };
         Ok(Request {
-            repository: Repository {
-                registry: registry.to_string(),
-                path,
-            },
+            repository: Repository { registry, path },
             pick,
         })
     }
@@ -205,8 +211,16 @@ fn parse_full(rest: &str) -> Result<Request> {
         ))
         .with_hint("oci://HOST[:PORT]/PATH/NAME[:TAG] or oci://HOST/PATH/NAME@sha256:DIGEST")
     };
-    let (registry, tail) = rest.split_once('/').ok_or_else(|| bad("no path"))?;
-    check_registry(registry)?;
+    let (registry, tail) = rest.split_once('/').ok_or_else(|| {
+        if rest.contains('@') {
+            normalize_registry(rest)
+                .err()
+                .unwrap_or_else(|| bad("no path"))
+        } else {
+            bad("no path")
+        }
+    })?;
+    let registry = normalize_registry(registry)?;
     let (path, pick) = if let Some((path, requirement)) = tail
         .split_once('@')
         .filter(|(_, after)| !after.starts_with("sha256:"))
@@ -238,24 +252,43 @@ fn parse_full(rest: &str) -> Result<Request> {
             None => (tail, Pick::Newest(VersionReq::STAR)),
         }
     };
-    if path.is_empty()
-        || !path.split('/').all(|s| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-        })
-    {
-        return Err(bad(
-            "a repository path is lowercase letters, digits, `.`, `_` and `-`, in `/`-separated parts",
-        ));
-    }
+    check_path(path).map_err(bad)?;
     Ok(Request {
         repository: Repository {
-            registry: registry.to_string(),
+            registry,
             path: path.to_string(),
         },
         pick,
     })
+}
+
+/// `HOST[:PORT]` in the one spelling trust scopes, credentials and recorded origins are
+/// compared in: the host lowercased, without a trailing dot or the default HTTPS port. (A
+/// scope `GHCR.IO` or `ghcr.io:443` must not be a different registry from `ghcr.io`.)
+pub fn normalize_registry(registry: &str) -> Result<String> {
+    if registry.contains('@') {
+        // Never echoed: it is most likely `user:password@host`.
+        return Err(Error::invalid("a registry reference must not carry credentials")
+            .with_hint("log in instead: `skill login HOST -u USER` (the password is asked, or read from --password-stdin)"));
+    }
+    let lower = registry.to_ascii_lowercase();
+    let (host, port) = match lower.strip_prefix('[') {
+        Some(_) => match lower.split_once(']') {
+            Some((ip, rest)) => (format!("{ip}]"), rest.strip_prefix(':').map(str::to_string)),
+            None => (lower.clone(), None),
+        },
+        None => match lower.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p.to_string())),
+            None => (lower.clone(), None),
+        },
+    };
+    let host = host.strip_suffix('.').unwrap_or(&host).to_string();
+    let normalized = match port.as_deref() {
+        None | Some("443") => host,
+        Some(port) => format!("{host}:{port}"),
+    };
+    check_registry(&normalized)?;
+    Ok(normalized)
 }
 
 /// `HOST[:PORT]`: letters, digits, `.`, `-`, an optional port, or a bracketed IPv6 address.
@@ -285,6 +318,26 @@ fn check_registry(registry: &str) -> Result<()> {
             skill_manifest::text::escape(registry, false)
         ))
         .with_hint("a registry is HOST or HOST:PORT, e.g. ghcr.io or localhost:5000"))
+    }
+}
+
+/// A repository path: `/`-separated parts of lowercase letters, digits, `.`, `_` and `-`,
+/// none of them `.` or `..` (a URL would resolve those to another repository).
+fn check_path(path: &str) -> std::result::Result<(), &'static str> {
+    let ok = !path.is_empty()
+        && path.split('/').all(|s| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "a repository path is lowercase letters, digits, `.`, `_` and `-`, in `/`-separated parts (no `.` or `..`)",
+        )
     }
 }
 
@@ -358,9 +411,25 @@ mod tests {
             "oci://localhost/x@banana",
             "oci://localhost/x:",
             "oci://localhost//x",
+            "oci://localhost/x/../y",
+            "oci://localhost/./y",
         ] {
             assert!(Request::parse(bad, &config()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn one_spelling_per_registry() {
+        for spelling in ["GHCR.IO", "ghcr.io:443", "ghcr.io.", "Ghcr.Io.:443"] {
+            let r = Request::parse(&format!("oci://{spelling}/acme/x"), &config()).unwrap();
+            assert_eq!(r.repository.registry, "ghcr.io", "{spelling}");
+        }
+        let r = Request::parse("oci://LOCALHOST:5000/x", &config()).unwrap();
+        assert_eq!(r.repository.registry, "localhost:5000");
+        let err = Request::parse("oci://alice:Secr3t@host/x", &config()).unwrap_err();
+        assert!(!err.to_string().contains("Secr3t"), "{err}");
+        let err = Request::parse("oci://alice:Secr3t@host", &config()).unwrap_err();
+        assert!(!err.to_string().contains("Secr3t"), "{err}");
     }
 
     #[test]

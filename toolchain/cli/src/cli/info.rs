@@ -45,6 +45,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if !args.remote && !args.skill.contains(['@', '/']) {
         let installed = store.get(&args.skill);
         match installed {
+            // Installed but damaged: said, never papered over with what a registry holds.
+            Err(e) if e.kind() != skill_engine::ErrorKind::NotFound => return Err(e.into()),
             Ok(skill) => {
                 let yaml = SkillYaml::parse(&skill.skill_yaml)?;
                 let instances = Instances::new(home).list(&skill.manifest.name);

@@ -58,6 +58,11 @@ pub struct Args {
     #[arg(long, value_name = "REGISTRY")]
     registry: Option<String>,
 
+    /// Install even though the skill is installed from another registry repository (its
+    /// instances keep their config, secrets and grants, and will run the new code)
+    #[arg(long)]
+    replace: bool,
+
     /// Install even when the registry's trust policy (`skill trust`) requires a signature
     /// and there is no valid one: you run code no key you trust vouched for
     #[arg(long)]
@@ -78,7 +83,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         requested: args.source.clone(),
         digest: None,
     };
-    let source = if !path.exists() && looks_like_reference(&args.source) {
+    // `oci://…` is always a registry (a directory `oci:` in the working directory must not
+    // stand in for it); a bare name only when no such path exists.
+    let source = if args.source.starts_with("oci://")
+        || (!path.exists() && looks_like_reference(&args.source))
+    {
         let (package, pulled) = pulled(ctx, &printer, &runtime, &home, &args)?;
         origin = pulled;
         Pulled(Box::new(package))
@@ -113,6 +122,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => unreachable!("one of the two is set"),
     };
     let target = InstanceRef::parse(&yaml.name, args.instance.as_deref())?;
+    let installed = Store::new(home.clone()).get(&yaml.name).ok();
+    if let Some(installed) = &installed {
+        check_same_source(installed, &origin, args.replace)?;
+    }
     if !Instances::new(home.clone()).exists(&target.skill, &target.instance) {
         // A new instance gets today's naming rules before anyone is asked anything.
         skill_store::instance::validate_instance_name(&target.instance)?;
@@ -204,6 +217,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Some(previous) if previous != &manifest.version => {
             format!("{} {previous} → {}", manifest.name, manifest.version)
         }
+        Some(_)
+            if installed
+                .as_ref()
+                .is_some_and(|i| i.manifest.component.sha256 != manifest.component.sha256) =>
+        {
+            format!(
+                "{} {} (replaced: a different component with the same version)",
+                manifest.name, manifest.version
+            )
+        }
         Some(_) => format!("{} {} (reinstalled)", manifest.name, manifest.version),
         None => format!("{} {}", manifest.name, manifest.version),
     };
@@ -246,6 +269,7 @@ impl Args {
             json: false,
             registry: None,
             allow_unsigned: false,
+            replace: false,
         }
     }
 }
@@ -366,7 +390,10 @@ pub(super) fn fetch(
             .into());
         }
     }
-    if let (skill_source::Pick::Newest(_), Some(tag)) = (&request.pick, &resolved.tag)
+    // A semver tag names its version, whether chosen by a requirement or given.
+    if let Some(tag) = &resolved.tag
+        && (matches!(request.pick, skill_source::Pick::Newest(_))
+            || skill_source::semver::Version::parse(tag).is_ok())
         && *tag != manifest.version
     {
         return Err(Error::contract(format!(
@@ -443,4 +470,46 @@ fn verify_signature(
             .into())
         }
     }
+}
+
+/// `oci://REGISTRY/PATH@sha256:…` → `REGISTRY/PATH`.
+fn repository_of(source: &str) -> Option<&str> {
+    let pinned = source.strip_prefix("oci://")?;
+    Some(
+        pinned
+            .split_once('@')
+            .map_or(pinned, |(repository, _)| repository),
+    )
+}
+
+/// A skill installed from a registry repository is replaced only from that repository,
+/// unless `--replace` says otherwise: anything else could put unsigned code (another
+/// registry, another namespace, a local directory) behind instances that trusted the first.
+fn check_same_source(
+    installed: &skill_store::store::InstalledSkill,
+    origin: &Origin,
+    replace: bool,
+) -> anyhow::Result<()> {
+    let Some(old) = installed
+        .origin
+        .as_ref()
+        .and_then(|o| repository_of(&o.source))
+    else {
+        return Ok(());
+    };
+    if replace || repository_of(&origin.source) == Some(old) {
+        return Ok(());
+    }
+    let name = &installed.manifest.name;
+    Err(Error::new(
+        skill_engine::ErrorKind::Conflict,
+        format!(
+            "{name} is installed from {old}; {} is another source",
+            crate::ui::shown(&origin.source)
+        ),
+    )
+    .with_hint(format!(
+        "pass --replace to install it from there instead (its instances keep their config, secrets and grants and will run the new code), or `skill remove {name}` first"
+    ))
+    .into())
 }

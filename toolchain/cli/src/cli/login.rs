@@ -54,9 +54,8 @@ fn registry_host(ctx: &Context, given: Option<String>) -> anyhow::Result<String>
                     .with_hint("`skill login HOST[:PORT]`, or set `[registry] default` in $SKILL_HOME/config.toml")
             })?,
     };
-    // Parsing a reference checks the host the same way everything else does.
-    skill_source::Request::parse(&format!("oci://{host}/x"), &Default::default())?;
-    Ok(host)
+    // Checked and spelled the way everything else compares registries.
+    Ok(skill_source::reference::normalize_registry(&host)?)
 }
 
 pub fn login(ctx: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {

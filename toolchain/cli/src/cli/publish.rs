@@ -150,13 +150,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A key by name (`skill key generate`) or a PEM file.
+/// A key by name (`skill key generate`) or a PEM file, which must look like a path (contain
+/// a `/` or end in `.pem`): a file in the working directory never stands in for a named key.
 fn signing_key(
     home: &skill_store::SkillHome,
     key: &str,
 ) -> anyhow::Result<skill_source::sign::SigningKey> {
     let path = Path::new(key);
-    let pem = if path.is_file() {
+    let pem = if key.contains('/') || key.ends_with(".pem") {
         skill_manifest::manifest::read_text(path, 64 << 10)?
     } else {
         skill_store::trust::SigningKeys::new(home.clone()).private_pem(key)?

@@ -211,6 +211,23 @@ fn publish_install_and_interop_with_a_real_registry() {
         format!("oci://{default}/rust-skill@{digest}")
     );
     assert_eq!(info["origin"]["requested"], "rust-skill");
+    // Installed but damaged: info says so instead of showing what the registry has.
+    let version_dir = std::fs::read_dir(env.home.path().join("skills/rust-skill"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("origin.json").exists())
+        .unwrap();
+    let origin = std::fs::read(version_dir.join("origin.json")).unwrap();
+    std::fs::write(
+        version_dir.join("origin.json"),
+        b"{\"source\":\"./elsewhere\",\"requested\":\"x\"}",
+    )
+    .unwrap();
+    let damaged = with_registry(&["info", "rust-skill"]);
+    assert_eq!(damaged.code, 1, "{}", damaged.stderr);
+    assert!(damaged.fails().contains("changed since it was installed"));
+    std::fs::write(version_dir.join("origin.json"), origin).unwrap();
     // Remote info: versions and tools without downloading the component.
     let remote = with_registry(&["info", "rust-skill", "--remote", "--json"]);
     let remote: serde_json::Value = serde_json::from_str(remote.ok()).unwrap();
@@ -566,6 +583,49 @@ fn signatures_and_trust_policy() {
         "pinned",
     ])
     .ok();
+    // The same skill from another repository (a copy nobody signed) does not silently
+    // replace the one installed from the governed scope; --replace says so explicitly.
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        &format!("docker://{scope}/rust-skill@{digest}"),
+        &format!("docker://{}/evil/rust-skill:0.1.0", registry.host),
+    ]);
+    let other = format!("oci://{}/evil/rust-skill:0.1.0", registry.host);
+    let swapped = env.skill(&["install", &other, "--yes", "-i", "pinned"]);
+    assert_eq!(swapped.code, 7, "{}", swapped.stderr);
+    assert!(
+        swapped.fails().contains("is another source"),
+        "{}",
+        swapped.stderr
+    );
+    // One spelling per repository: `..` cannot walk into the governed scope.
+    let dotted = env.skill(&[
+        "install",
+        &format!("oci://{}/x/../acme/rust-skill:0.1.0", registry.host),
+        "--yes",
+    ]);
+    assert_eq!(dotted.code, 2, "{}", dotted.stderr);
+    // A directory named like the reference in the working directory is not what installs.
+    let planted = env.path(&format!("oci:/{scope}/rust-skill@{digest}"));
+    std::fs::create_dir_all(&planted).unwrap();
+    for file in ["rust-skill.wasm", "skill.yaml"] {
+        std::fs::copy(crate::rust_skill().join(file), planted.join(file)).unwrap();
+    }
+    let remote = env.skill(&[
+        "install",
+        &format!("oci://{scope}/rust-skill@{digest}"),
+        "--yes",
+        "-i",
+        "pinned",
+    ]);
+    assert!(remote.ok().is_empty());
+    assert!(
+        remote.stderr.contains("signed by `release`"),
+        "{}",
+        remote.stderr
+    );
     let listed = env.skill(&["trust", "list"]);
     assert!(listed.ok().contains(&scope), "{}", listed.stdout);
 }
@@ -588,7 +648,14 @@ fn rust_project_at(env: &Env, version: &str) -> PathBuf {
         .unwrap()
         .replace("version: 0.1.0", &format!("version: {version}"));
     std::fs::write(to.join("skill.yaml"), yaml).unwrap();
-    env.skill(&["build", to.to_str().unwrap()]).ok();
+    // Its own cargo target directory: cargo keeps one `rust_skill.wasm` per target directory,
+    // and a build of the other version would leave this one's output stale (or the reverse).
+    let target = crate::guest_target_dir().with_file_name(format!("guests-rust-skill-{version}"));
+    env.skill_with_env(
+        &["build", to.to_str().unwrap()],
+        &[("CARGO_TARGET_DIR", target.as_os_str())],
+    )
+    .ok();
     to
 }
 
@@ -736,4 +803,30 @@ fn pull_run_installs_nothing_and_writes_no_secret() {
             .count(),
         0
     );
+}
+
+/// A registry that answers with far more than a manifest can be: refused at the limit, not
+/// read into memory whole.
+#[test]
+fn a_hostile_registry_cannot_make_us_read_without_end() {
+    let huge = format!(
+        "{{\"schemaVersion\":2,\"pad\":\"{}\"}}",
+        "a".repeat(2 << 20)
+    );
+    let (port, _) = crate::serve_http(move |request, _| {
+        if request.path == "/v2/" {
+            crate::HttpResponse::new(200, "{}")
+        } else {
+            crate::HttpResponse::new(200, &huge)
+                .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        }
+    });
+    let env = Env::new();
+    let run = env.skill(&[
+        "install",
+        &format!("oci://127.0.0.1:{port}/acme/rust-skill:1.0.0"),
+        "--yes",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.fails().contains("more than"), "{}", run.stderr);
 }
