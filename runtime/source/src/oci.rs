@@ -77,7 +77,7 @@ pub struct Registry {
     /// One client per registry, so tokens are exchanged once per registry and command.
     clients: std::sync::Mutex<std::collections::HashMap<String, oci_client::Client>>,
     logins: std::sync::Mutex<std::collections::HashMap<String, Login>>,
-    http: std::sync::Mutex<Option<reqwest::Client>>,
+    http: std::sync::Mutex<std::collections::HashMap<bool, reqwest::Client>>,
     /// Bearer tokens (or none needed) per repository, from `oci-client`'s exchange.
     tokens: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
     runtime: tokio::runtime::Runtime,
@@ -281,7 +281,7 @@ impl Registry {
                 token
             }
         };
-        let http = self.http()?;
+        let http = self.http(url.starts_with("http:"))?;
         let mut request = http.get(url).header(reqwest::header::ACCEPT, accept);
         request = match (&token, &login.auth) {
             (Some(token), _) => request.bearer_auth(token),
@@ -337,19 +337,25 @@ impl Registry {
         Ok((body, headers))
     }
 
-    /// One HTTP client for this command's own requests (bounded reads, the login challenge).
-    fn http(&self) -> Result<reqwest::Client> {
+    /// One HTTP client for this command's own requests (bounded reads), per scheme: the one
+    /// for plain-HTTP registries trusts no TLS roots (building a client that does reads every
+    /// system root certificate, a few ms, for nothing; a redirect to HTTPS fails there).
+    fn http(&self, plain: bool) -> Result<reqwest::Client> {
         let mut http = self.http.lock().expect("not poisoned");
-        if let Some(client) = http.as_ref() {
+        if let Some(client) = http.get(&plain) {
             return Ok(client.clone());
         }
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(Duration::from_secs(60))
-            .user_agent(concat!("skill/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("skill/", env!("CARGO_PKG_VERSION")));
+        if plain {
+            builder = builder.tls_certs_only(Vec::new());
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::internal(format!("no HTTP client: {e}")))?;
-        *http = Some(client.clone());
+        http.insert(plain, client.clone());
         Ok(client)
     }
 

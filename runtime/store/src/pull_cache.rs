@@ -97,6 +97,35 @@ impl PullCache {
         })
     }
 
+    /// What `reference` (a tag or requirement, spelled by the caller) resolved to within the
+    /// last day, if anything.
+    pub fn resolved(&self, reference: &str) -> Option<String> {
+        let path = self
+            .root()
+            .join("refs")
+            .join(crate::fsutil::sha256_hex(reference.as_bytes()));
+        let fresh = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() < EXPIRY);
+        if !fresh {
+            return None;
+        }
+        let digest = std::fs::read_to_string(&path).ok()?;
+        let digest = digest.trim();
+        self.entry(digest).is_ok().then(|| digest.to_string())
+    }
+
+    /// Remembers what `reference` resolved to (for a day).
+    pub fn remember(&self, reference: &str, digest: &str) -> Result<()> {
+        self.entry(digest)?;
+        let refs = self.root().join("refs");
+        crate::fsutil::create_private_dir(&self.root())?;
+        write_atomic(
+            &refs.join(crate::fsutil::sha256_hex(reference.as_bytes())),
+            digest.as_bytes(),
+        )
+    }
+
     /// Removes every entry (`expired_only`: those older than a day); what went, with sizes.
     pub fn clear(&self, expired_only: bool, dry_run: bool) -> Result<Vec<(PathBuf, u64)>> {
         let mut removed = Vec::new();
