@@ -26,6 +26,16 @@ use crate::sign;
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(600);
 /// The most tags read from one repository.
 const MAX_TAGS: usize = 10_000;
+/// What marks a version yanked: the tag `<version>.yanked`.
+pub const YANKED_SUFFIX: &str = ".yanked";
+const YANK_MEDIA_TYPE: &str = "application/vnd.skill-engine.yank.v1+json";
+
+/// A repository's versions, newest first, and the yanked ones among them.
+pub struct Listing {
+    pub versions: Vec<Version>,
+    pub yanked: std::collections::BTreeSet<Version>,
+}
+
 /// The largest page of a tag list read (1000 tags of up to 128 characters, quoted).
 const MAX_TAG_PAGE: usize = 256 << 10;
 
@@ -359,16 +369,119 @@ impl Registry {
         Ok(client)
     }
 
-    /// The repository's semver tags, newest first (other tags are ignored).
-    pub fn versions(&self, repository: &Repository) -> Result<Vec<Version>> {
-        let mut versions: Vec<Version> = self
-            .tags(repository)?
-            .iter()
-            .filter_map(|t| Version::parse(t).ok())
-            .collect();
+    /// The repository's semver tags, newest first (other tags are ignored), and which of
+    /// them are yanked.
+    pub fn listing(&self, repository: &Repository) -> Result<Listing> {
+        let tags = self.tags(repository)?;
+        let mut versions: Vec<Version> =
+            tags.iter().filter_map(|t| Version::parse(t).ok()).collect();
         versions.sort_by(|a, b| b.cmp(a));
         versions.dedup();
-        Ok(versions)
+        let yanked = tags
+            .iter()
+            .filter_map(|t| t.strip_suffix(YANKED_SUFFIX))
+            .filter_map(|v| Version::parse(v).ok())
+            .collect();
+        Ok(Listing { versions, yanked })
+    }
+
+    /// The repository's semver tags, newest first.
+    pub fn versions(&self, repository: &Repository) -> Result<Vec<Version>> {
+        Ok(self.listing(repository)?.versions)
+    }
+
+    /// Marks `version` yanked: new resolutions skip it; its tag and digest keep working. The
+    /// mark is a tag `<version>.yanked` (not semver, so never resolved itself) on a small
+    /// manifest of its own, which any registry can hold.
+    pub fn yank(&self, repository: &Repository, version: &Version) -> Result<()> {
+        let target = self
+            .existing(repository, &version.to_string())?
+            .ok_or_else(|| {
+                Error::not_found(format!("{repository} has no version {version}"))
+                    .with_hint("see `skill info NAME --remote` for the versions there")
+            })?;
+        let note = serde_json::to_vec(&serde_json::json!({
+            "yanked": version.to_string(),
+            "digest": target,
+        }))
+        .expect("a note serializes");
+        let digest = artifact::sha256_digest(&note);
+        let image = OciImageManifest {
+            schema_version: 2,
+            media_type: Some(artifact::MANIFEST_MEDIA_TYPE.to_string()),
+            config: OciDescriptor {
+                media_type: YANK_MEDIA_TYPE.to_string(),
+                digest: digest.clone(),
+                size: note.len() as i64,
+                ..Default::default()
+            },
+            layers: vec![OciDescriptor {
+                media_type: YANK_MEDIA_TYPE.to_string(),
+                digest: digest.clone(),
+                size: note.len() as i64,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let manifest = serde_json::to_vec(&image).expect("a manifest serializes");
+        let tag = format!("{version}{YANKED_SUFFIX}");
+        self.push_image(
+            repository,
+            &tag,
+            &[(&note, digest.as_str())],
+            &manifest,
+            &|_| {},
+        )
+    }
+
+    /// Takes a yank back: deletes the `<version>.yanked` mark (the registry must allow
+    /// deletes, as most do).
+    pub fn unyank(&self, repository: &Repository, version: &Version) -> Result<()> {
+        let tag = format!("{version}{YANKED_SUFFIX}");
+        let mark = self.existing(repository, &tag)?.ok_or_else(|| {
+            Error::not_found(format!("{repository} {version} is not yanked"))
+                .with_hint("nothing to undo")
+        })?;
+        let login = self.login(repository)?;
+        let reference = self.reference(repository, &tag);
+        let client = self.protocol_client(repository);
+        let url = format!("{}/manifests/{mark}", self.repository_url(repository));
+        let http = self.http(url.starts_with("http:"))?;
+        self.block_on("taking the yank back", async {
+            let token = client
+                .auth(&reference, &login.auth, RegistryOperation::Push)
+                .await
+                .map_err(|e| registry_error(e, repository, "change", &login))?;
+            let mut request = http.delete(&url);
+            request = match (&token, &login.auth) {
+                (Some(token), _) => request.bearer_auth(token),
+                (None, oci_client::secrets::RegistryAuth::Basic(user, password)) => {
+                    request.basic_auth(user, Some(password))
+                }
+                _ => request,
+            };
+            let response = request.send().await.map_err(|e| {
+                registry_error(OciDistributionError::RequestError(e), repository, "change", &login)
+            })?;
+            match response.status().as_u16() {
+                200..=299 => Ok(()),
+                405 => Err(Error::new(
+                    ErrorKind::Io,
+                    format!("{} does not allow deleting manifests", repository.registry),
+                )
+                .with_hint("the registry's operator can enable deletes (for the CNCF distribution server: storage.delete.enabled)")),
+                code => Err(registry_error(
+                    OciDistributionError::ServerError {
+                        code: if matches!(code, 401 | 403 | 404) { code } else { 500 },
+                        url: String::new(),
+                        message: format!("HTTP {code}"),
+                    },
+                    repository,
+                    "change",
+                    &login,
+                )),
+            }
+        })
     }
 
     /// Finds the version a request asks for and reads its manifest (one read; every later
@@ -379,12 +492,18 @@ impl Registry {
             Pick::Digest(digest) => return self.manifest(repository, digest, None),
             Pick::Tag(tag) => tag.clone(),
             Pick::Newest(req) => {
-                let versions = self.versions(repository)?;
-                let chosen = versions.iter().find(|v| req.matches(v)).ok_or_else(|| {
+                let Listing { versions, yanked } = self.listing(repository)?;
+                let chosen = versions
+                    .iter()
+                    .filter(|v| !yanked.contains(v))
+                    .find(|v| req.matches(v));
+                let chosen = chosen.ok_or_else(|| {
                     let shown: Vec<String> =
                         versions.iter().take(10).map(|v| v.to_string()).collect();
                     Error::not_found(format!("no version of {repository} matches `{req}`"))
-                        .with_hint(if shown.is_empty() {
+                        .with_hint(if versions.iter().any(|v| req.matches(v)) {
+                            "every matching version is yanked; install one by its tag or digest (oci://…:VERSION) if you must".to_string()
+                        } else if shown.is_empty() {
                             "the repository has no semver-tagged versions (publish one with `skill publish`)".to_string()
                         } else {
                             format!(

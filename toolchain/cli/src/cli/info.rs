@@ -81,7 +81,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let config = ctx.registry_config(args.registry.as_deref());
     let request = Request::parse(&args.skill, &config)?;
     let registry = Registry::new(home, config)?;
-    let versions = registry.versions(&request.repository)?;
+    let listing = registry.listing(&request.repository)?;
+    let versions = &listing.versions;
     let resolved = registry.resolve(&request)?;
     let metadata = registry.pull_metadata(&resolved)?;
     let manifest = metadata
@@ -101,6 +102,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "tag": resolved.tag,
             "digest": resolved.digest,
             "versions": versions.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+            "yanked": listing.yanked.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
             "manifest": manifest,
             "capabilities": yaml.as_ref().map(|y| &y.capabilities),
             "annotations": resolved.image.annotations,
@@ -134,7 +136,17 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(source) = resolved.annotation("org.opencontainers.image.source") {
         println!("  source     {}", shown(source));
     }
-    let shown_versions: Vec<String> = versions.iter().take(20).map(|v| v.to_string()).collect();
+    let shown_versions: Vec<String> = versions
+        .iter()
+        .take(20)
+        .map(|v| {
+            if listing.yanked.contains(v) {
+                format!("{v} (yanked)")
+            } else {
+                v.to_string()
+            }
+        })
+        .collect();
     println!(
         "  versions   {}{}",
         shown_versions.join(", "),

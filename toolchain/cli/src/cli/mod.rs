@@ -100,6 +100,8 @@ enum Command {
     PullRun(pull_run::Args),
     /// Move skills installed from a registry to the newest version they allow
     Update(versions::UpdateArgs),
+    /// Mark a published version so new resolutions skip it (--undo takes it back)
+    Yank(versions::YankArgs),
     /// Return a skill to the version it had before its last install or update
     Rollback(versions::RollbackArgs),
     /// Remove versions no one runs, their compiled code and the pull-run cache; print what was freed
@@ -215,6 +217,7 @@ pub fn main_toolchain() -> ExitCode {
         Command::Logout(args) => login::logout(ctx, args),
         Command::Update(args) => versions::update(ctx, args),
         Command::PullRun(args) => pull_run::run(ctx, args),
+        Command::Yank(args) => versions::yank(ctx, args),
         Command::Key(args) => trust::key(ctx, args),
         Command::Trust(args) => trust::trust(ctx, args),
         Command::Validate(args) => validate::run(ctx, args),
@@ -281,6 +284,7 @@ impl Command {
             | Command::Logout(_)
             | Command::Update(_)
             | Command::PullRun(_)
+            | Command::Yank(_)
             | Command::Key(_)
             | Command::Trust(_)
             | Command::Validate(_)
@@ -409,4 +413,14 @@ fn shorthand(ctx: &Context, words: Vec<OsString>) -> anyhow::Result<ExitCode> {
             .into());
     }
     run::run(ctx, run::Args::shorthand(first, words[1..].to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks a command's definition only when that command is parsed; this checks all
+    /// of them (two arguments named alike, say) without running each.
+    #[test]
+    fn every_command_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

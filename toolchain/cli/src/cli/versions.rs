@@ -37,6 +37,64 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+A yanked version is skipped by every new resolution (`install NAME`, `NAME@^1`, `update`,
+`pull-run`); installing it by its tag or digest, and everything already installed, keep
+working. The mark is a tag VERSION.yanked in the repository, which any registry can hold.")]
+pub struct YankArgs {
+    /// NAME@VERSION or oci://HOST/PATH:VERSION
+    #[arg(value_name = "NAME@VERSION")]
+    target: String,
+
+    /// Take the yank back
+    #[arg(long)]
+    undo: bool,
+
+    /// The registry (HOST[:PORT][/NAMESPACE]) bare names resolve under
+    #[arg(long, value_name = "REGISTRY")]
+    registry: Option<String>,
+}
+
+pub fn yank(ctx: &Context, args: YankArgs) -> anyhow::Result<ExitCode> {
+    let home = ctx.home()?;
+    let config = ctx.registry_config(args.registry.as_deref());
+    let bad = || {
+        Error::invalid(format!("`{}` names no exact version", args.target))
+            .with_hint("NAME@1.2.0, or oci://HOST/PATH:1.2.0")
+    };
+    let (request, version) = if args.target.starts_with("oci://") {
+        let request = Request::parse(&args.target, &config)?;
+        let version = match &request.pick {
+            skill_source::Pick::Tag(tag) => {
+                skill_source::semver::Version::parse(tag).map_err(|_| bad())?
+            }
+            _ => return Err(bad().into()),
+        };
+        (request, version)
+    } else {
+        let (name, version) = args.target.split_once('@').ok_or_else(bad)?;
+        let version = skill_source::semver::Version::parse(version).map_err(|_| bad())?;
+        (Request::parse(name, &config)?, version)
+    };
+    let registry = Registry::new(home, config)?;
+    let repository = &request.repository;
+    if args.undo {
+        registry.unyank(repository, &version)?;
+        ctx.printer.status(
+            "Unyanked",
+            format!("{repository} {version}: resolvable again"),
+        );
+    } else {
+        registry.yank(repository, &version)?;
+        ctx.printer.status(
+            "Yanked",
+            format!("{repository} {version}: new resolutions skip it (`--undo` takes it back)"),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
 pub struct PruneArgs {
     /// Show what would be removed, remove nothing
     #[arg(long)]

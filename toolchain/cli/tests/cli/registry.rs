@@ -463,6 +463,37 @@ fn registry_logins() {
         ],
     )
     .ok();
+
+    // A Docker credential helper (`credsStore`), run by the protocol: registry on stdin.
+    let helpers = env.path("helpers");
+    std::fs::create_dir_all(&helpers).unwrap();
+    let helper = helpers.join("docker-credential-fake");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread registry\n[ \"$registry\" = \"{host}\" ] || exit 1\necho '{{\"Username\":\"alice\",\"Secret\":\"s3cret-passw0rd\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        serde_json::json!({ "credsStore": "fake" }).to_string(),
+    )
+    .unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(helpers.clone()).chain(std::env::split_paths(&crate::path_with_skill())),
+    )
+    .unwrap();
+    env.skill_with_env(
+        &["install", "rust-skill", "--yes", "-i", "four"],
+        &[
+            ("SKILL_REGISTRY", host.as_ref()),
+            ("DOCKER_CONFIG", docker.as_os_str()),
+            ("PATH", path.as_os_str()),
+        ],
+    )
+    .ok();
 }
 
 /// cosign-style signatures: signed with a trusted key installs; the wrong key, no signature,
@@ -709,6 +740,42 @@ fn update_rollback_and_prune() {
     assert_eq!(none.code, 3, "{}", none.stderr);
     assert_eq!(installed_version(&env), "0.1.0");
 
+    // Yanked: new resolutions skip 0.2.0, an explicit tag still gets it, --undo restores.
+    let remote_tag = |env: &Env| {
+        let info = env.skill_with_env(&["info", "rust-skill", "--remote", "--json"], &vars);
+        let info: serde_json::Value = serde_json::from_str(info.ok()).unwrap();
+        (
+            info["tag"].as_str().unwrap().to_string(),
+            info["yanked"].clone(),
+        )
+    };
+    assert_eq!(remote_tag(&env).0, "0.2.0");
+    env.skill_with_env(&["yank", "rust-skill@0.2.0"], &vars)
+        .ok();
+    assert_eq!(
+        remote_tag(&env),
+        ("0.1.0".to_string(), serde_json::json!(["0.2.0"]))
+    );
+    let only_yanked =
+        env.skill_with_env(&["install", "rust-skill@^0.2", "--yes", "-i", "y"], &vars);
+    assert_eq!(only_yanked.code, 3, "{}", only_yanked.stderr);
+    assert!(
+        only_yanked.fails().contains("yanked"),
+        "{}",
+        only_yanked.stderr
+    );
+    env.skill(&[
+        "pull-run",
+        &format!("oci://{default}/rust-skill:0.2.0"),
+        "greet",
+        "name=yanked",
+        "--yes",
+    ])
+    .ok();
+    env.skill_with_env(&["yank", "rust-skill@0.2.0", "--undo"], &vars)
+        .ok();
+    assert_eq!(remote_tag(&env).0, "0.2.0");
+
     // Pinned to an exact version: update stays there.
     env.skill_with_env(
         &["install", "rust-skill@0.1.0", "--yes", "-i", "prod"],
@@ -829,4 +896,99 @@ fn a_hostile_registry_cannot_make_us_read_without_end() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.fails().contains("more than"), "{}", run.stderr);
+}
+
+/// A registry that cuts a blob short, or stalls until the install is killed: one clear error,
+/// or nothing at all left behind; and a tag is read once (a tag moved mid-install cannot mix
+/// versions: everything after that read is by digest).
+#[test]
+fn cut_short_or_killed_downloads_leave_nothing() {
+    use sha2::Digest;
+    let blob = "a".repeat(1000);
+    let blob_digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&blob)));
+    let config = "{}";
+    let config_digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(config)));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": { "mediaType": "application/vnd.wasm.config.v0+json", "digest": config_digest, "size": 2 },
+        "layers": [{ "mediaType": "application/wasm", "digest": blob_digest, "size": 1000 }],
+    })
+    .to_string();
+    let stall = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stalling = stall.clone();
+    let (port, seen) = crate::serve_http(move |request, _| {
+        if request.path == "/v2/" {
+            crate::HttpResponse::new(200, "{}")
+        } else if request.path.contains("/manifests/") {
+            crate::HttpResponse::new(200, &manifest)
+                .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        } else if stalling.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_secs(20));
+            crate::HttpResponse::new(500, "")
+        } else {
+            // Half the blob: the connection ends there.
+            crate::HttpResponse::new(200, &blob[..500])
+        }
+    });
+    let env = Env::new();
+    let reference = format!("oci://127.0.0.1:{port}/acme/rust-skill:1.0.0");
+    let cut = env.skill(&["install", &reference, "--yes"]);
+    assert_eq!(cut.code, 1, "{}", cut.stderr);
+    assert!(cut.fails().contains("cannot be trusted"), "{}", cut.stderr);
+    let manifest_reads = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path.contains("/manifests/1.0.0"))
+        .count();
+    assert_eq!(manifest_reads, 1, "the tag is read once");
+
+    stall.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut child = env
+        .command(&["install", &reference, "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path.contains("/blobs/"))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "the blob was never asked for");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL, mid-download
+    child.wait().unwrap();
+    assert_eq!(skill_list(&env).trim(), "[]");
+    let debris: Vec<PathBuf> = walk(env.home.path())
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            let skills = env.home.path().join("skills");
+            (name.starts_with('.') && name != ".lock") || (p.starts_with(&skills) && *p != skills)
+        })
+        .collect();
+    assert_eq!(
+        debris,
+        Vec::<PathBuf>::new(),
+        "nothing half-written is left"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            all.extend(walk(&path));
+        }
+        all.push(path);
+    }
+    all
 }
