@@ -112,26 +112,7 @@ impl Args {
 /// Runs in the build-side binary (it links the registry client). Answering from the cache in
 /// `skill` itself would save the exec (~2 ms of a warm pull-run), but that path made `skill`
 /// 5.8 MB larger and `skill run` fault in ~60 more pages: not done (docs/registries.md).
-pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let fetched = run_with(ctx, args, Some(&online))?;
-    Ok(fetched.expect("online resolution always answers"))
-}
-
-type Online = dyn Fn(
-    &crate::ui::Printer,
-    &Context,
-    &skill_store::SkillHome,
-    &Args,
-    &PullCache,
-    &str,
-    &std::path::Path,
-) -> anyhow::Result<(std::path::PathBuf, PackageManifest, SkillYaml)>;
-
-fn run_with(
-    ctx: &Context,
-    mut args: Args,
-    online: Option<&Online>,
-) -> anyhow::Result<Option<ExitCode>> {
+pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     args.split_options()?;
     let json = args.json || ctx.output_json;
     let printer = ctx.printer.unless_json(json);
@@ -177,18 +158,15 @@ fn run_with(
             let yaml = SkillYaml::parse(&hit.skill_yaml)?;
             (hit.component_path(), manifest, yaml)
         }
-        None => match online {
-            Some(online) => online(
-                &printer,
-                ctx,
-                &home,
-                &args,
-                &cache,
-                &reference_key,
-                scratch.path(),
-            )?,
-            None => return Ok(None),
-        },
+        None => online(
+            &printer,
+            ctx,
+            &home,
+            &args,
+            &cache,
+            &reference_key,
+            scratch.path(),
+        )?,
     };
 
     let instance = InstanceRef::parse(&manifest.name, Some(skill_host::call::THROWAWAY_INSTANCE))?;
@@ -260,7 +238,6 @@ fn run_with(
             raw: false,
         },
     )
-    .map(Some)
 }
 
 /// Resolves (and verifies) online; the package from the cache by digest, else pulled and
