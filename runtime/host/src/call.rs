@@ -186,14 +186,34 @@ pub fn call_once(
     overrides: Overrides,
     events: Option<EventSink>,
 ) -> Result<Finished> {
-    let runtime = Runtime::new(home)?;
-    let manifest = &resolved.skill.manifest;
-    let loaded =
-        runtime.load_installed(&resolved.skill.component_path(), &manifest.component.sha256)?;
     let (mut options, notices) = prepare(home, &resolved.skill, &resolved.instance)?;
     options.limits = overrides.apply(&options.limits, Caller::Local);
     options.events = events;
-    let outcome = loaded.execute(&resolved.tool.name, args, &options)?;
+    let manifest = &resolved.skill.manifest;
+    execute_once(
+        home,
+        &resolved.skill.component_path(),
+        &manifest.component.sha256,
+        &resolved.tool.name,
+        args,
+        &options,
+        notices,
+    )
+}
+
+/// Loads a component through the AOT cache and makes one call, in a process that makes one.
+fn execute_once(
+    home: &SkillHome,
+    component_path: &std::path::Path,
+    sha256: &str,
+    tool: &str,
+    args: &Args,
+    options: &CallOptions,
+    notices: Vec<Notice>,
+) -> Result<Finished> {
+    let runtime = Runtime::new(home)?;
+    let loaded = runtime.load_installed(component_path, sha256)?;
+    let outcome = loaded.execute(tool, args, options)?;
     let cache = loaded.cache.clone();
     // The process ends soon after its one call: unmapping the compiled code would only add
     // to it. (The runtime is dropped: that stops its ticker thread cleanly.)

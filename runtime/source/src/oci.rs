@@ -292,14 +292,11 @@ impl Registry {
             }
         };
         let http = self.http(url.starts_with("http:"))?;
-        let mut request = http.get(url).header(reqwest::header::ACCEPT, accept);
-        request = match (&token, &login.auth) {
-            (Some(token), _) => request.bearer_auth(token),
-            (None, oci_client::secrets::RegistryAuth::Basic(user, password)) => {
-                request.basic_auth(user, Some(password))
-            }
-            _ => request,
-        };
+        let request = authorized(
+            http.get(url).header(reqwest::header::ACCEPT, accept),
+            token.as_deref(),
+            login,
+        );
         let mut response = request.send().await.map_err(|e| {
             registry_error(
                 OciDistributionError::RequestError(e),
@@ -385,11 +382,6 @@ impl Registry {
         Ok(Listing { versions, yanked })
     }
 
-    /// The repository's semver tags, newest first.
-    pub fn versions(&self, repository: &Repository) -> Result<Vec<Version>> {
-        Ok(self.listing(repository)?.versions)
-    }
-
     /// Marks `version` yanked: new resolutions skip it; its tag and digest keep working. The
     /// mark is a tag `<version>.yanked` (not semver, so never resolved itself) on a small
     /// manifest of its own, which any registry can hold.
@@ -452,14 +444,7 @@ impl Registry {
                 .auth(&reference, &login.auth, RegistryOperation::Push)
                 .await
                 .map_err(|e| registry_error(e, repository, "change", &login))?;
-            let mut request = http.delete(&url);
-            request = match (&token, &login.auth) {
-                (Some(token), _) => request.bearer_auth(token),
-                (None, oci_client::secrets::RegistryAuth::Basic(user, password)) => {
-                    request.basic_auth(user, Some(password))
-                }
-                _ => request,
-            };
+            let request = authorized(http.delete(&url), token.as_deref(), &login);
             let response = request.send().await.map_err(|e| {
                 registry_error(OciDistributionError::RequestError(e), repository, "change", &login)
             })?;
@@ -953,6 +938,22 @@ fn realm_allowed(registry: &str, plain: bool, realm: &str) -> bool {
                 && (crate::reference::is_loopback(host) || registry.split(':').next() == Some(host))
         }
         _ => false,
+    }
+}
+
+/// A request of our own, with the bearer token `oci-client` exchanged, else the Basic
+/// credential, else none.
+fn authorized(
+    request: reqwest::RequestBuilder,
+    token: Option<&str>,
+    login: &Login,
+) -> reqwest::RequestBuilder {
+    match (token, &login.auth) {
+        (Some(token), _) => request.bearer_auth(token),
+        (None, oci_client::secrets::RegistryAuth::Basic(user, password)) => {
+            request.basic_auth(user, Some(password))
+        }
+        _ => request,
     }
 }
 

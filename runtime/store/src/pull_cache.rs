@@ -15,6 +15,13 @@ use skill_manifest::manifest::{MANIFEST_JSON, SKILL_YAML};
 
 pub const EXPIRY: Duration = Duration::from_secs(24 * 3600);
 
+/// Written less than [`EXPIRY`] ago.
+fn fresh(path: &std::path::Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() < EXPIRY)
+}
+
 pub struct PullCache {
     home: SkillHome,
 }
@@ -52,11 +59,7 @@ impl PullCache {
     /// The entry for a manifest digest, unless it is missing, incomplete or expired.
     pub fn get(&self, digest: &str) -> Result<Option<Cached>> {
         let dir = self.entry(digest)?;
-        let manifest = dir.join(MANIFEST_JSON);
-        let fresh = std::fs::metadata(&manifest)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() < EXPIRY);
-        if !fresh {
+        if !fresh(&dir.join(MANIFEST_JSON)) {
             return Ok(None);
         }
         let read = |name: &str| {
@@ -104,10 +107,7 @@ impl PullCache {
             .root()
             .join("refs")
             .join(crate::fsutil::sha256_hex(reference.as_bytes()));
-        let fresh = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| SystemTime::now().duration_since(t).unwrap_or_default() < EXPIRY);
-        if !fresh {
+        if !fresh(&path) {
             return None;
         }
         let digest = std::fs::read_to_string(&path).ok()?;

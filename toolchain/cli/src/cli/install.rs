@@ -473,7 +473,7 @@ fn verify_signature(
 }
 
 /// `oci://REGISTRY/PATH@sha256:…` → `REGISTRY/PATH`.
-fn repository_of(source: &str) -> Option<&str> {
+pub(super) fn repository_of(source: &str) -> Option<&str> {
     let pinned = source.strip_prefix("oci://")?;
     Some(
         pinned

@@ -154,9 +154,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
     let (component_path, manifest, yaml) = match offline {
         Some(hit) => {
             printer.detail(format!("cached: {}", hit.dir.display()));
-            let manifest = PackageManifest::parse(&hit.manifest_json, &hit.dir)?;
-            let yaml = SkillYaml::parse(&hit.skill_yaml)?;
-            (hit.component_path(), manifest, yaml)
+            cached_package(&hit)?
         }
         None => online(
             &printer,
@@ -266,11 +264,7 @@ fn online(
         cache.get(digest)?
     };
     let result = match cached {
-        Some(hit) => {
-            let manifest = PackageManifest::parse(&hit.manifest_json, &hit.dir)?;
-            let yaml = SkillYaml::parse(&hit.skill_yaml)?;
-            (hit.component_path(), manifest, yaml)
-        }
+        Some(hit) => cached_package(&hit)?,
         None => {
             let runtime = Runtime::new(home)?;
             let (package, _origin): (Package, _) =
@@ -298,4 +292,13 @@ fn online(
         cache.remember(reference_key, digest)?;
     }
     Ok(result)
+}
+
+/// A cached package as a call needs it: where its component is, its manifest, its skill.yaml.
+fn cached_package(
+    hit: &skill_store::pull_cache::Cached,
+) -> anyhow::Result<(std::path::PathBuf, PackageManifest, SkillYaml)> {
+    let manifest = PackageManifest::parse(&hit.manifest_json, &hit.dir)?;
+    let yaml = SkillYaml::parse(&hit.skill_yaml)?;
+    Ok((hit.component_path(), manifest, yaml))
 }

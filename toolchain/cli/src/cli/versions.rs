@@ -109,8 +109,7 @@ pub struct PruneArgs {
 /// when it cannot move (a path, or pinned by digest).
 fn update_source(skill: &InstalledSkill) -> Option<String> {
     let origin = skill.origin.as_ref()?;
-    let pinned = origin.source.strip_prefix("oci://")?;
-    let repository = pinned.split_once("@sha256:")?.0;
+    let repository = install::repository_of(&origin.source)?;
     if origin.requested.starts_with("oci://") {
         return (!origin.requested.contains("@sha256:")).then(|| origin.requested.clone());
     }
