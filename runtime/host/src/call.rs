@@ -226,7 +226,7 @@ fn execute_once(
 
 /// A throwaway instance of a package that is not installed (`skill pull-run`): its config
 /// (secrets included) only in memory, its grants the capabilities just approved (directories
-/// as bound at that review), its data directory under `scratch`, which the caller removes.
+/// as bound at that review), `scratch` (which the caller removes) its data directory.
 pub struct Throwaway<'a> {
     pub component_path: &'a std::path::Path,
     pub manifest: &'a skill_manifest::manifest::PackageManifest,
@@ -278,27 +278,30 @@ pub fn call_throwaway(
             _ => None,
         })
         .collect();
-    let instances = skill_store::instance::Instances::new(SkillHome::at(throwaway.scratch));
-    let (sandbox, limits) = instances.sandbox(name, THROWAWAY_INSTANCE, &state, schema)?;
-    let mut notices: Vec<Notice> = sandbox.closed.iter().cloned().map(Notice::Closed).collect();
+    // The scratch directory is the data directory itself: one directory to make and remove.
+    let (sandbox, limits) = skill_store::instance::sandbox_with_data(
+        name,
+        THROWAWAY_INSTANCE,
+        throwaway.scratch,
+        &state,
+        schema,
+    )?;
+    let notices = sandbox.closed.iter().cloned().map(Notice::Closed).collect();
     let options = CallOptions {
         limits: overrides.apply(&limits, Caller::Local),
         sandbox,
         config: state.effective_config(schema),
         events,
     };
-    let runtime = Runtime::new(home)?;
-    let loaded = runtime.load_installed(
+    execute_once(
+        home,
         throwaway.component_path,
         &throwaway.manifest.component.sha256,
-    )?;
-    let outcome = loaded.execute(&tool.name, args, &options)?;
-    let cache = loaded.cache.clone();
-    std::mem::forget(loaded);
-    drop(runtime);
-    let mut finished = Finished::from_outcome(outcome, std::mem::take(&mut notices));
-    finished.cache = Some(cache);
-    Ok(finished)
+        &tool.name,
+        args,
+        &options,
+        notices,
+    )
 }
 
 #[cfg(test)]

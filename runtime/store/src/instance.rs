@@ -285,26 +285,38 @@ impl Instances {
     ) -> Result<(Sandbox, Limits)> {
         let data = self.data_dir(skill, instance);
         std::fs::create_dir_all(&data).map_err(|e| Error::io("create directory", &data, e))?;
-        let approved = &state.grants.approved;
-        let mut sandbox = crate::dirs::sandbox(approved, &data, &state.grants.dirs)?;
-        for grant in &approved.filesystem {
-            if !state.grants.dirs.iter().any(|d| d.requested == grant.path) {
-                sandbox.closed.push(format!(
-                    "{} did not exist when it was approved; once it exists, it must be granted again",
-                    skill_manifest::text::escape(&grant.path, false),
-                ));
-            }
-        }
-        sandbox
-            .env
-            .extend(env_mappings(schema, &state.effective_config(schema)));
-        sandbox.instance = format!("{skill}@{instance}");
-        let limits = approved
-            .limits
-            .overlay(&state.grants.limits)
-            .apply(&Limits::default())?;
-        Ok((sandbox, limits))
+        sandbox_with_data(skill, instance, &data, state, schema)
     }
+}
+
+/// The sandbox and limits of one call of an instance whose data directory is `data` (which
+/// must exist): [`Instances::sandbox`], or a throwaway instance's scratch directory.
+pub fn sandbox_with_data(
+    skill: &str,
+    instance: &str,
+    data: &Path,
+    state: &InstanceState,
+    schema: &ConfigSchema,
+) -> Result<(Sandbox, Limits)> {
+    let approved = &state.grants.approved;
+    let mut sandbox = crate::dirs::sandbox(approved, data, &state.grants.dirs)?;
+    for grant in &approved.filesystem {
+        if !state.grants.dirs.iter().any(|d| d.requested == grant.path) {
+            sandbox.closed.push(format!(
+                "{} did not exist when it was approved; once it exists, it must be granted again",
+                skill_manifest::text::escape(&grant.path, false),
+            ));
+        }
+    }
+    sandbox
+        .env
+        .extend(env_mappings(schema, &state.effective_config(schema)));
+    sandbox.instance = format!("{skill}@{instance}");
+    let limits = approved
+        .limits
+        .overlay(&state.grants.limits)
+        .apply(&Limits::default())?;
+    Ok((sandbox, limits))
 }
 
 fn context(skill: &str, instance: &str) -> String {

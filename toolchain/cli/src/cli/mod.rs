@@ -242,6 +242,10 @@ fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
         Command::Rollback(args) => versions::rollback(ctx, args),
         Command::Prune(args) => versions::prune(ctx, args),
         Command::Completion(args) => completion::run(ctx, args),
+        Command::PullRun(args) => match pull_run::run_cached(ctx, args)? {
+            Some(code) => Ok(code),
+            None => Ok(hand_to(Binary::Toolchain)),
+        },
         Command::Settings(args) => settings::run(ctx, args),
         Command::Shorthand(words) => shorthand(ctx, words),
         other => unreachable!("{:?} is not a run-path command", other.binary()),
@@ -283,7 +287,6 @@ impl Command {
             | Command::Login(_)
             | Command::Logout(_)
             | Command::Update(_)
-            | Command::PullRun(_)
             | Command::Yank(_)
             | Command::Key(_)
             | Command::Trust(_)

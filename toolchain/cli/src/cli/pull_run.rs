@@ -109,10 +109,50 @@ impl Args {
     }
 }
 
-/// Runs in the build-side binary (it links the registry client). Answering from the cache in
-/// `skill` itself would save the exec (~2 ms of a warm pull-run), but that path made `skill`
-/// 5.8 MB larger and `skill run` fault in ~60 more pages: not done (docs/registries.md).
-pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
+/// What the package of a pull-run is: where its component is, its manifest, its skill.yaml.
+type Pulled = (std::path::PathBuf, PackageManifest, SkillYaml);
+
+/// A pull-run in the build-side binary, which links the registry client: from the cache when
+/// it can answer, else online.
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    run_with(ctx, args, |pull| {
+        online(
+            pull.printer,
+            ctx,
+            pull.home,
+            pull.args,
+            pull.cache,
+            pull.reference_key,
+            pull.scratch,
+        )
+        .map(Some)
+    })
+    .map(|ran| ran.expect("online always answers"))
+}
+
+/// A pull-run in `skill`, which has no registry client: `None` when the cache cannot answer
+/// (the caller hands the command on). A warm pull-run is then one exec, like `skill run`. The
+/// cache-only path must stay free of `online` and what it links (skill-source's client):
+/// `run_with` is generic over the miss so this instance never names it.
+pub fn run_cached(ctx: &Context, args: Args) -> anyhow::Result<Option<ExitCode>> {
+    run_with(ctx, args, |_| Ok(None))
+}
+
+/// What a cache miss gets to pull with.
+struct Pull<'a> {
+    printer: &'a crate::ui::Printer,
+    home: &'a skill_store::SkillHome,
+    args: &'a Args,
+    cache: &'a PullCache,
+    reference_key: &'a str,
+    scratch: &'a std::path::Path,
+}
+
+fn run_with(
+    ctx: &Context,
+    mut args: Args,
+    on_miss: impl FnOnce(Pull<'_>) -> anyhow::Result<Option<Pulled>>,
+) -> anyhow::Result<Option<ExitCode>> {
     args.split_options()?;
     let json = args.json || ctx.output_json;
     let printer = ctx.printer.unless_json(json);
@@ -150,21 +190,25 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         .prefix("skill-pull-run-")
         .tempdir()
         .map_err(|e| Error::io("create a temporary directory in", &std::env::temp_dir(), e))?;
-    // (component path, manifest, skill.yaml)
     let (component_path, manifest, yaml) = match offline {
         Some(hit) => {
             printer.detail(format!("cached: {}", hit.dir.display()));
             cached_package(&hit)?
         }
-        None => online(
-            &printer,
-            ctx,
-            &home,
-            &args,
-            &cache,
-            &reference_key,
-            scratch.path(),
-        )?,
+        None => {
+            let pull = Pull {
+                printer: &printer,
+                home: &home,
+                args: &args,
+                cache: &cache,
+                reference_key: &reference_key,
+                scratch: scratch.path(),
+            };
+            match on_miss(pull)? {
+                Some(pulled) => pulled,
+                None => return Ok(None),
+            }
+        }
     };
 
     let instance = InstanceRef::parse(&manifest.name, Some(skill_host::call::THROWAWAY_INSTANCE))?;
@@ -236,6 +280,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
             raw: false,
         },
     )
+    .map(Some)
 }
 
 /// Resolves (and verifies) online; the package from the cache by digest, else pulled and
@@ -248,7 +293,7 @@ fn online(
     cache: &PullCache,
     reference_key: &str,
     scratch: &std::path::Path,
-) -> anyhow::Result<(std::path::PathBuf, PackageManifest, SkillYaml)> {
+) -> anyhow::Result<Pulled> {
     let found = resolve(
         ctx,
         printer,
@@ -295,9 +340,7 @@ fn online(
 }
 
 /// A cached package as a call needs it: where its component is, its manifest, its skill.yaml.
-fn cached_package(
-    hit: &skill_store::pull_cache::Cached,
-) -> anyhow::Result<(std::path::PathBuf, PackageManifest, SkillYaml)> {
+fn cached_package(hit: &skill_store::pull_cache::Cached) -> anyhow::Result<Pulled> {
     let manifest = PackageManifest::parse(&hit.manifest_json, &hit.dir)?;
     let yaml = SkillYaml::parse(&hit.skill_yaml)?;
     Ok((hit.component_path(), manifest, yaml))

@@ -850,6 +850,59 @@ fn pull_run_installs_nothing_and_writes_no_secret() {
         "the cache served it: {}",
         warm.stderr
     );
+
+    // A warm pull-run is answered by `skill` alone (no build-side binary beside this copy);
+    // what the tool writes to its data directory is gone afterwards, unless --keep.
+    let alone = tempfile::tempdir().unwrap();
+    let skill_alone = alone.path().join("skill");
+    std::fs::copy(env!("CARGO_BIN_EXE_skill"), &skill_alone).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let pull_run_alone = |args: &[&str]| {
+        let out = std::process::Command::new(&skill_alone)
+            .args(args)
+            .env("SKILL_HOME", env.home.path())
+            .env("SKILL_REGISTRY", &default)
+            .env("TMPDIR", scratch.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        crate::Run::from(out)
+    };
+    let write = [
+        "pull-run",
+        "--yes",
+        "misbehave",
+        "write-file",
+        "path=/data/note",
+        "text=hi",
+    ];
+    assert_eq!(pull_run_alone(&write).ok(), "wrote /data/note\n");
+    assert_eq!(
+        std::fs::read_dir(scratch.path()).unwrap().count(),
+        0,
+        "scratch left behind"
+    );
+    let kept = pull_run_alone(&[&write[..], &["--keep"]].concat());
+    kept.ok();
+    let kept_dir = std::fs::read_dir(scratch.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        kept.stderr.contains(&kept_dir.display().to_string()),
+        "{}",
+        kept.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(kept_dir.join("note")).unwrap(),
+        "hi"
+    );
+    // What the cache cannot answer is handed on, and this copy has nothing to hand it to.
+    let miss = pull_run_alone(&["pull-run", "--yes", "misbehave@9", "echo", "text=x"]);
+    assert!(miss.fails().contains("skill-toolchain"), "{}", miss.stderr);
     assert_eq!(skill_list(&env).trim(), "[]", "nothing was installed");
     assert!(
         !env.home.path().join("instances").exists(),
