@@ -19,6 +19,40 @@ impl TestRegistry {
     /// `htpasswd`: `Some((user, password))` requires that login (bcrypt, as Docker does).
     pub fn start(htpasswd: Option<(&str, &str)>) -> TestRegistry {
         let dir = tempfile::tempdir().unwrap();
+        let auth = htpasswd.map(|(user, password)| {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd (apache2-utils) is installed by scripts/test.sh");
+            assert!(out.status.success());
+            std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
+            format!(
+                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            )
+        });
+        Self::start_in(dir, auth)
+    }
+
+    /// A registry that takes only bearer tokens from `realm`, signed by the key of the
+    /// certificate `cert_pem` (Docker's token authentication).
+    pub fn start_with_tokens(
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        cert_pem: &str,
+    ) -> TestRegistry {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("token-issuer.pem");
+        std::fs::write(&bundle, cert_pem).unwrap();
+        let auth = format!(
+            "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+            bundle.display()
+        );
+        Self::start_in(dir, Some(auth))
+    }
+
+    fn start_in(dir: tempfile::TempDir, auth: Option<String>) -> TestRegistry {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
@@ -27,18 +61,7 @@ impl TestRegistry {
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
             dir.path().join("data").display()
         );
-        if let Some((user, password)) = htpasswd {
-            let out = Command::new("htpasswd")
-                .args(["-Bbn", user, password])
-                .output()
-                .expect("htpasswd (apache2-utils) is installed by scripts/test.sh");
-            assert!(out.status.success());
-            std::fs::write(dir.path().join("htpasswd"), &out.stdout).unwrap();
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
-                dir.path().join("htpasswd").display()
-            ));
-        }
+        config.push_str(auth.as_deref().unwrap_or_default());
         std::fs::write(dir.path().join("config.yml"), config).unwrap();
         let child = Command::new("docker-registry")
             .arg("serve")
@@ -159,6 +182,7 @@ fn publish_install_and_interop_with_a_real_registry() {
         "component.wasm",
         "application/vnd.skill-engine.skill.v1+yaml",
         "application/vnd.skill-engine.manifest.v1+json",
+        "application/vnd.skill-engine.skill-md.v1+markdown",
         "org.opencontainers.image.version = 0.1.0",
         "io.skill-engine.tools = greet,",
         "Nothing was pushed",
@@ -192,6 +216,22 @@ fn publish_install_and_interop_with_a_real_registry() {
             hex::encode(sha2::Sha256::digest(inspected.as_bytes()))
         }),
         digest
+    );
+    // SKILL.md went as a layer of its own, byte for byte, named by its title annotation.
+    let pushed: serde_json::Value = serde_json::from_str(&inspected).unwrap();
+    let skill_md = pushed["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["mediaType"] == "application/vnd.skill-engine.skill-md.v1+markdown")
+        .expect("a SKILL.md layer");
+    assert_eq!(
+        skill_md["annotations"]["org.opencontainers.image.title"],
+        "SKILL.md"
+    );
+    assert_eq!(
+        std::fs::read(registry.blob_path(skill_md["digest"].as_str().unwrap())).unwrap(),
+        std::fs::read(Path::new(project).join("SKILL.md")).unwrap()
     );
     let again = with_registry(&["publish", project]);
     assert_eq!(again.code, 7, "{}", again.stderr);
@@ -494,6 +534,197 @@ fn registry_logins() {
         ],
     )
     .ok();
+}
+
+/// A token server as Docker Hub, ghcr.io and Harbor run one: the registry answers 401 with a
+/// `Bearer realm=…,service=…,scope=…` challenge, the client asks the realm for a token (with
+/// its login, or anonymously), and retries with it. Signed ES256 JWTs with the certificate in
+/// `x5c`, checked by the real registry.
+struct TokenServer {
+    realm: String,
+    cert_pem: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<crate::HttpRequest>>>,
+}
+
+const TOKEN_SERVICE: &str = "test-registry";
+const TOKEN_ISSUER: &str = "test-token-issuer";
+
+impl TokenServer {
+    /// Grants `pull` to anyone and `push` to `user:password`; a wrong password gets a 401.
+    fn start(user: &str, password: &str) -> TokenServer {
+        use base64::Engine as _;
+        use p256::ecdsa::signature::Signer as _;
+        use p256::pkcs8::DecodePrivateKey as _;
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec![TOKEN_ISSUER.to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let signer = p256::ecdsa::SigningKey::from_pkcs8_der(&key.serialize_der()).unwrap();
+        let header = b64url.encode(
+            serde_json::json!({
+                "typ": "JWT",
+                "alg": "ES256",
+                "x5c": [base64::engine::general_purpose::STANDARD.encode(cert.der())],
+            })
+            .to_string(),
+        );
+        let login = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        );
+        let (port, seen) = crate::serve_http(move |request, _| {
+            let Some(query) = request.path.strip_prefix("/token?") else {
+                return crate::HttpResponse::new(404, "not here");
+            };
+            let authorization = request.header("authorization");
+            let logged_in = authorization == login;
+            if !authorization.is_empty() && !logged_in {
+                return crate::HttpResponse::new(401, r#"{"details":"bad credentials"}"#);
+            }
+            let mut access = Vec::new();
+            for scope in query.split('&').filter_map(|p| p.strip_prefix("scope=")) {
+                let scope = scope
+                    .replace("%3A", ":")
+                    .replace("%2F", "/")
+                    .replace("%2C", ",");
+                let mut parts = scope.splitn(3, ':');
+                let (Some(kind), Some(name), Some(actions)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                let granted: Vec<&str> = actions
+                    .split(',')
+                    .filter(|a| *a == "pull" || logged_in)
+                    .collect();
+                access.push(serde_json::json!({ "type": kind, "name": name, "actions": granted }));
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let claims = b64url.encode(
+                serde_json::json!({
+                    "iss": TOKEN_ISSUER,
+                    "sub": if logged_in { "ci" } else { "" },
+                    "aud": TOKEN_SERVICE,
+                    "iat": now, "nbf": now - 10, "exp": now + 300,
+                    "jti": format!("{now}-{}", access.len()),
+                    "access": access,
+                })
+                .to_string(),
+            );
+            let signed = format!("{header}.{claims}");
+            let signature: p256::ecdsa::Signature = signer.sign(signed.as_bytes());
+            let token = format!("{signed}.{}", b64url.encode(signature.to_bytes()));
+            crate::HttpResponse::new(
+                200,
+                &serde_json::json!({ "token": token, "access_token": token, "expires_in": 300 })
+                    .to_string(),
+            )
+            .header("content-type", "application/json")
+        });
+        TokenServer {
+            realm: format!("http://127.0.0.1:{port}/token"),
+            cert_pem: cert.pem(),
+            seen,
+        }
+    }
+
+    /// The (service, scope, logged in) of every token request so far.
+    fn requests(&self) -> Vec<(String, String, bool)> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let param = |name: &str| {
+                    r.path
+                        .split(['?', '&'])
+                        .filter_map(|p| p.strip_prefix(name))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .replace("%3A", ":")
+                        .replace("%2F", "/")
+                        .replace("%2C", ",")
+                };
+                (
+                    param("service="),
+                    param("scope="),
+                    !r.header("authorization").is_empty(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Bearer-token exchange with a real registry and a token server: publish with a login (the
+/// token for push asked with it), install anonymously (a pull token asked without), a wrong
+/// password refused and not stored, an anonymous push refused with the login hint.
+#[test]
+fn bearer_tokens_from_the_registrys_token_server() {
+    let tokens = TokenServer::start("ci", "t0ken-passw0rd");
+    let registry = TestRegistry::start_with_tokens(
+        &tokens.realm,
+        TOKEN_SERVICE,
+        TOKEN_ISSUER,
+        &tokens.cert_pem,
+    );
+    let host = registry.host.as_str();
+    let default = format!("{host}/acme");
+    let vars = [("SKILL_REGISTRY", default.as_ref())];
+    crate::misbehave();
+    let project = repo_root().join("toolchain/cli/tests/fixtures/misbehave");
+    let project = project.to_str().unwrap();
+
+    let publisher = Env::new();
+    let anonymous = publisher.skill_with_env(&["publish", project], &vars);
+    assert_eq!(anonymous.code, 5, "{}", anonymous.stderr);
+    assert!(
+        anonymous.fails().contains("skill login"),
+        "{}",
+        anonymous.stderr
+    );
+    let wrong =
+        publisher.skill_with_input(&["login", host, "-u", "ci", "--password-stdin"], "not-it\n");
+    assert_eq!(wrong.code, 5, "{}", wrong.stderr);
+    assert!(!publisher.home.path().join("credentials").exists());
+    publisher
+        .skill_with_input(
+            &["login", host, "-u", "ci", "--password-stdin"],
+            "t0ken-passw0rd\n",
+        )
+        .ok();
+    publisher.skill_with_env(&["publish", project], &vars).ok();
+
+    // Anyone may pull: by requirement (the tag list needs a token too) and run.
+    let user = Env::new();
+    user.skill_with_env(&["install", "misbehave@^0", "--yes"], &vars)
+        .ok();
+    let hello = user.skill_with_env(&["run", "misbehave:echo", "text=hi"], &vars);
+    assert_eq!(hello.ok(), "hi\n");
+
+    let requests = tokens.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|(service, _, _)| service == TOKEN_SERVICE),
+        "{requests:?}"
+    );
+    assert!(
+        requests.iter().any(|(_, scope, login)| *login
+            && scope.contains("repository:acme/misbehave:")
+            && scope.contains("push")),
+        "the push token was asked with the login: {requests:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|(_, scope, login)| !*login && scope == "repository:acme/misbehave:pull"),
+        "the anonymous pull asked for a pull token: {requests:?}"
+    );
 }
 
 /// cosign-style signatures: signed with a trusted key installs; the wrong key, no signature,
