@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the registry tests drive, pinned, from Debian: the CNCF distribution server
 # (`docker-registry`), an independent OCI client (`skopeo`) and `htpasswd` (apache2-utils) for
-# a registry that requires a login. Idempotent; scripts/test.sh runs it.
+# a registry that requires a login; and git (with `git daemon`) for the git-source tests.
+# Idempotent; scripts/test.sh runs it.
 set -euo pipefail
-want=(docker-registry=2.8.2+ds1-1 skopeo=1.9.3+ds1-1+b10 apache2-utils)
+want=(docker-registry=2.8.2+ds1-1 skopeo=1.9.3+ds1-1+b10 apache2-utils git)
 missing=()
-for tool in docker-registry skopeo htpasswd; do
+for tool in docker-registry skopeo htpasswd git; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0

@@ -79,6 +79,12 @@ impl SkillHome {
     }
 
     /// Where `skill init` writes the SDK sources that scaffolded projects depend on.
+    /// Where git sources are checked out, one directory per commit: the one place inside
+    /// the skill home where projects are built.
+    pub fn git_checkouts_dir(&self) -> PathBuf {
+        self.root.join("cache/git/checkouts")
+    }
+
     pub fn sdk_dir(&self) -> PathBuf {
         self.root.join("sdk")
     }

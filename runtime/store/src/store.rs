@@ -30,13 +30,17 @@ const REMOVED_PREFIX: &str = ".removed-";
 /// Where an installed version came from: recorded at install, sealed with it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
-    /// `oci://REGISTRY/PATH@sha256:…` (exactly what was installed), or a local path.
+    /// `oci://REGISTRY/PATH@sha256:…` (exactly what was installed), a git source pinned to
+    /// its commit (`URL[//SUBDIR]#COMMIT`), or a local path.
     pub source: String,
     /// What the user asked for (`hello@^1.2`, `oci://…:1.2.0`, a path).
     pub requested: String,
     /// The image manifest digest, for registry installs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// The commit built, for git installs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -124,7 +124,11 @@ impl Project {
             .root()
             .canonicalize()
             .unwrap_or_else(|_| home.root().to_path_buf());
-        if self.root.starts_with(&home_real) {
+        // A git checkout is the one project inside the home the build may use.
+        let checkout = self
+            .root
+            .starts_with(SkillHome::at(&home_real).git_checkouts_dir());
+        if self.root.starts_with(&home_real) && !checkout {
             return Err(Error::invalid(format!(
                 "{} is inside the skill home; projects are built elsewhere",
                 self.root.display()
@@ -135,7 +139,7 @@ impl Project {
         // and again after.
         let leads_to = |what: &str, path: &Path| -> Result<()> {
             let real = skill_store::dirs::resolve_existing_prefix(path)?;
-            if real.starts_with(&self.root) && !real.starts_with(&home_real) {
+            if real.starts_with(&self.root) && (checkout || !real.starts_with(&home_real)) {
                 Ok(())
             } else {
                 Err(Error::invalid(format!(

@@ -14,6 +14,7 @@ use skill_build::pipeline;
 use skill_build::project::InstallSource;
 use skill_host::instances::{InstanceRef, approve, needs_approval, review_text};
 use skill_manifest::manifest::SkillYaml;
+use skill_source::git::{self, GitCache, GitSource};
 use skill_source::reference::looks_like_reference;
 use skill_source::{Registry, Request};
 
@@ -35,9 +36,15 @@ Sources:
                                  pins it) from the default registry ([registry] default in
                                  $SKILL_HOME/config.toml, SKILL_REGISTRY or --registry)
   team/hello                     a namespace ([registry.namespaces] may point it elsewhere)
-  oci://HOST/PATH/hello:1.2.0    a full reference, by tag or @sha256:DIGEST")]
+  oci://HOST/PATH/hello:1.2.0    a full reference, by tag or @sha256:DIGEST
+  https://host/repo.git, github:user/repo, gitlab:user/repo, git@host:user/repo.git,
+  ssh://…, git://…, file://…     a git repository, fetched with your git (its credentials,
+                                 SSH config and proxies), then built here: add //SUBDIR for
+                                 a skill inside the repository, #REF for a branch, tag or
+                                 commit (github:acme/skills//weather#v1.2.0)")]
 pub struct Args {
-    /// What to install: a path, NAME[@VERSION-REQ] or oci://HOST/PATH[:TAG|@sha256:…]
+    /// What to install: a path, NAME[@VERSION-REQ], oci://HOST/PATH[:TAG|@sha256:…] or a git
+    /// repository URL[//SUBDIR][#REF]
     #[arg(value_name = "SOURCE")]
     source: String,
 
@@ -82,15 +89,21 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .to_string(),
         requested: args.source.clone(),
         digest: None,
+        commit: None,
     };
-    // `oci://…` is always a registry (a directory `oci:` in the working directory must not
-    // stand in for it); a bare name only when no such path exists.
+    // `oci://…` is always a registry and `https://…`, `github:…` always git (a directory
+    // `oci:` or `https:` in the working directory must not stand in for them); a bare name or
+    // `user@host:path` only when no such path exists.
     let source = if args.source.starts_with("oci://")
         || (!path.exists() && looks_like_reference(&args.source))
     {
         let (package, pulled) = pulled(ctx, &printer, &runtime, &home, &args)?;
         origin = pulled;
         Pulled(Box::new(package))
+    } else if git::is_url(&args.source) || (!path.exists() && git::looks_like_git(&args.source)) {
+        let (checkout, fetched) = fetched(&printer, &home, &args.source)?;
+        origin = fetched;
+        Local(InstallSource::resolve(&checkout.project)?)
     } else {
         Local(InstallSource::resolve(path)?)
     };
@@ -274,6 +287,44 @@ impl Args {
     }
 }
 
+/// Fetches a git source and checks its commit out (in the git cache); the origin records the
+/// commit. Building it is the caller's: after the review, like any project.
+fn fetched(
+    printer: &Printer,
+    home: &skill_store::SkillHome,
+    source: &str,
+) -> anyhow::Result<(git::Checkout, Origin)> {
+    let parsed = GitSource::parse(source)?;
+    let stage = printer.stage("Fetching", parsed.to_string());
+    let checkout = match GitCache::new(home).fetch(&parsed) {
+        Ok(checkout) => {
+            stage.done();
+            checkout
+        }
+        Err(e) => {
+            stage.fail();
+            return Err(e.into());
+        }
+    };
+    git::check_project(&checkout, &parsed)?;
+    printer.detail(format!(
+        "commit {} checked out in {}",
+        checkout.commit,
+        checkout.root.display()
+    ));
+    let pinned = GitSource {
+        reference: Some(checkout.commit.clone()),
+        ..parsed
+    };
+    let origin = Origin {
+        source: pinned.to_string(),
+        requested: source.to_string(),
+        digest: None,
+        commit: Some(checkout.commit.clone()),
+    };
+    Ok((checkout, origin))
+}
+
 /// Resolves and pulls `args.source` from its registry, every blob verified before use, and
 /// prepares it like a built local package (contract check, its own description).
 fn pulled(
@@ -420,6 +471,7 @@ pub(super) fn fetch(
         source: resolved.pinned(),
         requested: source.to_string(),
         digest: Some(resolved.digest.clone()),
+        commit: None,
     };
     Ok((package, origin))
 }
@@ -473,7 +525,16 @@ fn verify_signature(
 }
 
 /// `oci://REGISTRY/PATH@sha256:…` → `REGISTRY/PATH`.
+/// The repository a recorded source came from: `REGISTRY/PATH` of `oci://…@sha256:…`, or
+/// `URL[//SUBDIR]` of a git source pinned to its commit; `None` for a path.
 pub(super) fn repository_of(source: &str) -> Option<&str> {
+    if git::is_url(source) {
+        return Some(
+            source
+                .rsplit_once('#')
+                .map_or(source, |(repository, _)| repository),
+        );
+    }
     let pinned = source.strip_prefix("oci://")?;
     Some(
         pinned

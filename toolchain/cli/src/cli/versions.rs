@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use skill_engine::Error;
+use skill_source::git::{GitCache, GitSource};
 use skill_source::{Registry, Request};
 use skill_store::instance::Instances;
 use skill_store::store::{InstalledSkill, Store};
@@ -15,13 +16,16 @@ use crate::ui::human_size;
 A skill installed from a registry moves to the newest version matching what was asked at
 install (`hello@^1.2` stays within ^1.2; a digest stays put). Permissions the new version asks
 for beyond what was approved are shown for approval, as at install. The replaced version is
-kept for `skill rollback`.")]
+kept for `skill rollback`.
+
+A skill installed from git is fetched again and rebuilt when its branch or tag moved (a commit
+id stays put).")]
 pub struct UpdateArgs {
     /// The skill to update
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     name: Option<String>,
 
-    /// Update every skill installed from a registry
+    /// Update every skill installed from a registry or git
     #[arg(long)]
     all: bool,
 
@@ -129,6 +133,10 @@ pub fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<ExitCode> {
     let registry = Registry::new(home.clone(), ctx.registry_config(None))?;
     for skill in skills {
         let name = &skill.manifest.name;
+        if let Some(origin) = skill.origin.as_ref().filter(|o| o.commit.is_some()) {
+            update_from_git(ctx, &home, &skill, origin, &args)?;
+            continue;
+        }
         let Some(source) = update_source(&skill) else {
             let why = match &skill.origin {
                 Some(o) if o.source.starts_with("oci://") => "is pinned by digest",
@@ -163,6 +171,48 @@ pub fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<ExitCode> {
         install::run(ctx, install::Args::update(source, instance, args.yes))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A git install: rebuilt from the commit its reference names now, when that moved.
+fn update_from_git(
+    ctx: &Context,
+    home: &skill_store::SkillHome,
+    skill: &InstalledSkill,
+    origin: &skill_store::store::Origin,
+    args: &UpdateArgs,
+) -> anyhow::Result<()> {
+    let name = &skill.manifest.name;
+    let source = GitSource::parse(&origin.requested)?;
+    if source.is_pinned() {
+        if args.name.is_some() {
+            return Err(Error::invalid(format!(
+                "{name} is pinned to commit {}; there is nothing to update",
+                origin.commit.as_deref().unwrap_or_default()
+            ))
+            .with_hint("install another reference explicitly: `skill install URL#BRANCH-OR-TAG`")
+            .into());
+        }
+        ctx.printer
+            .note(format!("{name}: pinned to a commit, skipped"));
+        return Ok(());
+    }
+    let now = GitCache::new(home).remote_commit(&source)?;
+    if now.is_some() && now == origin.commit {
+        ctx.printer.status(
+            "Fresh",
+            format!(
+                "{name} {} is built from the newest commit of `{source}`",
+                skill.manifest.version
+            ),
+        );
+        return Ok(());
+    }
+    let instance = Instances::new(home.clone()).list(name).into_iter().next();
+    install::run(
+        ctx,
+        install::Args::update(origin.requested.clone(), instance, args.yes),
+    )?;
+    Ok(())
 }
 
 pub fn rollback(ctx: &Context, args: RollbackArgs) -> anyhow::Result<ExitCode> {

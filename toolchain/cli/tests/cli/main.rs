@@ -6,6 +6,7 @@ mod attacks;
 mod bad_input;
 mod examples;
 mod flow;
+mod git;
 mod instances;
 mod languages;
 mod registry;

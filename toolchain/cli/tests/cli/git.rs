@@ -1,0 +1,261 @@
+//! `skill install <git>`: a real repository, served over `file://` and by a real `git daemon`
+//! on loopback, fetched by the system git and built here.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::Env;
+
+/// Runs git in `dir` with a fixed identity; its stdout.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git is installed by scripts/test.sh");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `git daemon` serving every repository under `base` on a loopback port.
+struct GitDaemon {
+    child: Child,
+    port: u16,
+}
+
+impl GitDaemon {
+    fn start(base: &Path) -> GitDaemon {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let child = Command::new("git")
+            .arg("daemon")
+            .arg("--reuseaddr")
+            .arg("--export-all")
+            .arg("--listen=127.0.0.1")
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", base.display()))
+            .arg(base)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("git daemon (Debian's git) is installed by scripts/test.sh");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "git daemon did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        GitDaemon { child, port }
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One repository, many ways in: by tag, branch, commit (full and short) and subdirectory, over
+/// file:// and git://; update after a new commit; and each error a user meets (no such
+/// reference, no skill.yaml there, no access, a build that fails) plus a repository that tries
+/// to lead the install outside itself.
+#[test]
+fn install_and_update_from_git() {
+    let env = Env::new();
+    let work = env.work.path();
+    let repo = work.join("repo");
+    std::fs::create_dir_all(repo.join("skills")).unwrap();
+    env.skill(&[
+        "init",
+        "gitdemo",
+        "-t",
+        "rust",
+        "--dir",
+        "repo/skills/gitdemo",
+    ])
+    .ok();
+    std::fs::write(repo.join("README.md"), "a repository with a skill inside\n").unwrap();
+    std::fs::write(repo.join(".gitignore"), "target/\n").unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    git(&repo, &["tag", "-a", "v1.0.0", "-m", "the first release"]);
+    let first = git(&repo, &["rev-parse", "HEAD"]).trim().to_string();
+    git(work, &["clone", "-q", "--bare", "repo", "served.git"]);
+    let served = work.join("served.git");
+    let file_url = format!("file://{}", served.display());
+    let greet = |env: &Env| {
+        env.skill(&["run", "gitdemo:greet", "name=World"])
+            .ok()
+            .to_string()
+    };
+
+    // By tag over file://, inside a subdirectory: reviewed before it is built, and recorded.
+    let tagged = env.skill(&[
+        "install",
+        &format!("{file_url}//skills/gitdemo#v1.0.0"),
+        "--yes",
+    ]);
+    tagged.ok();
+    assert!(tagged.stderr.contains("build scripts"), "{}", tagged.stderr);
+    assert_eq!(greet(&env), "Hello, World!\n");
+    let info = env.skill(&["info", "gitdemo", "--json"]);
+    let info: serde_json::Value = serde_json::from_str(info.ok()).unwrap();
+    assert_eq!(info["origin"]["commit"], first.as_str());
+    assert_eq!(
+        info["origin"]["source"],
+        format!("{file_url}//skills/gitdemo#{first}")
+    );
+
+    // The errors: no such reference (what there is, named), no skill.yaml at that path (where
+    // there are skills, named), a repository that does not exist.
+    let unknown = env.skill(&[
+        "install",
+        &format!("{file_url}//skills/gitdemo#nope"),
+        "--yes",
+    ]);
+    assert_eq!(unknown.code, 3, "{}", unknown.stderr);
+    assert!(
+        unknown.fails().contains("main, v1.0.0"),
+        "{}",
+        unknown.stderr
+    );
+    let root = env.skill(&["install", &format!("{file_url}#v1.0.0"), "--yes"]);
+    assert_eq!(root.code, 3, "{}", root.stderr);
+    assert!(
+        root.fails()
+            .contains(&format!("{file_url}//skills/gitdemo#v1.0.0")),
+        "{}",
+        root.stderr
+    );
+
+    let daemon = GitDaemon::start(work);
+    let daemon_url = format!("git://127.0.0.1:{}/served.git", daemon.port);
+    let missing = env.skill(&[
+        "install",
+        &format!("git://127.0.0.1:{}/missing.git", daemon.port),
+        "--yes",
+    ]);
+    assert_eq!(missing.code, 5, "{}", missing.stderr);
+    assert!(
+        missing.fails().contains("git ls-remote"),
+        "{}",
+        missing.stderr
+    );
+
+    // By branch over git://: another source for an installed skill needs --replace.
+    let by_branch = format!("{daemon_url}//skills/gitdemo#main");
+    let elsewhere = env.skill(&["install", &by_branch, "--yes"]);
+    assert_eq!(elsewhere.code, 7, "{}", elsewhere.stderr);
+    env.skill(&["install", &by_branch, "--yes", "--replace"])
+        .ok();
+    let fresh = env.skill(&["update", "gitdemo"]);
+    assert!(
+        fresh.ok().is_empty() && fresh.stderr.contains("newest commit"),
+        "{}",
+        fresh.stderr
+    );
+
+    // A new commit on the branch: update fetches and rebuilds it.
+    let lib = repo.join("skills/gitdemo/src/lib.rs");
+    let code = std::fs::read_to_string(&lib).unwrap();
+    assert!(code.contains("Hello, "), "{code}");
+    std::fs::write(&lib, code.replace("Hello, ", "Howdy, ")).unwrap();
+    git(&repo, &["commit", "-q", "-am", "second"]);
+    git(&repo, &["push", "-q", served.to_str().unwrap(), "main"]);
+    env.skill(&["update", "gitdemo", "--yes"]).ok();
+    assert_eq!(greet(&env), "Howdy, World!\n");
+
+    // A build that fails: the compiler's own message, and the installed version untouched.
+    git(&repo, &["checkout", "-q", "-b", "broken"]);
+    std::fs::write(&lib, "this is not rust\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "broken"]);
+    git(&repo, &["push", "-q", served.to_str().unwrap(), "broken"]);
+    let broken = env.skill(&[
+        "install",
+        &format!("{daemon_url}//skills/gitdemo#broken"),
+        "--yes",
+    ]);
+    assert_ne!(broken.code, 0);
+    assert!(broken.stderr.contains("error"), "{}", broken.stderr);
+    assert_eq!(greet(&env), "Howdy, World!\n");
+
+    // A repository that points outside itself: a subdirectory that is a symlink to /, a
+    // skill.yaml that is a symlink.
+    git(&repo, &["checkout", "-q", "main"]);
+    git(&repo, &["checkout", "-q", "-b", "evil"]);
+    std::os::unix::fs::symlink("/", repo.join("skills/escape")).unwrap();
+    std::fs::create_dir_all(repo.join("skills/linked")).unwrap();
+    std::os::unix::fs::symlink(
+        "../gitdemo/skill.yaml",
+        repo.join("skills/linked/skill.yaml"),
+    )
+    .unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "evil"]);
+    git(&repo, &["push", "-q", served.to_str().unwrap(), "evil"]);
+    for subdir in ["escape", "linked"] {
+        let evil = env.skill(&[
+            "install",
+            &format!("{daemon_url}//skills/{subdir}#evil"),
+            "--yes",
+            "--replace",
+        ]);
+        assert_eq!(evil.code, 5, "{subdir}: {}", evil.stderr);
+    }
+
+    // By commit, full (pinned: update leaves it) and short (found by fetching everything).
+    env.skill(&[
+        "install",
+        &format!("{daemon_url}//skills/gitdemo#{}", &first[..10]),
+        "--yes",
+    ])
+    .ok();
+    assert_eq!(greet(&env), "Hello, World!\n");
+    env.skill(&[
+        "install",
+        &format!("{daemon_url}//skills/gitdemo#{first}"),
+        "--yes",
+    ])
+    .ok();
+    let pinned = env.skill(&["update", "gitdemo"]);
+    assert_eq!(pinned.code, 2, "{}", pinned.stderr);
+    assert!(
+        pinned.fails().contains("pinned to commit"),
+        "{}",
+        pinned.stderr
+    );
+
+    // Nothing half-done in the cache: every checkout is whole (its marker written last).
+    let checkouts = env.home.path().join("cache/git/checkouts");
+    for url in std::fs::read_dir(&checkouts).unwrap().flatten() {
+        for commit in std::fs::read_dir(url.path()).unwrap().flatten() {
+            let name = commit.file_name().into_string().unwrap();
+            assert!(
+                !name.starts_with(".checkout-"),
+                "debris: {}",
+                commit.path().display()
+            );
+            assert!(commit.path().join(".skill-checkout").is_file());
+        }
+    }
+}
