@@ -21,6 +21,7 @@ pub mod instance;
 pub mod pull_cache;
 pub mod secrets;
 pub mod settings;
+pub mod setup;
 pub mod store;
 pub mod trust;
 

@@ -273,6 +273,15 @@ fn prepared(
 }
 
 impl Args {
+    /// What `skill sync` installs: exactly `source` (pinned), into `instance`, from wherever
+    /// the skill came before (the lock file decides).
+    pub fn sync(source: String, instance: String, yes: bool) -> Args {
+        Args {
+            replace: true,
+            ..Args::update(source, Some(instance), yes)
+        }
+    }
+
     /// What `skill update` installs: `source` into an existing instance (else `default`).
     pub fn update(source: String, instance: Option<String>, yes: bool) -> Args {
         Args {

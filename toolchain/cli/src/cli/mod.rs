@@ -18,6 +18,7 @@ mod remove;
 mod run;
 mod serve;
 mod settings;
+mod setup;
 mod test;
 mod trust;
 mod validate;
@@ -86,7 +87,7 @@ enum Command {
     Watch(watch::Args),
     /// Run the skill's test cases (tests/*.yaml) in the sandbox, then its unit tests
     Test(test::Args),
-    /// Install a skill from a registry (NAME[@REQ], oci://…) or a path (project, built skill, .wasm)
+    /// Install a skill from a registry (NAME[@REQ], oci://…), git, or a path (project, built skill, .wasm)
     Install(install::Args),
     /// Publish the built skill to an OCI registry as NAME:VERSION
     Publish(publish::Args),
@@ -98,8 +99,12 @@ enum Command {
     Logout(login::LogoutArgs),
     /// Run one tool straight from a registry in a throwaway instance (nothing is installed)
     PullRun(pull_run::Args),
-    /// Move skills installed from a registry to the newest version they allow
+    /// Move skills installed from a registry or git to the newest version they allow
     Update(versions::UpdateArgs),
+    /// Write the whole setup (skills, versions, digests, instances, grants; no secrets) to a file
+    Lock(setup::LockArgs),
+    /// Reproduce a setup written by `skill lock`, verifying every digest
+    Sync(setup::SyncArgs),
     /// Mark a published version so new resolutions skip it (--undo takes it back)
     Yank(versions::YankArgs),
     /// Return a skill to the version it had before its last install or update
@@ -216,6 +221,8 @@ pub fn main_toolchain() -> ExitCode {
         Command::Login(args) => login::login(ctx, args),
         Command::Logout(args) => login::logout(ctx, args),
         Command::Update(args) => versions::update(ctx, args),
+        Command::Lock(args) => setup::lock(ctx, args),
+        Command::Sync(args) => setup::sync(ctx, args),
         Command::PullRun(args) => pull_run::run(ctx, args),
         Command::Yank(args) => versions::yank(ctx, args),
         Command::Key(args) => trust::key(ctx, args),
@@ -287,6 +294,8 @@ impl Command {
             | Command::Login(_)
             | Command::Logout(_)
             | Command::Update(_)
+            | Command::Lock(_)
+            | Command::Sync(_)
             | Command::Yank(_)
             | Command::Key(_)
             | Command::Trust(_)

@@ -245,6 +245,106 @@ fn install_and_update_from_git() {
         pinned.stderr
     );
 
+    // A whole setup, locked here and synced into an empty home: gitdemo from git (pinned to
+    // its commit) and misbehave from a registry, in two instances, one with a secret.
+    let registry = crate::registry::TestRegistry::start(None);
+    let default = format!("{}/acme", registry.host);
+    let vars = [("SKILL_REGISTRY", default.as_ref())];
+    crate::misbehave();
+    let misbehave = crate::repo_root().join("toolchain/cli/tests/fixtures/misbehave");
+    env.skill_with_env(&["publish", misbehave.to_str().unwrap()], &vars)
+        .ok();
+    env.skill_with_env(&["install", "misbehave", "--yes"], &vars)
+        .ok();
+    env.skill_with_env(&["install", "misbehave", "--yes", "-i", "prod"], &vars)
+        .ok();
+    env.skill(&["config", "misbehave@prod", "--set", "region=us-east-1"])
+        .ok();
+    let secret = "sync-secret-7d41e0";
+    env.skill_with_input(
+        &["config", "misbehave@prod", "--set", "token"],
+        &format!("{secret}\n"),
+    )
+    .ok();
+    let lock_file = env.path("skills-lock.json");
+    env.skill(&["lock", "-o", lock_file.to_str().unwrap()]).ok();
+    let locked = std::fs::read_to_string(&lock_file).unwrap();
+    assert!(
+        !locked.contains(secret),
+        "a secret in the lock file:\n{locked}"
+    );
+    assert!(
+        locked.contains("SKILL_SECRET_MISBEHAVE_PROD_TOKEN"),
+        "{locked}"
+    );
+
+    let elsewhere = Env::new();
+    let no_secret = elsewhere.skill(&["sync", lock_file.to_str().unwrap(), "--yes"]);
+    assert_eq!(no_secret.code, 4, "{}", no_secret.stderr);
+    assert!(
+        no_secret
+            .fails()
+            .contains("SKILL_SECRET_MISBEHAVE_PROD_TOKEN"),
+        "{}",
+        no_secret.stderr
+    );
+    let secret_var = [("SKILL_SECRET_MISBEHAVE_PROD_TOKEN", secret.as_ref())];
+    elsewhere
+        .skill_with_env(&["sync", lock_file.to_str().unwrap(), "--yes"], &secret_var)
+        .ok();
+    let listed = |env: &Env, what: &[&str]| {
+        let home = env.home.path().to_str().unwrap().to_string();
+        env.skill(what).ok().replace(&home, "$SKILL_HOME")
+    };
+    for listing in [["list", "--json"], ["instances", "--json"]] {
+        assert_eq!(
+            listed(&elsewhere, &listing),
+            listed(&env, &listing),
+            "{listing:?}"
+        );
+    }
+    assert_eq!(
+        elsewhere
+            .skill(&["run", "misbehave@prod:setting", "key=token"])
+            .ok()
+            .trim(),
+        format!("token=Some({secret:?})")
+    );
+    let again = elsewhere.skill(&["sync", lock_file.to_str().unwrap(), "--yes"]);
+    assert!(
+        again.ok().is_empty() && again.stderr.contains("Fresh"),
+        "{}",
+        again.stderr
+    );
+
+    // A digest edited in the file (the registry has no such manifest), or a source that no
+    // longer names the digest: refused, nothing installed.
+    let digest = serde_json::from_str::<serde_json::Value>(&locked).unwrap()["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "misbehave")
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let forged = format!("sha256:{}", "0".repeat(64));
+    for (edited, code) in [
+        (locked.replace(&digest, &forged), 3),
+        (locked.replacen(&digest, &forged, 1), 2),
+    ] {
+        let file = env.path("edited-lock.json");
+        std::fs::write(&file, edited).unwrap();
+        let third = Env::new();
+        let refused = third.skill(&["sync", file.to_str().unwrap(), "--yes"]);
+        assert_eq!(refused.code, code, "{}", refused.stderr);
+        assert!(
+            !third.home.path().join("skills/misbehave").exists(),
+            "{}",
+            refused.stderr
+        );
+    }
+
     // Nothing half-done in the cache: every checkout is whole (its marker written last).
     let checkouts = env.home.path().join("cache/git/checkouts");
     for url in std::fs::read_dir(&checkouts).unwrap().flatten() {
