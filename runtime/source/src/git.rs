@@ -19,8 +19,20 @@ use skill_manifest::error::{Error, ErrorKind, Result};
 use skill_store::SkillHome;
 use skill_store::fsutil::{FileLock, sha256_hex};
 
-/// How long one git command may take (a fetch of a large repository over a slow link).
+/// How long one git command may take (a fetch of a large repository over a slow link);
+/// `SKILL_GIT_TIMEOUT` (seconds) changes it.
 const GIT_DEADLINE: Duration = Duration::from_secs(600);
+
+/// The most a checkout may hold.
+pub const MAX_CHECKOUT_BYTES: u64 = 1 << 30;
+pub const MAX_CHECKOUT_FILES: u64 = 100_000;
+
+fn git_deadline() -> Duration {
+    std::env::var("SKILL_GIT_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(GIT_DEADLINE, Duration::from_secs)
+}
 
 /// The transports a git source may use. `ext::` and other remote helpers run commands.
 const ALLOWED_PROTOCOLS: &str = "file:git:http:https:ssh";
@@ -83,10 +95,11 @@ fn scp_like(source: &str) -> bool {
 
 impl GitSource {
     pub fn parse(source: &str) -> Result<GitSource> {
+        let shown = redacted(source);
         let bad = |why: &str| {
             Error::invalid(format!(
                 "`{}` is not a git source: {why}",
-                skill_manifest::text::escape(source, false)
+                skill_manifest::text::escape(&shown, false)
             ))
             .with_hint("e.g. https://github.com/acme/skills.git//weather#v1.2.0, github:acme/hello#main, git@host:acme/hello.git")
         };
@@ -126,12 +139,25 @@ impl GitSource {
         } else {
             base.to_string()
         };
+        // The authority of a `scheme://` URL: credentials there would be stored (origin.json,
+        // the lock file) and shown; only an SSH user name (not a secret) may be given.
+        if let Some((scheme, rest)) = url.split_once("://") {
+            let authority = rest.split('/').next().unwrap_or_default();
+            if let Some((userinfo, _)) = authority.rsplit_once('@')
+                && (scheme != "ssh" || userinfo.contains(':'))
+            {
+                return Err(bad(
+                    "credentials in the URL would be stored and shown; use a git credential helper (or an SSH key)",
+                ));
+            }
+        }
         if url.contains("::") {
             return Err(bad("remote helpers (`transport::address`) are not allowed"));
         }
         if url.starts_with('-') {
             return Err(bad("it starts with `-`"));
         }
+        // (No userinfo is left in an http:// URL here: the host is the whole authority.)
         let plain_host = url
             .strip_prefix("http://")
             .map(|rest| rest.split('/').next().unwrap_or_default());
@@ -147,9 +173,21 @@ impl GitSource {
         })
     }
 
-    /// Whether the reference names one commit forever (a full commit id).
+    /// Whether the reference names one commit forever (a commit id, full or short).
     pub fn is_pinned(&self) -> bool {
-        self.reference.as_deref().is_some_and(is_full_commit)
+        self.reference.as_deref().is_some_and(looks_like_commit)
+    }
+}
+
+/// `source` with any credentials in its authority replaced by `…` (for messages).
+fn redacted(source: &str) -> String {
+    let Some((scheme, rest)) = source.split_once("://") else {
+        return source.to_string();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://…@{host}{}", &rest[end..]),
+        None => source.to_string(),
     }
 }
 
@@ -252,6 +290,7 @@ impl GitCache {
         if !db.join("HEAD").is_file() {
             let _ = std::fs::remove_dir_all(&db);
             git(
+                &self.dir,
                 None,
                 &["init", "--bare", "--quiet", "--"],
                 &[db.as_os_str()],
@@ -262,8 +301,13 @@ impl GitCache {
             .checkouts
             .join(&sha256_hex(source.url.as_bytes())[..16]);
         let root = checkouts.join(&commit);
-        if !root.join(CHECKOUT_DONE).is_file() {
+        // The marker sits beside the checkout, outside the tree the repository controls (a
+        // file of that name in the repository could be a symlink to anywhere).
+        let done = checkouts.join(format!("{commit}.done"));
+        if !std::fs::symlink_metadata(&done).is_ok_and(|m| m.is_file()) {
+            self.check_size(&db, &commit)?;
             checkout(&db, &commit, &root)?;
+            std::fs::write(&done, b"").map_err(|e| Error::io("write", &done, e))?;
         }
         let project = match &source.subdir {
             Some(subdir) => inside(&root, subdir)?,
@@ -276,10 +320,71 @@ impl GitCache {
         })
     }
 
+    /// Refuses a commit whose files would take more than [`MAX_CHECKOUT_BYTES`] or
+    /// [`MAX_CHECKOUT_FILES`] (a few kilobytes of repository can hold gigabytes of files).
+    fn check_size(&self, db: &Path, commit: &str) -> Result<()> {
+        let listing = git(
+            &self.dir,
+            Some(db),
+            &["ls-tree", "-r", "-l", "--full-tree", commit],
+            &[],
+        )?;
+        let (mut bytes, mut files) = (0u64, 0u64);
+        for line in listing.lines() {
+            let size = line
+                .split_whitespace()
+                .nth(3)
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0);
+            bytes = bytes.saturating_add(size);
+            files += 1;
+        }
+        if bytes > MAX_CHECKOUT_BYTES || files > MAX_CHECKOUT_FILES {
+            return Err(Error::invalid(format!(
+                "commit {commit} holds {files} files, {bytes} bytes: more than a skill's checkout may ({MAX_CHECKOUT_FILES} files, {MAX_CHECKOUT_BYTES} bytes)"
+            ))
+            .with_hint("point //SUBDIR at the skill in a smaller repository, or install a built skill from a registry"));
+        }
+        Ok(())
+    }
+
+    /// Removes every fetched repository and checkout (`skill prune`): a cache, fetched again
+    /// when needed. Returns what was (or, dry, would be) removed and its size.
+    pub fn clear(&self, dry_run: bool) -> Result<Vec<(PathBuf, u64)>> {
+        let mut removed = Vec::new();
+        for part in ["db", "checkouts"] {
+            let dir = self.dir.join(part);
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let size = skill_store::store::dir_size(&path);
+                if !dry_run {
+                    let gone = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                    gone.map_err(|e| Error::io("remove", &path, e))?;
+                }
+                removed.push((path, size));
+            }
+        }
+        Ok(removed)
+    }
+
     /// The commit the reference names now, fetched into `db`.
     fn fetch_commit(&self, db: &Path, source: &GitSource) -> Result<String> {
         let wanted = source.reference.as_deref().unwrap_or("HEAD");
+        // A hex reference is a commit id, never a branch or tag of that name (which anyone
+        // who can push could create to take a pin over). A short one is looked up among
+        // everything fetched; a full one is fetched by id.
+        if looks_like_commit(wanted) && !is_full_commit(wanted) {
+            return self.fetch_all_and_find(db, source, wanted);
+        }
         let shallow = git(
+            &self.dir,
             Some(db),
             &["fetch", "--quiet", "--depth=1", "--no-tags", "--"],
             &[source.url.as_ref(), wanted.as_ref()],
@@ -288,36 +393,51 @@ impl GitCache {
             Ok(_) => {}
             // A commit id: servers need not serve one by id, and a short one is not a ref at
             // all. Fetch everything and look it up.
-            Err(e) if unknown_ref(&e) && looks_like_commit(wanted) => {
-                git(
-                    Some(db),
-                    &["fetch", "--quiet", "--"],
-                    &[
-                        source.url.as_ref(),
-                        "+refs/heads/*:refs/skill/heads/*".as_ref(),
-                        "+refs/tags/*:refs/skill/tags/*".as_ref(),
-                    ],
-                )
-                .map_err(|e| classify(e, source))?;
-                let spec = format!("{wanted}^{{commit}}");
-                return git(
-                    Some(db),
-                    &["rev-parse", "--verify", "--quiet"],
-                    &[spec.as_ref()],
-                )
-                .map(|out| out.trim().to_string())
-                .map_err(|_| unknown_reference(source));
+            Err(e) if unknown_ref(&e) && is_full_commit(wanted) => {
+                return self.fetch_all_and_find(db, source, wanted);
             }
-            Err(e) => return Err(classify(e, source)),
+            Err(e) => return Err(classify(&self.dir, e, source)),
         }
         let commit = git(
+            &self.dir,
             Some(db),
             &["rev-parse", "--verify", "--quiet"],
             &["FETCH_HEAD^{commit}".as_ref()],
         )
-        .map_err(|_| unknown_reference(source))?
+        .map_err(|_| unknown_reference(&self.dir, source))?
         .trim()
         .to_string();
+        if is_full_commit(wanted) && commit != wanted.to_ascii_lowercase() {
+            return Err(unknown_reference(&self.dir, source));
+        }
+        Ok(commit)
+    }
+
+    /// Fetches every branch and tag, then finds the commit `id` (a prefix or a full id).
+    fn fetch_all_and_find(&self, db: &Path, source: &GitSource, id: &str) -> Result<String> {
+        git(
+            &self.dir,
+            Some(db),
+            &["fetch", "--quiet", "--"],
+            &[
+                source.url.as_ref(),
+                "+refs/heads/*:refs/skill/heads/*".as_ref(),
+                "+refs/tags/*:refs/skill/tags/*".as_ref(),
+            ],
+        )
+        .map_err(|e| classify(&self.dir, e, source))?;
+        let spec = format!("{id}^{{commit}}");
+        let commit = git(
+            &self.dir,
+            Some(db),
+            &["rev-parse", "--verify", "--quiet"],
+            &[spec.as_ref()],
+        )
+        .map(|out| out.trim().to_string())
+        .map_err(|_| unknown_reference(&self.dir, source))?;
+        if !commit.starts_with(&id.to_ascii_lowercase()) {
+            return Err(unknown_reference(&self.dir, source));
+        }
         Ok(commit)
     }
 
@@ -325,12 +445,15 @@ impl GitCache {
     /// `skill update`): `None` when the remote has no such branch or tag (a commit id).
     pub fn remote_commit(&self, source: &GitSource) -> Result<Option<String>> {
         let wanted = source.reference.as_deref().unwrap_or("HEAD");
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::io("create directory", &self.dir, e))?;
         let out = git(
+            &self.dir,
             None,
             &["ls-remote", "--"],
             &[source.url.as_ref(), wanted.as_ref()],
         )
-        .map_err(|e| classify(e, source))?;
+        .map_err(|e| classify(&self.dir, e, source))?;
         // The order git's own lookup uses (`git fetch URL NAME`): the exact name (HEAD), then
         // a tag (the commit an annotated tag points to: its `^{}` line), then a branch.
         let (mut exact, mut tag, mut peeled, mut branch) = (None, None, None, None);
@@ -356,8 +479,9 @@ impl GitCache {
 }
 
 /// Branches and tags of the remote (for an unknown-reference error), at most `limit`.
-fn remote_refs(source: &GitSource, limit: usize) -> Vec<String> {
+fn remote_refs(cwd: &Path, source: &GitSource, limit: usize) -> Vec<String> {
     let Ok(out) = git(
+        cwd,
         None,
         &["ls-remote", "--heads", "--tags", "--"],
         &[source.url.as_ref()],
@@ -422,9 +546,9 @@ fn unknown_ref(error: &GitError) -> bool {
         || text.contains("unadvertised object")
 }
 
-fn unknown_reference(source: &GitSource) -> Error {
+fn unknown_reference(cwd: &Path, source: &GitSource) -> Error {
     let reference = source.reference.as_deref().unwrap_or("HEAD");
-    let refs = remote_refs(source, 12);
+    let refs = remote_refs(cwd, source, 12);
     let hint = if refs.is_empty() {
         "name a branch, a tag or a commit id the repository has".to_string()
     } else {
@@ -439,7 +563,7 @@ fn unknown_reference(source: &GitSource) -> Error {
 }
 
 /// One error for a failed fetch, by what git said.
-fn classify(error: GitError, source: &GitSource) -> Error {
+fn classify(cwd: &Path, error: GitError, source: &GitSource) -> Error {
     if error.timed_out {
         return Error::new(
             ErrorKind::Timeout,
@@ -458,7 +582,7 @@ fn classify(error: GitError, source: &GitSource) -> Error {
             );
     }
     if unknown_ref(&error) {
-        return unknown_reference(source);
+        return unknown_reference(cwd, source);
     }
     let text = error.stderr.to_ascii_lowercase();
     let said = last_line(&error.stderr);
@@ -589,10 +713,8 @@ pub fn check_project(checkout: &Checkout, source: &GitSource) -> Result<()> {
     }
 }
 
-/// Marks a checkout complete (written last, inside the renamed directory).
-const CHECKOUT_DONE: &str = ".skill-checkout";
-
-/// Writes the files of `commit` to `root`: aside first, then renamed into place.
+/// Writes the files of `commit` to `root`: aside first, then renamed into place (the caller
+/// marks it complete).
 fn checkout(db: &Path, commit: &str, root: &Path) -> Result<()> {
     let parent = root.parent().expect("a checkout has a parent");
     std::fs::create_dir_all(parent).map_err(|e| Error::io("create directory", parent, e))?;
@@ -603,16 +725,14 @@ fn checkout(db: &Path, commit: &str, root: &Path) -> Result<()> {
     let index = aside.path().join(".git-index");
     let work = aside.path().join("files");
     std::fs::create_dir(&work).map_err(|e| Error::io("create directory", &work, e))?;
-    let mut command = git_command(Some(db));
+    let mut command = git_command(parent, Some(db));
     command
         .env("GIT_INDEX_FILE", &index)
         .arg("--work-tree")
         .arg(&work)
         .args(["checkout", "--quiet", "--force", commit, "--", "."]);
     run(command)?;
-    std::fs::write(work.join(CHECKOUT_DONE), commit)
-        .map_err(|e| Error::io("write", &work.join(CHECKOUT_DONE), e))?;
-    if root.exists() {
+    if std::fs::symlink_metadata(root).is_ok() {
         // An incomplete one (killed before its marker): replace it.
         let _ = std::fs::remove_dir_all(root);
     }
@@ -636,12 +756,20 @@ impl From<GitError> for Error {
     }
 }
 
-fn git_command(git_dir: Option<&Path>) -> Command {
+/// A git command run in `cwd` (the cache directory), never discovering a repository above it:
+/// the configuration of a repository the user happens to stand in (`core.gitProxy`,
+/// `core.sshCommand`…) must not apply to a fetch.
+fn git_command(cwd: &Path, git_dir: Option<&Path>) -> Command {
     let mut command = Command::new("git");
     if let Some(dir) = git_dir {
         command.arg("--git-dir").arg(dir);
     }
     command
+        .current_dir(cwd)
+        .env("GIT_CEILING_DIRECTORIES", cwd)
+        // A stalled HTTP transfer ends well before the deadline.
+        .env("GIT_HTTP_LOW_SPEED_LIMIT", "1")
+        .env("GIT_HTTP_LOW_SPEED_TIME", "60")
         .env("GIT_ALLOW_PROTOCOL", ALLOWED_PROTOCOLS)
         // Never wait for a password no one will type; credential helpers still answer.
         .env("GIT_TERMINAL_PROMPT", "0")
@@ -653,17 +781,22 @@ fn git_command(git_dir: Option<&Path>) -> Command {
 
 /// Runs `git [--git-dir DIR] ARGS… EXTRA…`; stdout on success.
 fn git(
+    cwd: &Path,
     git_dir: Option<&Path>,
     args: &[&str],
     extra: &[&std::ffi::OsStr],
 ) -> std::result::Result<String, GitError> {
-    let mut command = git_command(git_dir);
+    let mut command = git_command(cwd, git_dir);
     command.args(args).args(extra);
     run(command)
 }
 
 /// Runs a git command under [`GIT_DEADLINE`], its output bounded.
 fn run(mut command: Command) -> std::result::Result<String, GitError> {
+    use std::os::unix::process::CommandExt;
+    // Its own process group: a deadline kills git's helpers (git-remote-https, ssh) too, which
+    // would otherwise keep the pipes open.
+    command.process_group(0);
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -691,32 +824,36 @@ fn run(mut command: Command) -> std::result::Result<String, GitError> {
     let stdout = read(Box::new(child.stdout.take().expect("piped")));
     let stderr = read(Box::new(child.stderr.take().expect("piped")));
     let started = Instant::now();
+    let deadline = git_deadline();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() > GIT_DEADLINE => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
+            Ok(None) if started.elapsed() > deadline => break None,
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(_) => break None,
         }
     };
+    let Some(status) = status else {
+        // SAFETY: signals the process group git leads (created above); no memory involved.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+        let _ = child.wait();
+        // The readers are not joined: a helper that escaped the group could hold the pipes.
+        return Err(GitError {
+            stderr: String::new(),
+            timed_out: true,
+            not_started: false,
+        });
+    };
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
-    match status {
-        Some(status) if status.success() => Ok(stdout),
-        Some(_) => Err(GitError {
+    if status.success() {
+        Ok(stdout)
+    } else {
+        Err(GitError {
             stderr,
             timed_out: false,
             not_started: false,
-        }),
-        None => Err(GitError {
-            stderr,
-            timed_out: true,
-            not_started: false,
-        }),
+        })
     }
 }
 
@@ -777,10 +914,24 @@ mod tests {
             "http://example.com/r.git",
             "https://h/r.git#a b",
             "https://h/r.git#",
+            "https://user:token@h/r.git",
+            "https://token@h/r.git",
+            "http://localhost:x@192.0.2.2/good.git",
+            "ssh://git:pw@h/r.git",
         ] {
             assert!(GitSource::parse(source).is_err(), "{source}");
         }
         assert!(GitSource::parse("http://127.0.0.1:8080/r.git").is_ok());
+        assert!(GitSource::parse("ssh://git@h/r.git").is_ok());
+        let refused = GitSource::parse("https://u:hunter2@h/r.git")
+            .unwrap_err()
+            .to_string();
+        assert!(!refused.contains("hunter2"), "{refused}");
+        assert!(
+            GitSource::parse("https://h/r#b8ca4eed")
+                .unwrap()
+                .is_pinned()
+        );
     }
 
     #[test]

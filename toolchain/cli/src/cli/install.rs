@@ -94,16 +94,18 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     // `oci://…` is always a registry and `https://…`, `github:…` always git (a directory
     // `oci:` or `https:` in the working directory must not stand in for them); a bare name or
     // `user@host:path` only when no such path exists.
-    let source = if args.source.starts_with("oci://")
+    let from_git =
+        git::is_url(&args.source) || (!path.exists() && git::looks_like_git(&args.source));
+    let source = if from_git {
+        let (checkout, fetched) = fetched(&printer, &home, &args.source)?;
+        origin = fetched;
+        Local(InstallSource::resolve(&checkout.project)?)
+    } else if args.source.starts_with("oci://")
         || (!path.exists() && looks_like_reference(&args.source))
     {
         let (package, pulled) = pulled(ctx, &printer, &runtime, &home, &args)?;
         origin = pulled;
         Pulled(Box::new(package))
-    } else if git::is_url(&args.source) || (!path.exists() && git::looks_like_git(&args.source)) {
-        let (checkout, fetched) = fetched(&printer, &home, &args.source)?;
-        origin = fetched;
-        Local(InstallSource::resolve(&checkout.project)?)
     } else {
         Local(InstallSource::resolve(path)?)
     };
@@ -156,6 +158,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let review = needs_approval(&home, &target, &requested)?;
+    // Building someone else's repository runs their code: asked even when the skill itself
+    // asks for nothing.
+    if from_git && to_build.is_some() && review.is_none() && !args.yes && !confirm("Build it?") {
+        return Err(
+            Error::denied(format!("not installed: {} was not built", yaml.name))
+                .with_hint("answer `y` to build it, or pass --yes in scripts")
+                .into(),
+        );
+    }
     if let Some(review) = &review {
         // Shown whenever it is asked, and with --yes unless -q.
         if !args.yes || !printer.is_quiet() {

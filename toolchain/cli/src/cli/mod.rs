@@ -109,7 +109,7 @@ enum Command {
     Yank(versions::YankArgs),
     /// Return a skill to the version it had before its last install or update
     Rollback(versions::RollbackArgs),
-    /// Remove versions no one runs, their compiled code and the pull-run cache; print what was freed
+    /// Remove versions no one runs, their compiled code, the pull-run and git caches; print what was freed
     Prune(versions::PruneArgs),
     /// Signing keys for `skill publish --sign`
     Key(trust::KeyArgs),

@@ -188,6 +188,8 @@ fn run_with(
         .and_then(|digest| cache.get(&digest).ok().flatten());
     let scratch = tempfile::Builder::new()
         .prefix("skill-pull-run-")
+        // The tool's data directory: the user's alone.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir()
         .map_err(|e| Error::io("create a temporary directory in", &std::env::temp_dir(), e))?;
     let (component_path, manifest, yaml) = match offline {

@@ -231,6 +231,7 @@ pub fn prune(ctx: &Context, args: PruneArgs) -> anyhow::Result<ExitCode> {
     removed.extend(store.prune_aot_cache(args.dry_run)?);
     removed
         .extend(skill_store::pull_cache::PullCache::new(ctx.home()?).clear(false, args.dry_run)?);
+    removed.extend(GitCache::new(&ctx.home()?).clear(args.dry_run)?);
     let total: u64 = removed.iter().map(|(_, size)| size).sum();
     if json {
         let out = serde_json::json!({

@@ -148,6 +148,31 @@ fn install_and_update_from_git() {
         root.stderr
     );
 
+    // A server that never answers: the deadline ends it, git's helpers included.
+    let (stalled, _) = crate::serve_http(|_, _| {
+        std::thread::sleep(Duration::from_secs(60));
+        crate::HttpResponse::new(500, "")
+    });
+    let started = Instant::now();
+    let stalls = env.skill_with_env(
+        &[
+            "install",
+            &format!("http://127.0.0.1:{stalled}/r.git"),
+            "--yes",
+        ],
+        &[("SKILL_GIT_TIMEOUT", "2".as_ref())],
+    );
+    assert!(stalls.fails().contains("took longer"), "{}", stalls.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    // Credentials in a URL would be stored and shown: refused, and not echoed.
+    let token = env.skill(&["install", "https://me:hunter2@127.0.0.1:1/r.git", "--yes"]);
+    assert_eq!(token.code, 2, "{}", token.stderr);
+    assert!(!token.fails().contains("hunter2"), "{}", token.stderr);
+
     let daemon = GitDaemon::start(work);
     let daemon_url = format!("git://127.0.0.1:{}/served.git", daemon.port);
     let missing = env.skill(&[
@@ -204,6 +229,10 @@ fn install_and_update_from_git() {
     git(&repo, &["checkout", "-q", "main"]);
     git(&repo, &["checkout", "-q", "-b", "evil"]);
     std::os::unix::fs::symlink("/", repo.join("skills/escape")).unwrap();
+    // A file by the name the checkout marker once had, linked to a file of the user's.
+    let victim = work.join("victim.txt");
+    std::fs::write(&victim, "mine").unwrap();
+    std::os::unix::fs::symlink(&victim, repo.join(".skill-checkout")).unwrap();
     std::fs::create_dir_all(repo.join("skills/linked")).unwrap();
     std::os::unix::fs::symlink(
         "../gitdemo/skill.yaml",
@@ -222,6 +251,40 @@ fn install_and_update_from_git() {
         ]);
         assert_eq!(evil.code, 5, "{subdir}: {}", evil.stderr);
     }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "mine");
+
+    // A branch named like a short commit id cannot take the pin over.
+    git(
+        &repo,
+        &[
+            "push",
+            "-q",
+            served.to_str().unwrap(),
+            &format!("HEAD:refs/heads/{}", &first[..10]),
+        ],
+    );
+
+    // The configuration of a repository the user stands in does not apply to the fetch.
+    git(work, &["init", "-q"]);
+    let proxy = work.join("proxy.sh");
+    let pwned = work.join("pwned-by-gitproxy");
+    std::fs::write(
+        &proxy,
+        format!("#!/bin/sh\ntouch {}\nexit 1\n", pwned.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&proxy, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    git(work, &["config", "core.gitProxy", proxy.to_str().unwrap()]);
+    let proxied = env.skill(&[
+        "install",
+        &format!("{daemon_url}//skills/gitdemo#nosuch"),
+        "--yes",
+    ]);
+    assert_eq!(proxied.code, 3, "{}", proxied.stderr);
+    assert!(
+        !pwned.exists(),
+        "the working directory's git config ran a command"
+    );
 
     // By commit, full (pinned: update leaves it) and short (found by fetching everything).
     env.skill(&[
@@ -345,17 +408,27 @@ fn install_and_update_from_git() {
         );
     }
 
-    // Nothing half-done in the cache: every checkout is whole (its marker written last).
+    // Nothing half-done in the cache: every checkout is whole (its marker, beside it, written
+    // last); prune clears the cache.
     let checkouts = env.home.path().join("cache/git/checkouts");
     for url in std::fs::read_dir(&checkouts).unwrap().flatten() {
-        for commit in std::fs::read_dir(url.path()).unwrap().flatten() {
-            let name = commit.file_name().into_string().unwrap();
+        for entry in std::fs::read_dir(url.path()).unwrap().flatten() {
+            let name = entry.file_name().into_string().unwrap();
             assert!(
                 !name.starts_with(".checkout-"),
                 "debris: {}",
-                commit.path().display()
+                entry.path().display()
             );
-            assert!(commit.path().join(".skill-checkout").is_file());
+            if entry.file_type().unwrap().is_dir() {
+                assert!(url.path().join(format!("{name}.done")).is_file(), "{name}");
+            }
         }
     }
+    let pruned = env.skill(&["prune", "--json"]);
+    assert!(
+        pruned.ok().contains("cache/git/checkouts"),
+        "{}",
+        pruned.stdout
+    );
+    assert_eq!(std::fs::read_dir(&checkouts).unwrap().count(), 0);
 }
