@@ -66,6 +66,50 @@ pub struct SkillYaml {
     /// What the sandbox must grant beyond the instance's own data directory.
     #[serde(default, skip_serializing_if = "Capabilities::is_empty")]
     pub capabilities: Capabilities,
+    /// Skills this one needs installed beside it, resolved and installed with it.
+    #[serde(
+        default,
+        rename = "skill_dependencies",
+        alias = "skill-dependencies",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub skill_dependencies: Vec<Dependency>,
+}
+
+/// The most `skill_dependencies` one skill.yaml may list.
+pub const MAX_DEPENDENCIES: usize = 64;
+
+/// One entry of `skill_dependencies`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    pub name: String,
+    /// A semver requirement (`^1.2`, `>=1, <2`, `*`); default `*`.
+    #[serde(default = "any_version")]
+    pub version: String,
+    /// Installed when it can be; skipped with a warning when it cannot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    /// The registry (`HOST[:PORT][/NAMESPACE]`) it comes from, when not the default one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+}
+
+fn any_version() -> String {
+    "*".to_string()
+}
+
+impl Dependency {
+    pub fn requirement(&self) -> Result<semver::VersionReq> {
+        semver::VersionReq::parse(&self.version).map_err(|e| {
+            Error::invalid(format!(
+                "skill_dependencies: `{}` for {} is not a version requirement: {e}",
+                crate::text::escape(&self.version, false),
+                self.name
+            ))
+            .with_hint("e.g. ^1.2, ~1.2.3, >=1, <2, or *")
+        })
+    }
 }
 
 /// How `skill build` builds the project. `skill init` writes it; when it is missing,
@@ -170,6 +214,7 @@ impl SkillYaml {
             build: None,
             config: ConfigSchema::default(),
             capabilities: Capabilities::default(),
+            skill_dependencies: Vec::new(),
         };
         let text = serde_norway::to_string(&yaml).expect("skill.yaml serializes");
         (yaml, text)
@@ -227,6 +272,29 @@ impl SkillYaml {
         }
         validate_schema(&yaml.config)?;
         yaml.capabilities.validate()?;
+        if yaml.skill_dependencies.len() > MAX_DEPENDENCIES {
+            return Err(Error::invalid(format!(
+                "skill.yaml lists more than {MAX_DEPENDENCIES} skill_dependencies"
+            )));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for dep in &yaml.skill_dependencies {
+            validate_skill_name(&dep.name)?;
+            dep.requirement()?;
+            if dep.name == yaml.name {
+                return Err(Error::invalid(format!(
+                    "{} lists itself in skill_dependencies",
+                    yaml.name
+                ))
+                .with_hint("remove that entry"));
+            }
+            if !seen.insert(dep.name.as_str()) {
+                return Err(
+                    Error::invalid(format!("skill_dependencies lists {} twice", dep.name))
+                        .with_hint("one entry per skill, with one requirement"),
+                );
+            }
+        }
         Ok(yaml)
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod artifact;
 pub mod auth;
+pub mod deps;
 pub mod git;
 pub mod oci;
 pub mod reference;

@@ -14,6 +14,7 @@ use skill_build::pipeline;
 use skill_build::project::InstallSource;
 use skill_host::instances::{InstanceRef, approve, needs_approval, review_text};
 use skill_manifest::manifest::SkillYaml;
+use skill_source::deps::{self, RegistryCatalog};
 use skill_source::git::{self, GitCache, GitSource};
 use skill_source::reference::looks_like_reference;
 use skill_source::{Registry, Request};
@@ -74,6 +75,10 @@ pub struct Args {
     /// and there is no valid one: you run code no key you trust vouched for
     #[arg(long)]
     allow_unsigned: bool,
+
+    /// Install only this skill, not the skills its skill.yaml lists in skill_dependencies
+    #[arg(long)]
+    no_deps: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -180,6 +185,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             .into());
         }
     }
+    if !yaml.skill_dependencies.is_empty() && !args.no_deps {
+        install_dependencies(ctx, &printer, &home, &yaml, &args)?;
+    }
     let package = match (to_build, prepared_package) {
         (Some(mut project), _) => {
             project.record_detected_build()?;
@@ -269,6 +277,68 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Resolves the skill's `skill_dependencies` (newest compatible, shared, installed versions
+/// kept) and installs what is missing, dependencies first, each reviewed like any install.
+fn install_dependencies(
+    ctx: &Context,
+    printer: &Printer,
+    home: &skill_store::SkillHome,
+    yaml: &SkillYaml,
+    args: &Args,
+) -> anyhow::Result<()> {
+    let registry = Registry::new(home.clone(), ctx.registry_config(args.registry.as_deref()))?;
+    let installed = Store::new(home.clone())
+        .list()?
+        .into_iter()
+        .filter_map(|s| {
+            let version = skill_source::semver::Version::parse(&s.manifest.version).ok()?;
+            Some((s.manifest.name, version))
+        })
+        .collect();
+    let mut catalog = RegistryCatalog {
+        registry: &registry,
+    };
+    let stage = printer.stage("Resolving", format!("the dependencies of {}", yaml.name));
+    let resolution = deps::resolve(
+        &yaml.name,
+        &yaml.skill_dependencies,
+        &installed,
+        &mut catalog,
+    );
+    match &resolution {
+        Ok(_) => {
+            stage.done();
+        }
+        Err(_) => stage.fail(),
+    }
+    let resolution = resolution?;
+    for warning in &resolution.warnings {
+        printer.warn(warning);
+    }
+    for chosen in &resolution.skills {
+        let name = &chosen.dependency.name;
+        if chosen.installed {
+            printer.detail(format!("{name} {} is installed", chosen.version));
+            continue;
+        }
+        let source = format!(
+            "oci://{}:{}",
+            catalog.repository(&chosen.dependency)?,
+            chosen.version
+        );
+        let mut dependency = Args::update(source, None, args.yes);
+        dependency.no_deps = true;
+        dependency.allow_unsigned = args.allow_unsigned;
+        if let Err(e) = run(ctx, dependency) {
+            if !chosen.dependency.optional {
+                return Err(e);
+            }
+            printer.warn(format!("optional dependency {name} skipped: {e}"));
+        }
+    }
+    Ok(())
+}
+
 /// Prepares an already built package, showing its warnings.
 fn prepared(
     printer: &Printer,
@@ -303,6 +373,7 @@ impl Args {
             registry: None,
             allow_unsigned: false,
             replace: false,
+            no_deps: false,
         }
     }
 }

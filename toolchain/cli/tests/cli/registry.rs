@@ -1276,3 +1276,110 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     all
 }
+
+/// A template project `name` with `skill_dependencies` (YAML list items) appended.
+fn project_with_dependencies(env: &Env, name: &str, dependencies: &[&str]) -> PathBuf {
+    let dir = env.path(&format!("projects/{name}"));
+    env.skill(&["init", name, "-t", "rust", "--dir", dir.to_str().unwrap()])
+        .ok();
+    if !dependencies.is_empty() {
+        let yaml = dir.join("skill.yaml");
+        let mut text = std::fs::read_to_string(&yaml).unwrap();
+        text.push_str("skill_dependencies:\n");
+        for dependency in dependencies {
+            text.push_str(&format!("  - {dependency}\n"));
+        }
+        std::fs::write(&yaml, text).unwrap();
+    }
+    dir
+}
+
+/// skill_dependencies: resolved against a real registry (shared where requirements overlap,
+/// installed first, each reviewed), a conflict names who wants what, a cycle is printed, an
+/// optional dependency that cannot be had is skipped with a warning.
+#[test]
+fn skill_dependencies_are_resolved_and_installed() {
+    let registry = TestRegistry::start(None);
+    let env = Env::new();
+    let default = format!("{}/acme", registry.host);
+    let vars = [("SKILL_REGISTRY", default.as_ref())];
+    for (name, dependencies) in [
+        ("dep-c", &[][..]),
+        ("dep-b", &["{ name: dep-c, version: \"^0.1\" }"][..]),
+        ("dep-y", &["{ name: dep-x, version: \"*\" }"][..]),
+    ] {
+        let dir = project_with_dependencies(&env, name, dependencies);
+        env.skill(&["build", dir.to_str().unwrap()]).ok();
+        env.skill_with_env(&["publish", dir.to_str().unwrap()], &vars)
+            .ok();
+    }
+
+    // dep-a needs dep-b ^0.1 and dep-c >=0.1; dep-b needs dep-c ^0.1: one dep-c for both, the
+    // dependencies installed before dep-a; an optional one that does not exist is skipped.
+    let a = project_with_dependencies(
+        &env,
+        "dep-a",
+        &[
+            "{ name: dep-b, version: \"^0.1\" }",
+            "{ name: dep-c, version: \">=0.1\" }",
+            "{ name: dep-ghost, version: \"^1\", optional: true }",
+        ],
+    );
+    let installed = env.skill_with_env(&["install", a.to_str().unwrap(), "--yes"], &vars);
+    installed.ok();
+    assert!(
+        installed
+            .stderr
+            .contains("optional dependency dep-ghost skipped"),
+        "{}",
+        installed.stderr
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(env.skill(&["list", "--json"]).ok()).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dep-a", "dep-b", "dep-c"]);
+    let order: Vec<usize> = ["dep-c 0.1.0", "dep-b 0.1.0", "dep-a 0.1.0"]
+        .iter()
+        .map(|s| installed.stderr.find(&format!("Installed {s}")).expect(s))
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "{}",
+        installed.stderr
+    );
+
+    // A conflict: dep-b wants dep-c ^0.1, this one ^2 (which does not exist either).
+    let fresh = Env::new();
+    let conflicting = project_with_dependencies(
+        &fresh,
+        "dep-top",
+        &[
+            "{ name: dep-b, version: \"^0.1\" }",
+            "{ name: dep-c, version: \"^2\" }",
+        ],
+    );
+    let conflict =
+        fresh.skill_with_env(&["install", conflicting.to_str().unwrap(), "--yes"], &vars);
+    assert_eq!(conflict.code, 7, "{}", conflict.stderr);
+    let said = conflict.fails();
+    assert!(
+        said.contains("dep-top wants dep-c ^2") && said.contains("dep-b@0.1.0 wants dep-c ^0.1"),
+        "{said}"
+    );
+    assert!(!fresh.home.path().join("skills/dep-top").exists());
+
+    // A cycle: dep-x needs dep-y, which needs dep-x.
+    let x = project_with_dependencies(&fresh, "dep-x", &["{ name: dep-y, version: \"*\" }"]);
+    let cycle = fresh.skill_with_env(&["install", x.to_str().unwrap(), "--yes"], &vars);
+    assert_eq!(cycle.code, 2, "{}", cycle.stderr);
+    assert!(
+        cycle.fails().contains("dep-x → dep-y → dep-x"),
+        "{}",
+        cycle.stderr
+    );
+}
