@@ -262,12 +262,38 @@ pub struct RegistryCatalog<'a> {
 impl RegistryCatalog<'_> {
     /// Where a dependency lives: its own `registry`, else the default one.
     pub fn repository(&self, dependency: &Dependency) -> Result<crate::Repository> {
-        let mut config = self.registry.config().clone();
-        if let Some(registry) = &dependency.registry {
-            config.default = Some(registry.trim_end_matches('/').to_string());
-        }
+        let config = dependency_config(self.registry.config(), dependency)?;
         Ok(crate::Request::parse(&dependency.name, &config)?.repository)
     }
+}
+
+/// The registry settings a dependency is looked up with. A skill.yaml from a registry is
+/// hostile: its `registry` may not send this machine to a plain-HTTP address (loopback, or one
+/// the user listed as insecure) other than the default registry's host — a request to
+/// whatever listens on a local port.
+fn dependency_config(
+    config: &crate::RegistryConfig,
+    dependency: &Dependency,
+) -> Result<crate::RegistryConfig> {
+    let Some(registry) = &dependency.registry else {
+        return Ok(config.clone());
+    };
+    let host = registry.split('/').next().unwrap_or_default();
+    let default_host = config.default.as_deref().and_then(|d| d.split('/').next());
+    if config.is_plain_http(host) && default_host != Some(host) {
+        return Err(Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "dependency {} names the plain-HTTP registry {}",
+                dependency.name,
+                skill_manifest::text::escape(registry, false)
+            ),
+        )
+        .with_hint("only the default registry may be a loopback or insecure one; publish the dependency to an HTTPS registry"));
+    }
+    let mut config = config.clone();
+    config.default = Some(registry.trim_end_matches('/').to_string());
+    Ok(config)
 }
 
 impl Catalog for RegistryCatalog<'_> {
@@ -396,6 +422,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("x → y → x"), "{e}");
+    }
+
+    #[test]
+    fn a_dependency_cannot_point_at_a_local_port() {
+        let config = crate::RegistryConfig {
+            default: Some("127.0.0.1:5000/acme".into()),
+            ..Default::default()
+        };
+        let mut hostile = dep("b", "*");
+        hostile.registry = Some("127.0.0.1:6379/x".into());
+        assert!(dependency_config(&config, &hostile).is_err());
+        hostile.registry = Some("127.0.0.1:5000/other".into());
+        assert!(dependency_config(&config, &hostile).is_ok());
+        hostile.registry = Some("ghcr.io/acme".into());
+        assert!(dependency_config(&config, &hostile).is_ok());
     }
 
     #[test]
