@@ -70,7 +70,6 @@ pub struct SkillYaml {
     #[serde(
         default,
         rename = "skill_dependencies",
-        alias = "skill-dependencies",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub skill_dependencies: Vec<Dependency>,
