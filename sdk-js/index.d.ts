@@ -98,6 +98,18 @@ export declare const log: {
 };
 /** Reports progress: percent 0-100 (or undefined when unknown) and a message. */
 export declare function progress(percent: number | undefined, message?: string): void;
+/** What another skill's tool returned: its text, and its data parsed from JSON. */
+export interface CalledOutput {
+    text: string;
+    data?: unknown;
+}
+/**
+ * Calls `tool` of another skill, one this skill lists in `skill_dependencies` (skill.yaml);
+ * calls to any other skill are refused. The host runs it in that skill's own instance (the one
+ * with this instance's name, else `default`) with its own config, permissions and limits, and
+ * within what is left of this call's time. Throws a `ToolError` when the call fails.
+ */
+export declare function callTool(skill: string, tool: string, args?: Record<string, unknown>): CalledOutput;
 /** The component's `guest` export; `skill build` wires it up. */
 export declare const guest: {
     info(): {

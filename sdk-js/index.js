@@ -3,7 +3,7 @@
 //
 // This file is the source; index.js and index.d.ts beside package.json are what tsc makes of
 // it (`npm run build`, checked by the tests), so the SDK needs no build step where it is used.
-import * as host from 'skill-engine:skill/host@0.1.0';
+import * as host from 'skill-engine:skill/host@0.2.0';
 const KINDS = ['string', 'integer', 'number', 'boolean', 'json', 'file'];
 const ERROR_KINDS = ['invalid-args', 'not-configured', 'failed'];
 /** A tool error the caller sees as such (not a crash). */
@@ -98,6 +98,56 @@ export function progress(percent, message = '') {
         ? undefined
         : Math.max(0, Math.min(100, Math.round(percent)));
     host.progress(p, String(message));
+}
+/**
+ * Calls `tool` of another skill, one this skill lists in `skill_dependencies` (skill.yaml);
+ * calls to any other skill are refused. The host runs it in that skill's own instance (the one
+ * with this instance's name, else `default`) with its own config, permissions and limits, and
+ * within what is left of this call's time. Throws a `ToolError` when the call fails.
+ */
+export function callTool(skill, tool, args = {}) {
+    const witArgs = Object.entries(args).map(([name, value]) => ({ name, value: toWit(value) }));
+    let output;
+    try {
+        output = host.callTool(String(skill), String(tool), witArgs);
+    }
+    catch (e) {
+        // componentize-js throws an Error carrying the `tool-error` as `payload`; QuickJS throws
+        // the variant itself.
+        const error = (e?.payload ?? e);
+        const message = String(error?.val ?? e);
+        switch (error?.tag) {
+            case 'invalid-args':
+            case 'not-configured':
+            case 'failed':
+                throw new ToolError(error.tag, message);
+            case 'unknown-tool':
+                throw new ToolError('failed', `unknown tool: ${message}`);
+            default:
+                throw e;
+        }
+    }
+    return {
+        text: output.text,
+        data: output.data === undefined ? undefined : JSON.parse(output.data),
+    };
+}
+/** A plain JS value as a contract `value`: the callee's host checks it against the tool. */
+function toWit(value) {
+    switch (typeof value) {
+        case 'string':
+            return { tag: 'text', val: value };
+        case 'bigint':
+            return { tag: 'integer', val: value };
+        case 'boolean':
+            return { tag: 'boolean', val: value };
+        case 'number':
+            return Number.isSafeInteger(value)
+                ? { tag: 'integer', val: BigInt(value) }
+                : { tag: 'number', val: value };
+        default:
+            return { tag: 'json', val: stringify(value ?? null) };
+    }
 }
 const INFO = typeof __SKILL_INFO__ === 'undefined' || __SKILL_INFO__ === undefined
     ? { name: 'unnamed', version: '0.0.0', description: '' }

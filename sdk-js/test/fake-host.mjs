@@ -14,3 +14,9 @@ export function log(level, message) {
 export function progress(percent, message) {
   globalThis.hostCalls.push(['progress', percent, message]);
 }
+
+// `globalThis.hostCallTool(skill, tool, args)` answers callTool when a test sets it.
+export function callTool(skill, tool, args) {
+  globalThis.hostCalls.push(['callTool', skill, tool, args]);
+  return globalThis.hostCallTool(skill, tool, args);
+}

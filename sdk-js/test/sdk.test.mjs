@@ -124,3 +124,37 @@ test('validateConfig refusals become the export error', async () => {
   assert.equal(sdk.guest.validateConfig([['n', '1']]), undefined);
   assert.throws(() => sdk.guest.validateConfig([['n', '0']]), (e) => e === 'n must be positive');
 });
+
+test('callTool converts arguments, parses data and turns a refusal into a ToolError', async () => {
+  const sdk = await fresh();
+  globalThis.hostCallTool = (skill, tool, args) => {
+    if (tool === 'missing') {
+      throw Object.assign(new Error('result error'), { payload: { tag: 'failed', val: 'not declared' } });
+    }
+    if (tool === 'bad') throw { tag: 'invalid-args', val: 'count: expected an integer' };
+    return { text: `${skill}:${tool}`, data: JSON.stringify({ n: args.length }) };
+  };
+  globalThis.hostCalls.length = 0;
+  const out = sdk.callTool('text-tools', 'count', {
+    text: 'a b',
+    n: 3,
+    ratio: 0.5,
+    exact: true,
+    list: [1, 2],
+  });
+  assert.deepEqual(out, { text: 'text-tools:count', data: { n: 5 } });
+  assert.deepEqual(globalThis.hostCalls.at(-1), [
+    'callTool',
+    'text-tools',
+    'count',
+    [
+      { name: 'text', value: { tag: 'text', val: 'a b' } },
+      { name: 'n', value: { tag: 'integer', val: 3n } },
+      { name: 'ratio', value: { tag: 'number', val: 0.5 } },
+      { name: 'exact', value: { tag: 'boolean', val: true } },
+      { name: 'list', value: { tag: 'json', val: '[1,2]' } },
+    ],
+  ]);
+  assert.throws(() => sdk.callTool('x', 'missing'), (e) => e.kind === 'failed' && e.message === 'not declared');
+  assert.throws(() => sdk.callTool('x', 'bad'), (e) => e.kind === 'invalid-args');
+});

@@ -16,6 +16,15 @@ component's `guest` export (see `skill_sdk._guest`).
 """
 
 from ._tools import ToolError, tool, registered_tools
-from ._host import config, log, progress
+from ._host import CalledOutput, call_tool, config, log, progress
 
-__all__ = ["tool", "ToolError", "config", "log", "progress", "registered_tools"]
+__all__ = [
+    "tool",
+    "ToolError",
+    "config",
+    "log",
+    "progress",
+    "call_tool",
+    "CalledOutput",
+    "registered_tools",
+]

@@ -106,3 +106,31 @@ def test_progress_is_clamped(capsys):
     err = capsys.readouterr().err
     assert "[progress 100] almost" in err
     assert "[progress None] unknown" in err
+
+
+def test_call_tool_values_take_the_contract_kinds():
+    from types import SimpleNamespace
+
+    from skill_sdk._host import _wit_value
+
+    def case(tag):
+        return lambda value: (tag, value)
+
+    fake = SimpleNamespace(
+        Value_Text=case("text"),
+        Value_Boolean=case("boolean"),
+        Value_Integer=case("integer"),
+        Value_Number=case("number"),
+        Value_Json=case("json"),
+    )
+    assert _wit_value("a", fake) == ("text", "a")
+    assert _wit_value(True, fake) == ("boolean", True)
+    assert _wit_value(3, fake) == ("integer", 3)
+    assert _wit_value(0.5, fake) == ("number", 0.5)
+    assert _wit_value([1, {"a": None}], fake) == ("json", '[1, {"a": null}]')
+
+
+def test_call_tool_outside_a_component_is_a_tool_error():
+    with pytest.raises(ToolError) as e:
+        skill_sdk.call_tool("text-tools", "count", text="a b")
+    assert e.value.kind == "failed" and "inside a skill component" in e.value.message

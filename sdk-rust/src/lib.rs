@@ -34,7 +34,7 @@ pub mod bindings {
         inline: "
             package skill-engine:sdk-rust;
             world skill-guest {
-                include skill-engine:skill/skill@0.1.0;
+                include skill-engine:skill/skill@0.2.0;
                 export wizer-initialize: func();
             }
         ",
@@ -335,6 +335,70 @@ pub fn output_with_data(text: impl Into<String>, json: impl Into<String>) -> Out
 /// ```
 pub fn config(key: &str) -> Option<String> {
     bindings::skill_engine::skill::host::config_get(key)
+}
+
+/// Calls `tool` of another skill, one this skill lists in `skill_dependencies` (skill.yaml);
+/// calls to any other skill are refused. The host runs it in that skill's own instance (the
+/// one with this instance's name, else `default`) with its own config, permissions and
+/// limits, and within what is left of this call's time. Arguments are checked against the
+/// tool's parameters as for any call.
+///
+/// ```no_run
+/// let counted = skill_sdk::call_tool("text-tools", "word-count", &[("text", "one two".into())])?;
+/// skill_sdk::log::info(&counted.text);
+/// # Ok::<(), skill_sdk::types::ToolError>(())
+/// ```
+pub fn call_tool(skill: &str, tool: &str, args: &[(&str, Value)]) -> Result<Output, ToolError> {
+    let args: Vec<Arg> = args
+        .iter()
+        .map(|(name, value)| Arg {
+            name: name.to_string(),
+            value: value.clone(),
+        })
+        .collect();
+    bindings::skill_engine::skill::host::call_tool(skill, tool, &args)
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Integer(i)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Self {
+        Value::Integer(i.into())
+    }
+}
+
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Boolean(b)
+    }
+}
+
+impl From<Json> for Value {
+    fn from(json: Json) -> Self {
+        Value::Json(json.0)
+    }
 }
 
 /// Reports progress (shown by the CLI, sent as MCP progress notifications).

@@ -43,6 +43,14 @@ impl host::Host for State {
     }
     fn log(&mut self, _level: types::LogLevel, _message: String) {}
     fn progress(&mut self, _percent: Option<u8>, _message: String) {}
+    fn call_tool(
+        &mut self,
+        _skill: String,
+        _tool: String,
+        _args: Vec<types::Arg>,
+    ) -> Result<types::Output, types::ToolError> {
+        Err(types::ToolError::Failed("not routed in the floor".into()))
+    }
 }
 
 fn main() -> wasmtime::Result<()> {

@@ -4,7 +4,7 @@
 
 use wasmparser::{Parser, Payload};
 
-use crate::bindings::{CONTRACT, GUEST_EXPORT, HOST_IMPORT};
+use crate::bindings::{COMMAND_EXPORT, CONTRACT, CONTRACT_VERSIONS, CURRENT, ContractVersion};
 use skill_manifest::error::{Error, Result};
 
 /// WASI 0.2 interfaces the sandbox links (`wasmtime_wasi::p2::add_to_linker_sync` and
@@ -71,6 +71,21 @@ pub struct ContractReport {
     pub unexpected_imports: Vec<String>,
     /// Exports beyond the contract: harmless, reported as warnings.
     pub extra_exports: Vec<String>,
+    /// The contract version the component's `guest` export implements.
+    #[serde(serialize_with = "version_package")]
+    pub contract: Option<ContractVersion>,
+    /// Whether it also exports `wasi:cli/run`, which `skill exec` runs.
+    pub command: bool,
+}
+
+fn version_package<S: serde::Serializer>(
+    version: &Option<ContractVersion>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match version {
+        Some(version) => serializer.serialize_str(&version.package()),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// Exports the supported toolchains add on their own (componentize-qjs's `init`,
@@ -155,12 +170,12 @@ pub fn check_component(bytes: &[u8]) -> Result<ContractReport> {
         ..Default::default()
     };
 
-    if !report
-        .exports
-        .iter()
-        .any(|e| same_interface(e, GUEST_EXPORT))
-    {
-        report.missing_exports.push(GUEST_EXPORT.to_string());
+    report.contract = CONTRACT_VERSIONS.iter().copied().find(|version| {
+        let export = version.guest_export();
+        report.exports.iter().any(|e| same_interface(e, &export))
+    });
+    if report.contract.is_none() {
+        report.missing_exports.push(CURRENT.guest_export());
     }
     for import in &report.imports {
         if !is_provided_import(import) {
@@ -168,7 +183,9 @@ pub fn check_component(bytes: &[u8]) -> Result<ContractReport> {
         }
     }
     for export in &report.exports {
-        if !same_interface(export, GUEST_EXPORT) && !is_contract_types(export) {
+        if is_command(export) {
+            report.command = true;
+        } else if !is_guest(export) && !is_contract_types(export) {
             report.extra_exports.push(export.clone());
         }
     }
@@ -233,12 +250,29 @@ fn compatible(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
+fn is_guest(name: &str) -> bool {
+    CONTRACT_VERSIONS
+        .iter()
+        .any(|v| same_interface(name, &v.guest_export()))
+}
+
 fn is_contract_types(name: &str) -> bool {
-    same_interface(name, &GUEST_EXPORT.replace("/guest@", "/types@"))
+    CONTRACT_VERSIONS
+        .iter()
+        .any(|v| same_interface(name, &v.types_interface()))
+}
+
+fn is_command(name: &str) -> bool {
+    let (base, version) = split_version(name);
+    base == COMMAND_EXPORT && compatible(version, Some("0.2.0"))
 }
 
 fn is_provided_import(name: &str) -> bool {
-    if same_interface(name, HOST_IMPORT) || is_contract_types(name) {
+    if is_contract_types(name)
+        || CONTRACT_VERSIONS
+            .iter()
+            .any(|v| same_interface(name, &v.host_import()))
+    {
         return true;
     }
     let (base, version) = split_version(name);
@@ -251,19 +285,18 @@ mod tests {
 
     #[test]
     fn versions_match_semver_compatibly() {
-        assert!(same_interface(
-            "skill-engine:skill/guest@0.1.0",
-            GUEST_EXPORT
-        ));
-        assert!(same_interface(
-            "skill-engine:skill/guest@0.1.7",
-            GUEST_EXPORT
-        ));
-        assert!(!same_interface(
-            "skill-engine:skill/guest@0.2.0",
-            GUEST_EXPORT
-        ));
-        assert!(!same_interface("skill-engine:skill/guest", GUEST_EXPORT));
+        let v01 = ContractVersion::V0_1.guest_export();
+        assert!(same_interface("skill-engine:skill/guest@0.1.0", &v01));
+        assert!(same_interface("skill-engine:skill/guest@0.1.7", &v01));
+        assert!(!same_interface("skill-engine:skill/guest@0.2.0", &v01));
+        assert!(!same_interface("skill-engine:skill/guest", &v01));
+        assert!(is_guest("skill-engine:skill/guest@0.2.1"));
+        assert!(!is_guest("skill-engine:skill/guest@0.3.0"));
+        assert!(is_provided_import("skill-engine:skill/host@0.1.0"));
+        assert!(is_provided_import("skill-engine:skill/host@0.2.0"));
+        assert!(!is_provided_import("skill-engine:skill/host@0.3.0"));
+        assert!(is_command("wasi:cli/run@0.2.6"));
+        assert!(!is_command("wasi:cli/run@0.3.0"));
         assert!(is_provided_import("wasi:cli/environment@0.2.3"));
         assert!(is_provided_import("wasi:io/streams@0.2.12"));
         assert!(!is_provided_import("wasi:io/streams@0.3.0"));
@@ -271,6 +304,36 @@ mod tests {
         assert!(!is_provided_import("wasi:http/incoming-handler@0.2.4"));
         assert!(!is_provided_import("wasi:keyvalue/store@0.2.0"));
         assert!(is_provided_import("skill-engine:skill/types@0.1.0"));
+    }
+
+    #[test]
+    fn the_guest_export_says_which_version_a_component_implements() {
+        let component = |version: &str| {
+            wat::parse_str(format!(
+                r#"(component
+                    (import "skill-engine:skill/host@{version}" (instance))
+                    (instance $guest)
+                    (export "skill-engine:skill/guest@{version}" (instance $guest))
+                    (export "wasi:cli/run@0.2.3" (instance $guest))
+                )"#
+            ))
+            .unwrap()
+        };
+        let old = check_component(&component("0.1.0")).unwrap();
+        assert_eq!(old.contract, Some(ContractVersion::V0_1));
+        assert!(old.command && old.is_ok() && old.warnings().is_empty());
+        let new = check_component(&component("0.2.0")).unwrap();
+        assert_eq!(new.contract, Some(ContractVersion::V0_2));
+        let future = check_component(&component("0.3.0")).unwrap();
+        assert_eq!(future.contract, None);
+        assert_eq!(
+            future.missing_exports,
+            ["skill-engine:skill/guest@0.2.0".to_string()]
+        );
+        assert_eq!(
+            future.unexpected_imports,
+            ["skill-engine:skill/host@0.3.0".to_string()]
+        );
     }
 
     #[test]
@@ -292,13 +355,13 @@ mod tests {
         )
         .unwrap();
         let report = check_component(&component).unwrap();
-        assert_eq!(report.missing_exports, [GUEST_EXPORT]);
+        assert_eq!(report.missing_exports, [CURRENT.guest_export()]);
         assert_eq!(report.unexpected_imports, ["wasi:keyvalue/store@0.2.0"]);
         let err = report.into_result().unwrap_err();
         assert_eq!(
             err.message(),
-            "component does not implement skill-engine:skill@0.1.0: missing export \
-             `skill-engine:skill/guest@0.1.0`; unexpected import `wasi:keyvalue/store@0.2.0`"
+            "component does not implement skill-engine:skill@0.2.0: missing export \
+             `skill-engine:skill/guest@0.2.0`; unexpected import `wasi:keyvalue/store@0.2.0`"
         );
         assert!(err.hint().unwrap().contains("the sandbox provides only"));
     }
@@ -311,7 +374,7 @@ mod tests {
             .unwrap_err();
         assert!(
             err.message()
-                .contains("missing export `skill-engine:skill/guest@0.1.0`"),
+                .contains("missing export `skill-engine:skill/guest@0.2.0`"),
             "{err}"
         );
         assert!(err.hint().unwrap().contains("skill_sdk::export!"));

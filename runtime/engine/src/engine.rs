@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, OptLevel};
 
-use crate::bindings::Skill;
+use crate::bindings::{CONTRACT_VERSIONS, types};
 use crate::host::HostState;
 use skill_manifest::error::{Error, Result};
 
@@ -90,7 +90,7 @@ pub fn new_linker(engine: &Engine) -> Result<Linker<HostState>> {
         .map_err(|e| Error::internal(format!("failed to link WASI: {e}")))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(|e| Error::internal(format!("failed to link wasi:http: {e}")))?;
-    add_skill_host(&mut linker)?;
+    add_skill_host(&mut linker, CallTool::Async)?;
     Ok(linker)
 }
 
@@ -102,13 +102,85 @@ pub fn new_sync_linker(engine: &Engine) -> Result<Linker<HostState>> {
         .map_err(|e| Error::internal(format!("failed to link WASI: {e}")))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)
         .map_err(|e| Error::internal(format!("failed to link wasi:http: {e}")))?;
-    add_skill_host(&mut linker)?;
+    add_skill_host(&mut linker, CallTool::Refused)?;
     Ok(linker)
 }
 
-fn add_skill_host(linker: &mut Linker<HostState>) -> Result<()> {
-    Skill::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
-        .map_err(|e| Error::internal(format!("failed to link the skill host: {e}")))
+/// How a linker answers `call-tool`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallTool {
+    /// Routed to the callee, waited for asynchronously.
+    Async,
+    /// Refused: build-time pre-initialization calls guests synchronously and never has a
+    /// router (nothing a skill's initializer does may depend on another skill).
+    Refused,
+}
+
+type CallToolArgs = (String, String, Vec<types::Arg>);
+type CallToolResult = (Result<types::Output, types::ToolError>,);
+
+/// The contract's `host` interface (and its types-only `types` interface) under every
+/// supported version. Each version is linked by its own name: while the major version is 0,
+/// wasmtime does not treat 0.1 and 0.2 as compatible, and 0.1 components must keep linking.
+fn add_skill_host(linker: &mut Linker<HostState>, call_tool: CallTool) -> Result<()> {
+    let failed = |e: wasmtime::Error| Error::internal(format!("failed to link the skill host: {e}"));
+    for version in CONTRACT_VERSIONS {
+        linker
+            .instance(&version.types_interface())
+            .map_err(failed)?;
+        let mut host = linker.instance(&version.host_import()).map_err(failed)?;
+        host.func_wrap("config-get", |store, (key,): (String,)| {
+            Ok((store.data().config_get(&key),))
+        })
+        .map_err(failed)?;
+        host.func_wrap(
+            "log",
+            |mut store, (level, message): (types::LogLevel, String)| {
+                store.data_mut().log(level, message);
+                Ok(())
+            },
+        )
+        .map_err(failed)?;
+        host.func_wrap(
+            "progress",
+            |mut store, (percent, message): (Option<u8>, String)| {
+                store.data_mut().progress(percent, message);
+                Ok(())
+            },
+        )
+        .map_err(failed)?;
+        if !version.has_call_tool() {
+            continue;
+        }
+        match call_tool {
+            CallTool::Async => host.func_wrap_async(
+                "call-tool",
+                |store, (skill, tool, args): CallToolArgs| {
+                    let request = store.data().call_tool_request(skill, tool, args);
+                    Box::new(async move {
+                        let result: CallToolResult = match request {
+                            Ok((router, call)) => (router
+                                .route(call)
+                                .await
+                                .map(crate::runtime::wit_output)
+                                .map_err(crate::runtime::wit_tool_error),),
+                            Err(refused) => (Err(refused),),
+                        };
+                        Ok(result)
+                    })
+                },
+            ),
+            CallTool::Refused => host.func_wrap("call-tool", |_, _: CallToolArgs| {
+                let refused: CallToolResult = (Err(types::ToolError::Failed(
+                    "other skills cannot be called while a skill is pre-initialized at build time"
+                        .to_string(),
+                )),);
+                Ok(refused)
+            }),
+        }
+        .map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until dropped. Without it, an epoch

@@ -13,7 +13,8 @@ use wasmtime_wasi::{
 
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::{host, types};
+use crate::bindings::types;
+use crate::runtime::{ToolError, ToolOutput};
 use crate::network::NetworkPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -117,6 +118,27 @@ impl Events {
     }
 }
 
+/// Where `call-tool` goes: the host crate routes a call to the callee's own instance (it
+/// knows the store, instances and grants); the engine only carries the router to the guest.
+pub trait ToolRouter: Send + Sync {
+    /// Runs `call` and returns the callee's result; any failure of the host (not declared,
+    /// not installed, too deep, a trap, the deadline) comes back as a `tool-error`.
+    fn route(&self, call: RoutedCall) -> BoxFuture<std::result::Result<ToolOutput, ToolError>>;
+}
+
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// One `call-tool` request, its arguments still unchecked (the router checks them against
+/// the callee's parameters, as for any call).
+#[derive(Debug, Clone)]
+pub struct RoutedCall {
+    pub skill: String,
+    pub tool: String,
+    pub args: serde_json::Map<String, serde_json::Value>,
+    /// The caller's deadline: the callee gets at most what is left of it.
+    pub deadline: tokio::time::Instant,
+}
+
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
@@ -125,6 +147,9 @@ pub struct HostState {
     pub(crate) events: Events,
     pub(crate) http: WasiHttpCtx,
     pub(crate) network: NetworkPolicy,
+    pub(crate) router: Option<Arc<dyn ToolRouter>>,
+    /// When the current call must end (`call-tool` passes the rest on).
+    pub(crate) deadline: Option<tokio::time::Instant>,
 }
 
 impl HostState {
@@ -149,6 +174,8 @@ impl HostState {
             events: Events::default(),
             http: WasiHttpCtx::new(),
             network: NetworkPolicy::default(),
+            router: None,
+            deadline: None,
         }
     }
 
@@ -176,25 +203,68 @@ impl WasiView for HostState {
     }
 }
 
-impl types::Host for HostState {}
-
-impl host::Host for HostState {
-    fn config_get(&mut self, key: String) -> Option<String> {
-        self.config.get(&key).cloned()
+/// The contract's `host` functions. `engine.rs` links them under every contract version.
+impl HostState {
+    pub(crate) fn config_get(&self, key: &str) -> Option<String> {
+        self.config.get(key).cloned()
     }
 
-    fn log(&mut self, level: types::LogLevel, message: String) {
+    pub(crate) fn log(&mut self, level: types::LogLevel, message: String) {
         self.emit(Event::Log {
             level: level.into(),
             message,
         });
     }
 
-    fn progress(&mut self, percent: Option<u8>, message: String) {
+    pub(crate) fn progress(&mut self, percent: Option<u8>, message: String) {
         self.emit(Event::Progress {
             percent: percent.map(|p| p.min(100)),
             message,
         });
+    }
+
+    /// What `call-tool` needs once it leaves the store: the router and the deadline.
+    pub(crate) fn call_tool_request(
+        &self,
+        skill: String,
+        tool: String,
+        args: Vec<types::Arg>,
+    ) -> std::result::Result<(Arc<dyn ToolRouter>, RoutedCall), types::ToolError> {
+        let Some(router) = self.router.clone() else {
+            return Err(types::ToolError::Failed(
+                "calling other skills is not available here".to_string(),
+            ));
+        };
+        let mut map = serde_json::Map::new();
+        for arg in args {
+            if map.contains_key(&arg.name) {
+                return Err(types::ToolError::InvalidArgs(
+                    "an argument is given twice".to_string(),
+                ));
+            }
+            let value = match arg.value {
+                types::Value::Text(s) => serde_json::Value::String(s),
+                types::Value::Integer(i) => i.into(),
+                types::Value::Number(n) => n.into(),
+                types::Value::Boolean(b) => b.into(),
+                types::Value::Json(j) => serde_json::from_str(&j).map_err(|e| {
+                    types::ToolError::InvalidArgs(format!("a `json` argument is not JSON: {e}"))
+                })?,
+            };
+            map.insert(arg.name, value);
+        }
+        let deadline = self
+            .deadline
+            .unwrap_or_else(|| tokio::time::Instant::now() + std::time::Duration::from_secs(30));
+        Ok((
+            router,
+            RoutedCall {
+                skill,
+                tool,
+                args: map,
+                deadline,
+            },
+        ))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod aot;
 pub mod bindings;
 pub mod contract;
 pub mod engine;
+mod guest;
 pub mod host;
 pub mod network;
 pub mod package;

@@ -103,7 +103,7 @@ impl Package {
             author: info.author,
             license: info.license,
             repository: info.repository,
-            contract: crate::bindings::CONTRACT.to_string(),
+            contract: loaded.contract().package(),
             component: ComponentDigest {
                 sha256: loaded.sha256.clone(),
                 size: component.len() as u64,

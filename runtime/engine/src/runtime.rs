@@ -18,12 +18,13 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::aot::{AotCache, CacheOutcome};
-use crate::bindings::{SkillPre, types as wit};
+use crate::bindings::{ContractVersion, types as wit};
+use crate::guest::{GuestFuncs, GuestIndices};
 use crate::contract::{ContractReport, check_component};
 use crate::engine::{
     EPOCH_TICK, EpochTicker, PoolSize, new_engine, new_linker, new_pooled_engine, new_sync_linker,
 };
-use crate::host::{EventSink, HostState};
+use crate::host::{EventSink, HostState, ToolRouter};
 use crate::network::{NetworkPolicy, Refusal};
 use skill_manifest::args::ArgValue;
 use skill_manifest::args::Args;
@@ -47,6 +48,8 @@ pub struct CallOptions {
     pub config: BTreeMap<String, String>,
     /// Receives the guest's log and progress events as they happen.
     pub events: Option<EventSink>,
+    /// Where the guest's `call-tool` goes; without one, it is refused.
+    pub router: Option<std::sync::Arc<dyn ToolRouter>>,
 }
 
 /// What a successful tool call returned.
@@ -226,14 +229,15 @@ impl Runtime {
                 "its imports do not match what the host provides; rebuild it against this contract",
             )
         })?;
-        let pre = SkillPre::new(instance_pre).map_err(|e| {
+        let guest = GuestIndices::new(&instance_pre).map_err(|e| {
             Error::contract(format!(
                 "component's exports do not match the skill contract: {e:#}"
             ))
             .with_hint("rebuild the skill against the current skill SDK")
         })?;
         Ok(LoadedSkill {
-            pre,
+            pre: instance_pre,
+            guest,
             engine: self.engine.clone(),
             cache,
             report,
@@ -244,7 +248,8 @@ impl Runtime {
 
 /// A compiled, linked skill, ready to instantiate cheaply for each call.
 pub struct LoadedSkill {
-    pre: SkillPre<HostState>,
+    pre: wasmtime::component::InstancePre<HostState>,
+    guest: GuestIndices,
     engine: Engine,
     pub cache: CacheOutcome,
     /// Set when the component was checked while loading (not for installed, pre-checked ones).
@@ -253,6 +258,11 @@ pub struct LoadedSkill {
 }
 
 impl LoadedSkill {
+    /// The contract version the component implements.
+    pub fn contract(&self) -> ContractVersion {
+        self.guest.version
+    }
+
     /// Calls `info()` and `tools()` in one instance: what build and install record. What the
     /// guest may return is bounded (4 MiB in all) and checked by [`ToolDef::from_guest`].
     pub fn describe(&self) -> Result<(SkillInfo, Vec<ToolDef>)> {
@@ -265,10 +275,10 @@ impl LoadedSkill {
         store.set_hostcall_fuel(DESCRIBE_FUEL);
         let started = Instant::now();
         let work = async {
-            let skill = self.pre.instantiate_async(&mut store).await?;
-            let guest = skill.skill_engine_skill_guest();
-            let info = guest.call_info(&mut store).await?;
-            let tools = guest.call_tools(&mut store).await?;
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let guest = self.guest.load(&mut store, &instance)?;
+            let (info,) = guest.info.call_async(&mut store, ()).await?;
+            let (tools,) = guest.tools.call_async(&mut store, ()).await?;
             wasmtime::Result::Ok((info, tools))
         };
         let what = "describing the skill";
@@ -323,11 +333,10 @@ impl LoadedSkill {
             let started = Instant::now();
             let pairs: Vec<(String, String)> = config.clone().into_iter().collect();
             let work = async {
-                let skill = self.pre.instantiate_async(&mut store).await?;
-                skill
-                    .skill_engine_skill_guest()
-                    .call_validate_config(&mut store, &pairs)
-                    .await
+                let instance = self.pre.instantiate_async(&mut store).await?;
+                let guest = self.guest.load(&mut store, &instance)?;
+                let (answer,) = guest.validate_config.call_async(&mut store, (pairs,)).await?;
+                wasmtime::Result::Ok(answer)
             };
             let what = "validating the config";
             match tokio::time::timeout(options.limits.timeout, work).await {
@@ -379,12 +388,11 @@ impl LoadedSkill {
         let (mut store, stdout, stderr) = self.new_store(options);
         let started = Instant::now();
         let what = "instantiating the skill";
-        let skill = match within(
-            options.limits.timeout,
-            self.pre.instantiate_async(&mut store),
-        )
-        .await
-        {
+        let instantiate = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            self.guest.load(&mut store, &instance)
+        };
+        let guest = match within(options.limits.timeout, instantiate).await {
             Ok(Ok(skill)) => skill,
             Ok(Err(e)) => {
                 return Err(trap_error(
@@ -400,7 +408,7 @@ impl LoadedSkill {
         };
         Ok(WarmInstance {
             store,
-            skill,
+            guest,
             stdout,
             stderr,
             options: options.clone(),
@@ -457,6 +465,8 @@ impl LoadedSkill {
             events: crate::host::Events::new(options.events.clone(), options.limits.output_bytes),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
             network: NetworkPolicy::new(options.sandbox.network.clone()),
+            router: options.router.clone(),
+            deadline: Some(tokio::time::Instant::now() + options.limits.timeout),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -485,7 +495,7 @@ const REUSE_MAX_CALLS: u32 = 10_000;
 /// one that still holds network requests or many host resources after a call.
 pub struct WarmInstance {
     store: Store<HostState>,
-    skill: crate::bindings::Skill,
+    guest: GuestFuncs,
     stdout: MemoryOutputPipe,
     stderr: MemoryOutputPipe,
     options: CallOptions,
@@ -524,7 +534,9 @@ impl WarmInstance {
         {
             let state = self.store.data_mut();
             state.events = crate::host::Events::new(events, self.options.limits.output_bytes);
-            state.network.deadline = Some(tokio::time::Instant::now() + timeout);
+            let deadline = tokio::time::Instant::now() + timeout;
+            state.network.deadline = Some(deadline);
+            state.deadline = Some(deadline);
         }
         set_deadline(&mut self.store, timeout);
         let (out_start, err_start) = self.output_seen;
@@ -535,11 +547,11 @@ impl WarmInstance {
                 value: wit_value(value),
             })
             .collect();
-        let call =
-            self.skill
-                .skill_engine_skill_guest()
-                .call_execute(&mut self.store, tool, &wit_args);
-        let result = within(timeout, call).await;
+        let call = self
+            .guest
+            .execute
+            .call_async(&mut self.store, (tool.to_string(), wit_args));
+        let result = within(timeout, call).await.map(|r| r.map(|(r,)| r));
         let (events_dropped, refused) = {
             let state = self.store.data_mut();
             let dropped = state.events.dropped();
@@ -588,12 +600,7 @@ impl WarmInstance {
                 data: parse_data(tool, output.data)?,
                 text: output.text,
             }),
-            Err(e) => Err(match e {
-                wit::ToolError::UnknownTool(m) => ToolError::UnknownTool(m),
-                wit::ToolError::InvalidArgs(m) => ToolError::InvalidArgs(m),
-                wit::ToolError::NotConfigured(m) => ToolError::NotConfigured(m),
-                wit::ToolError::Failed(m) => ToolError::Failed(m),
-            }),
+            Err(e) => Err(tool_error(e)),
         };
         Ok(CallOutcome {
             result,
@@ -805,6 +812,33 @@ fn guest_tool(tool: wit::Tool) -> GuestTool {
                 choices: p.choices,
             })
             .collect(),
+    }
+}
+
+fn tool_error(error: wit::ToolError) -> ToolError {
+    match error {
+        wit::ToolError::UnknownTool(m) => ToolError::UnknownTool(m),
+        wit::ToolError::InvalidArgs(m) => ToolError::InvalidArgs(m),
+        wit::ToolError::NotConfigured(m) => ToolError::NotConfigured(m),
+        wit::ToolError::Failed(m) => ToolError::Failed(m),
+    }
+}
+
+/// A routed call's error, handed back to the calling guest.
+pub(crate) fn wit_tool_error(error: ToolError) -> wit::ToolError {
+    match error {
+        ToolError::UnknownTool(m) => wit::ToolError::UnknownTool(m),
+        ToolError::InvalidArgs(m) => wit::ToolError::InvalidArgs(m),
+        ToolError::NotConfigured(m) => wit::ToolError::NotConfigured(m),
+        ToolError::Failed(m) => wit::ToolError::Failed(m),
+    }
+}
+
+/// A routed call's output, handed back to the calling guest.
+pub(crate) fn wit_output(output: ToolOutput) -> wit::Output {
+    wit::Output {
+        text: output.text,
+        data: output.data.map(|d| d.to_string()),
     }
 }
 

@@ -196,28 +196,37 @@ pub fn call_once(
         &manifest.component.sha256,
         &resolved.tool.name,
         args,
-        &options,
+        options,
         notices,
+        Some((&resolved.skill, &resolved.instance)),
     )
 }
 
 /// Loads a component through the AOT cache and makes one call, in a process that makes one.
+/// With `installed`, the skill's `call-tool` reaches the skills it declared.
+#[allow(clippy::too_many_arguments)]
 fn execute_once(
     home: &SkillHome,
     component_path: &std::path::Path,
     sha256: &str,
     tool: &str,
     args: &Args,
-    options: &CallOptions,
+    mut options: CallOptions,
     notices: Vec<Notice>,
+    installed: Option<(&InstalledSkill, &crate::InstanceRef)>,
 ) -> Result<Finished> {
-    let runtime = Runtime::new(home)?;
+    let runtime = std::sync::Arc::new(Runtime::new(home)?);
+    if let Some((skill, r)) = installed {
+        crate::route::Router::attach(&mut options, home, runtime.clone(), skill, r)?;
+    }
     let loaded = runtime.load_installed(component_path, sha256)?;
-    let outcome = loaded.execute(tool, args, options)?;
+    let outcome = loaded.execute(tool, args, &options)?;
     let cache = loaded.cache.clone();
     // The process ends soon after its one call: unmapping the compiled code would only add
-    // to it. (The runtime is dropped: that stops its ticker thread cleanly.)
+    // to it. (The runtime is dropped, with the router that shares it: that stops its ticker
+    // thread cleanly.)
     std::mem::forget(loaded);
+    drop(options);
     drop(runtime);
     let mut finished = Finished::from_outcome(outcome, notices);
     finished.cache = Some(cache);
@@ -292,6 +301,7 @@ pub fn call_throwaway(
         sandbox,
         config: state.effective_config(schema),
         events,
+        router: None,
     };
     execute_once(
         home,
@@ -299,8 +309,9 @@ pub fn call_throwaway(
         &throwaway.manifest.component.sha256,
         &tool.name,
         args,
-        &options,
+        options,
         notices,
+        None,
     )
 }
 

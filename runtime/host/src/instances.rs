@@ -451,6 +451,7 @@ pub fn call_options(
         sandbox,
         config: state.effective_config(&yaml.config),
         events: None,
+        router: None,
     };
     Ok((options, ungranted))
 }

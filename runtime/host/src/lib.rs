@@ -11,6 +11,7 @@
 
 pub mod call;
 pub mod instances;
+pub mod route;
 
 pub use call::{
     Caller, Finished, Notice, Overrides, Resolved, Throwaway, call_once, call_throwaway, prepare,

@@ -61,7 +61,8 @@ impl Drop for Counted {
 
 pub struct Executor {
     home: SkillHome,
-    runtime: Runtime,
+    /// Shared with the routers of `call-tool`, which load the skills called.
+    runtime: Arc<Runtime>,
     pub allocation: Allocation,
     loaded: Mutex<HashMap<String, Arc<LoadedSkill>>>,
     prepared: Mutex<HashMap<(String, String), Arc<Prepared>>>,
@@ -110,7 +111,7 @@ impl Executor {
         };
         Ok(Executor {
             home,
-            runtime,
+            runtime: Arc::new(runtime),
             allocation,
             loaded: Mutex::default(),
             prepared: Mutex::default(),
@@ -168,7 +169,14 @@ impl Executor {
             skill: key.0.clone(),
             instance: key.1.clone(),
         };
-        let (options, notices) = prepare(&self.home, &route.skill, &r)?;
+        let (mut options, notices) = prepare(&self.home, &route.skill, &r)?;
+        skill_host::route::Router::attach(
+            &mut options,
+            &self.home,
+            self.runtime.clone(),
+            &route.skill,
+            &r,
+        )?;
         for notice in &notices {
             tracing::warn!(instance = %r, "{notice}");
         }

@@ -251,6 +251,7 @@ fn call(
         sandbox,
         config,
         events: None,
+        router: None,
     };
     let outcome = skill
         .execute(&tool.name, &call_args, &options)
