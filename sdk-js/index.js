@@ -132,19 +132,23 @@ export function callTool(skill, tool, args = {}) {
         data: output.data === undefined ? undefined : JSON.parse(output.data),
     };
 }
+/** An s64: a BigInt for componentize-js, a number for componentize-qjs (which traps on a
+ *  BigInt there). */
+function integer(value) {
+    const quickjs = typeof __SKILL_JS_ENGINE__ !== 'undefined' && __SKILL_JS_ENGINE__ === 'quickjs';
+    return { tag: 'integer', val: (quickjs ? Number(value) : value) };
+}
 /** A plain JS value as a contract `value`: the callee's host checks it against the tool. */
 function toWit(value) {
     switch (typeof value) {
         case 'string':
             return { tag: 'text', val: value };
         case 'bigint':
-            return { tag: 'integer', val: value };
+            return integer(value);
         case 'boolean':
             return { tag: 'boolean', val: value };
         case 'number':
-            return Number.isSafeInteger(value)
-                ? { tag: 'integer', val: BigInt(value) }
-                : { tag: 'number', val: value };
+            return Number.isSafeInteger(value) ? integer(BigInt(value)) : { tag: 'number', val: value };
         default:
             return { tag: 'json', val: stringify(value ?? null) };
     }

@@ -30,3 +30,6 @@ declare const __SKILL_INFO__:
       repository?: string;
     }
   | undefined;
+
+/** Injected by `skill build` (esbuild --define): the engine the bundle runs on. */
+declare const __SKILL_JS_ENGINE__: 'starlingmonkey' | 'quickjs' | undefined;

@@ -123,7 +123,8 @@ type CallToolResult = (Result<types::Output, types::ToolError>,);
 /// supported version. Each version is linked by its own name: while the major version is 0,
 /// wasmtime does not treat 0.1 and 0.2 as compatible, and 0.1 components must keep linking.
 fn add_skill_host(linker: &mut Linker<HostState>, call_tool: CallTool) -> Result<()> {
-    let failed = |e: wasmtime::Error| Error::internal(format!("failed to link the skill host: {e}"));
+    let failed =
+        |e: wasmtime::Error| Error::internal(format!("failed to link the skill host: {e}"));
     for version in CONTRACT_VERSIONS {
         linker
             .instance(&version.types_interface())
@@ -153,9 +154,8 @@ fn add_skill_host(linker: &mut Linker<HostState>, call_tool: CallTool) -> Result
             continue;
         }
         match call_tool {
-            CallTool::Async => host.func_wrap_async(
-                "call-tool",
-                |store, (skill, tool, args): CallToolArgs| {
+            CallTool::Async => {
+                host.func_wrap_async("call-tool", |store, (skill, tool, args): CallToolArgs| {
                     let request = store.data().call_tool_request(skill, tool, args);
                     Box::new(async move {
                         let result: CallToolResult = match request {
@@ -168,8 +168,8 @@ fn add_skill_host(linker: &mut Linker<HostState>, call_tool: CallTool) -> Result
                         };
                         Ok(result)
                     })
-                },
-            ),
+                })
+            }
             CallTool::Refused => host.func_wrap("call-tool", |_, _: CallToolArgs| {
                 let refused: CallToolResult = (Err(types::ToolError::Failed(
                     "other skills cannot be called while a skill is pre-initialized at build time"

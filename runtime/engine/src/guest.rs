@@ -44,9 +44,7 @@ impl GuestIndices {
         let lookup = |name: &str| {
             component
                 .get_export_index(Some(&instance), name)
-                .ok_or_else(|| {
-                    format_err!("`{}` does not export `{name}`", version.guest_export())
-                })
+                .ok_or_else(|| format_err!("`{}` does not export `{name}`", version.guest_export()))
         };
         Ok(GuestIndices {
             version,

@@ -14,8 +14,8 @@ use wasmtime_wasi::{
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::types;
-use crate::runtime::{ToolError, ToolOutput};
 use crate::network::NetworkPolicy;
+use crate::runtime::{ToolError, ToolOutput};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -19,11 +19,11 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use crate::aot::{AotCache, CacheOutcome};
 use crate::bindings::{ContractVersion, types as wit};
-use crate::guest::{GuestFuncs, GuestIndices};
 use crate::contract::{ContractReport, check_component};
 use crate::engine::{
     EPOCH_TICK, EpochTicker, PoolSize, new_engine, new_linker, new_pooled_engine, new_sync_linker,
 };
+use crate::guest::{GuestFuncs, GuestIndices};
 use crate::host::{EventSink, HostState, ToolRouter};
 use crate::network::{NetworkPolicy, Refusal};
 use skill_manifest::args::ArgValue;
@@ -335,7 +335,10 @@ impl LoadedSkill {
             let work = async {
                 let instance = self.pre.instantiate_async(&mut store).await?;
                 let guest = self.guest.load(&mut store, &instance)?;
-                let (answer,) = guest.validate_config.call_async(&mut store, (pairs,)).await?;
+                let (answer,) = guest
+                    .validate_config
+                    .call_async(&mut store, (pairs,))
+                    .await?;
                 wasmtime::Result::Ok(answer)
             };
             let what = "validating the config";
@@ -675,11 +678,12 @@ fn timeout_error(what: &str, options: &CallOptions, started: Instant) -> Error {
         ErrorKind::Timeout,
         format!("{what} timed out after {:.1?}", started.elapsed()),
     )
-    .with_hint(format!("the limit is {limit:?}"))
+    // A limit is what is left of a deadline when calls nest (call-tool): show it rounded.
+    .with_hint(format!("the limit is {limit:.1?}"))
     .with_remedy(raise(
         options,
         "timeout",
-        format!("{}s", limit.as_secs().max(1) * 2),
+        format!("{}s", limit.as_millis().div_ceil(1000).max(1) * 2),
     ))
 }
 

@@ -118,8 +118,7 @@ impl Router {
         let runtime = self.runtime.clone();
         let component = callee.component_path();
         let sha256 = callee.manifest.component.sha256.clone();
-        let load =
-            tokio::task::spawn_blocking(move || runtime.load_installed(&component, &sha256));
+        let load = tokio::task::spawn_blocking(move || runtime.load_installed(&component, &sha256));
         let loaded = match tokio::time::timeout_at(call.deadline, load).await {
             Ok(Ok(loaded)) => loaded.map_err(failed)?,
             Ok(Err(e)) => return Err(ToolError::Failed(format!("loading {r} failed: {e}"))),

@@ -65,6 +65,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     }
 
     stage.set_detail("bundling (esbuild)");
+    let engine = project.js_engine();
     let bundle = work.join("bundle.js");
     let info = serde_json::json!({
         "name": project.skill_yaml.name,
@@ -92,6 +93,15 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
             "--sourcefile=skill-entry.js",
         ])
         .arg(format!("--define:__SKILL_INFO__={info}"))
+        // The two engines' bindings differ (an s64 is a BigInt in componentize-js, a number
+        // in componentize-qjs): the SDK asks which one it runs on.
+        .arg(format!(
+            "--define:__SKILL_JS_ENGINE__=\"{}\"",
+            match engine {
+                JsEngine::Starlingmonkey => "starlingmonkey",
+                JsEngine::Quickjs => "quickjs",
+            }
+        ))
         .arg(format!("--outfile={}", bundle.display()))
         .current_dir(&project.root);
     run_tool_with_stdin(&mut esbuild, "esbuild", stdin_entry.as_bytes(), || {
@@ -99,7 +109,6 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     })?;
 
     let output = work.join(format!("{}.component.wasm", project.name()));
-    let engine = project.js_engine();
     match engine {
         JsEngine::Starlingmonkey => {
             stage.set_detail("componentize-js (StarlingMonkey)");

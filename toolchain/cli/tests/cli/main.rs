@@ -4,6 +4,7 @@
 
 mod attacks;
 mod bad_input;
+mod calls;
 mod examples;
 mod flow;
 mod git;

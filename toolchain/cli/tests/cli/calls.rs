@@ -1,0 +1,228 @@
+//! Skills calling skills (`call-tool`, contract 0.2.0), with a chain built from all three
+//! SDKs: relay-a (Python) → relay-b (JavaScript) → misbehave (Rust). Each call runs in the
+//! callee's own instance, sandbox and limits; only declared skills can be called; calls nest
+//! at most 4 deep; the first caller's deadline bounds the whole chain. And a component built
+//! against contract 0.1.0 still installs and runs.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::serve::{Server, post};
+use crate::{Env, Run, build_once, misbehave, repo_root};
+
+fn fixture(name: &str) -> PathBuf {
+    repo_root().join("toolchain/cli/tests/fixtures").join(name)
+}
+
+fn relay_a() -> &'static Path {
+    static CELL: OnceLock<PathBuf> = OnceLock::new();
+    build_once(&CELL, fixture("relay-a"))
+}
+
+fn relay_b() -> &'static Path {
+    static CELL: OnceLock<PathBuf> = OnceLock::new();
+    build_once(&CELL, fixture("relay-b"))
+}
+
+/// `relay-a[@instance]:forward` asking relay-b to call `tool` of misbehave with `args`.
+fn through_the_chain(
+    env: &Env,
+    instance: &str,
+    tool: &str,
+    args: serde_json::Value,
+    extra: &[&str],
+) -> Run {
+    let inner = json!({"skill": "misbehave", "tool": tool, "args": args});
+    let target = format!("relay-a@{instance}:forward");
+    let args = format!("args={inner}");
+    let mut full = vec!["run"];
+    full.extend_from_slice(extra);
+    full.extend([target.as_str(), "skill=relay-b", "tool=forward", &args]);
+    env.skill_with_env(&full, &[("MISBEHAVE_GRANTED", OsStr::new("s3cret"))])
+}
+
+#[track_caller]
+fn failure(run: &Run) -> &str {
+    assert_ne!(run.code, 0, "expected failure\nstdout:\n{}", run.stdout);
+    &run.stderr
+}
+
+#[test]
+fn skills_call_the_skills_they_declared_in_the_callees_own_sandbox() {
+    let env = Env::new();
+    let install = |path: &Path, instance: &str| {
+        let dir = path.to_str().unwrap();
+        env.skill(&["install", dir, "-i", instance, "--yes", "--no-deps"])
+            .ok();
+    };
+    // misbehave has the env grant and a secret `token`; relay-a and relay-b have neither.
+    for instance in ["default", "prod"] {
+        install(misbehave(), instance);
+        env.skill_with_input(
+            &["config", &format!("misbehave@{instance}"), "--set", "token"],
+            &format!("{instance}-token\n"),
+        )
+        .ok();
+    }
+    install(relay_b(), "default");
+    install(relay_b(), "prod");
+    for instance in ["default", "prod", "staging"] {
+        install(relay_a(), instance);
+    }
+
+    // The callee's grants, not the caller's: only misbehave may read MISBEHAVE_GRANTED.
+    let granted = through_the_chain(
+        &env,
+        "default",
+        "getenv",
+        json!({"name": "MISBEHAVE_GRANTED"}),
+        &[],
+    );
+    assert_eq!(granted.ok(), "MISBEHAVE_GRANTED=s3cret\n");
+    let own = env.skill_with_env(
+        &["run", "relay-a:getenv", "name=MISBEHAVE_GRANTED"],
+        &[("MISBEHAVE_GRANTED", OsStr::new("s3cret"))],
+    );
+    assert_eq!(own.ok(), "MISBEHAVE_GRANTED is not set\n");
+
+    // The callee's instance: the caller's instance name where the callee has one, else
+    // `default`, at every hop (relay-b has no `staging`, so misbehave@default answers).
+    for (instance, token) in [
+        ("default", "default-token"),
+        ("prod", "prod-token"),
+        ("staging", "default-token"),
+    ] {
+        let run = through_the_chain(&env, instance, "setting", json!({"key": "token"}), &[]);
+        assert_eq!(run.ok(), format!("token=Some(\"{token}\")\n"), "{instance}");
+    }
+
+    // Only declared skills: relay-a lists relay-b, not misbehave.
+    let undeclared = env.skill(&[
+        "run",
+        "relay-a:forward",
+        "skill=misbehave",
+        "tool=echo",
+        r#"args={"text": "hi"}"#,
+    ]);
+    assert!(
+        failure(&undeclared).contains(
+            "relay-a may call only the skills it lists in skill_dependencies, and `misbehave` is not one of them"
+        ),
+        "{}",
+        undeclared.stderr
+    );
+    // A name that is no skill's comes back without being echoed.
+    let hostile = env.skill(&[
+        "run",
+        "relay-a:forward",
+        "skill=\u{1b}[2Jx",
+        "tool=t",
+        "args={}",
+    ]);
+    let stderr = failure(&hostile);
+    assert!(
+        stderr.contains("may call only the skills it lists"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+
+    // The callee checks the arguments like any call; its error comes back through both SDKs.
+    let invalid = through_the_chain(&env, "default", "sleep", json!({"ms": "x"}), &[]);
+    assert!(
+        failure(&invalid).contains("misbehave:sleep: argument `ms` expects integer"),
+        "{}",
+        invalid.stderr
+    );
+    assert!(
+        invalid.stderr.contains("invalid arguments"),
+        "{}",
+        invalid.stderr
+    );
+    let unknown = through_the_chain(&env, "default", "no-such-tool", json!({}), &[]);
+    assert!(
+        failure(&unknown).contains("skill `misbehave` has no tool `no-such-tool`"),
+        "{}",
+        unknown.stderr
+    );
+
+    // A cycle (installed with --no-deps) ends at the depth limit.
+    let bounced = env.skill(&["run", "relay-a:bounce"]);
+    assert!(
+        failure(&bounced).contains(
+            "calls nest at most 4 deep: relay-a → relay-b → relay-a → relay-b → relay-a → relay-b"
+        ),
+        "{}",
+        bounced.stderr
+    );
+
+    // The first caller's deadline bounds the callee: misbehave would sleep 20 s.
+    let started = Instant::now();
+    let slow = through_the_chain(
+        &env,
+        "default",
+        "sleep",
+        json!({"ms": 20_000}),
+        &["--timeout", "2"],
+    );
+    let took = started.elapsed();
+    assert!(failure(&slow).contains("timed out"), "{}", slow.stderr);
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+
+    // The server routes calls the same way (its routers share its runtime).
+    let server = Server::start(&env, &["--http-only"]);
+    let inner = json!({"skill": "misbehave", "tool": "setting", "args": {"key": "token"}});
+    let reply = post(
+        &server,
+        "/api/v1/execute",
+        &json!({"skill": "relay-a", "instance": "prod", "tool": "forward",
+                "args": {"skill": "relay-b", "tool": "forward", "args": inner}}),
+    )
+    .json();
+    assert_eq!(reply["text"], "token=Some(\"prod-token\")", "{reply}");
+    let refused = post(
+        &server,
+        "/api/v1/execute",
+        &json!({"skill": "relay-a", "tool": "forward",
+                "args": {"skill": "misbehave", "tool": "echo", "args": {"text": "x"}}}),
+    )
+    .json();
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may call only the skills it lists"),
+        "{refused}"
+    );
+    drop(server);
+
+    // A component built against contract 0.1.0 installs and runs unchanged, and its manifest
+    // says which contract it implements.
+    let old = fixture("contract-0.1.0/rust-skill.wasm");
+    env.skill(&["install", old.to_str().unwrap(), "--yes"]).ok();
+    assert_eq!(
+        env.skill(&["run", "rust-skill:greet", "name=Old"]).ok(),
+        "Hello, Old!\n"
+    );
+    let info = env.skill(&["list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(info.ok()).unwrap();
+    let contracts: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["contract"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        contracts.contains(&("rust-skill".into(), "skill-engine:skill@0.1.0".into()))
+            && contracts.contains(&("relay-a".into(), "skill-engine:skill@0.2.0".into())),
+        "{contracts:?}"
+    );
+}
