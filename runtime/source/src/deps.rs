@@ -257,6 +257,9 @@ fn dependency_order(
 /// version's dependencies from its skill.yaml layer (the component is not downloaded).
 pub struct RegistryCatalog<'a> {
     pub registry: &'a crate::Registry,
+    /// Installed skills' versions and the dependencies their installed skill.yaml declares:
+    /// an installed version answers for itself, without the registry.
+    pub installed: BTreeMap<String, (Version, Vec<Dependency>)>,
 }
 
 impl RegistryCatalog<'_> {
@@ -311,6 +314,11 @@ impl Catalog for RegistryCatalog<'_> {
         dependency: &Dependency,
         version: &Version,
     ) -> Result<Vec<Dependency>> {
+        if let Some((installed, dependencies)) = self.installed.get(&dependency.name)
+            && installed == version
+        {
+            return Ok(dependencies.clone());
+        }
         let request = crate::Request {
             repository: self.repository(dependency)?,
             pick: crate::Pick::Tag(version.to_string()),

@@ -287,22 +287,27 @@ fn install_dependencies(
     args: &Args,
 ) -> anyhow::Result<()> {
     let registry = Registry::new(home.clone(), ctx.registry_config(args.registry.as_deref()))?;
-    let installed = Store::new(home.clone())
-        .list()?
-        .into_iter()
-        .filter_map(|s| {
-            let version = skill_source::semver::Version::parse(&s.manifest.version).ok()?;
-            Some((s.manifest.name, version))
-        })
-        .collect();
+    let mut installed = std::collections::BTreeMap::new();
+    let mut versions = std::collections::BTreeMap::new();
+    for skill in Store::new(home.clone()).list()? {
+        let Ok(version) = skill_source::semver::Version::parse(&skill.manifest.version) else {
+            continue;
+        };
+        let dependencies = skill_host::instances::installed_yaml(&skill)
+            .map(|y| y.skill_dependencies)
+            .unwrap_or_default();
+        versions.insert(skill.manifest.name.clone(), version.clone());
+        installed.insert(skill.manifest.name, (version, dependencies));
+    }
     let mut catalog = RegistryCatalog {
         registry: &registry,
+        installed,
     };
     let stage = printer.stage("Resolving", format!("the dependencies of {}", yaml.name));
     let resolution = deps::resolve(
         &yaml.name,
         &yaml.skill_dependencies,
-        &installed,
+        &versions,
         &mut catalog,
     );
     match &resolution {

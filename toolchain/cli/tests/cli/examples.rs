@@ -63,6 +63,39 @@ fn the_javascript_and_python_examples_build_and_run() {
     let empty = env.skill(&["run", "python-skill:stats", "numbers=[]"]);
     assert!(empty.fails().contains("non-empty JSON array"));
 
+    // The example pair: number-report (Rust) calls python-skill's tools (call-tool). Its
+    // dependency is installed already, so resolving it needs no registry.
+    let installed = env.skill(&["install", example("number-report").to_str().unwrap()]);
+    installed.ok();
+    assert!(
+        installed
+            .stderr
+            .contains("Resolving the dependencies of number-report"),
+        "{}",
+        installed.stderr
+    );
+    assert_eq!(
+        run(
+            &env,
+            &[
+                "number-report:report",
+                "numbers=[3, 1, 4, 1, 5]",
+                "--width",
+                "30"
+            ]
+        ),
+        "5 numbers: the mean is 2.80,\nthe median 3.00, and they\nspread by a standard deviation\nof 1.79.\n"
+    );
+    let empty = env.skill(&["run", "number-report:report", "numbers=[]"]);
+    assert_ne!(empty.code, 0);
+    assert!(
+        empty
+            .stderr
+            .contains("python-skill could not compute the statistics: numbers must be a non-empty"),
+        "{}",
+        empty.stderr
+    );
+
     // `skill serve` keeps an instance between calls: QuickJS and CPython answer repeated
     // calls (and a failed one in between) in the same instance.
     let server = Server::start(&env, &["--http-only"]);
@@ -78,6 +111,11 @@ fn the_javascript_and_python_examples_build_and_run() {
             "args": {"numbers": [1, 2, 3, 4], "measure": "median"}}),
         );
         assert_eq!(median["text"], "{\"median\": 2.5}", "{median}");
+        let report = execute(
+            &server,
+            json!({"skill": "number-report", "tool": "report", "args": {"numbers": [2, 4]}}),
+        );
+        assert_eq!(report["data"]["mean"], 3.0, "{report}");
         let failed = execute(
             &server,
             json!({"skill": "python-skill", "tool": "stats", "args": {"numbers": []}}),
