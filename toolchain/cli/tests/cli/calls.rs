@@ -199,6 +199,37 @@ fn skills_call_the_skills_they_declared_in_the_callees_own_sandbox() {
     );
     drop(server);
 
+    // The same relay-b on StarlingMonkey (componentize-js), whose bindings differ from
+    // QuickJS's (integers as BigInt, a failed call thrown as an Error with a payload).
+    let starling = tempfile::tempdir().unwrap();
+    for file in ["skill.yaml", "package.json", "src/index.js"] {
+        let text = std::fs::read_to_string(fixture("relay-b").join(file)).unwrap();
+        let text = text.replace("  engine: quickjs\n", "").replace(
+            "../../../../../sdk-js",
+            repo_root().join("sdk-js").to_str().unwrap(),
+        );
+        let to = starling.path().join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, text).unwrap();
+    }
+    install(starling.path(), "default");
+    let granted = through_the_chain(
+        &env,
+        "default",
+        "getenv",
+        json!({"name": "MISBEHAVE_GRANTED"}),
+        &[],
+    );
+    assert_eq!(granted.ok(), "MISBEHAVE_GRANTED=s3cret\n");
+    let slept = through_the_chain(&env, "default", "sleep", json!({"ms": 5}), &[]);
+    assert_eq!(slept.ok(), "slept 5 ms\n");
+    let invalid = through_the_chain(&env, "default", "sleep", json!({"ms": "x"}), &[]);
+    assert!(
+        failure(&invalid).contains("misbehave:sleep: argument `ms` expects integer"),
+        "{}",
+        invalid.stderr
+    );
+
     // A component built against contract 0.1.0 installs and runs unchanged, and its manifest
     // says which contract it implements.
     let old = fixture("contract-0.1.0/rust-skill.wasm");
