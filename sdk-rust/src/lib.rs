@@ -46,6 +46,49 @@ pub mod bindings {
     });
 }
 
+/// The optional command export, `wasi:cli/run`, which `skill exec` runs: generated apart
+/// from the skill's world so that only skills with a `main` export it (its own component-type
+/// section; wit-component merges the two worlds). The interface is WASI 0.2's, declared
+/// here so the SDK needs no copy of the WASI WIT.
+#[doc(hidden)]
+pub mod command_bindings {
+    wit_bindgen::generate!({
+        inline: "
+            package skill-engine:sdk-rust-command;
+            world command {
+                export wasi:cli/run@0.2.0;
+            }
+            package wasi:cli@0.2.0 {
+                interface run {
+                    run: func() -> result;
+                }
+            }
+        ",
+        world: "skill-engine:sdk-rust-command/command",
+        pub_export_macro: true,
+        export_macro_name: "__export_command_world",
+        default_bindings_module: "::skill_sdk::command_bindings",
+    });
+}
+
+/// What a skill's `main` may return: `()`, or a `Result` whose error is printed to stderr
+/// (then `skill exec` exits with 1).
+pub trait MainResult {
+    fn into_exit(self) -> Result<(), ()>;
+}
+
+impl MainResult for () {
+    fn into_exit(self) -> Result<(), ()> {
+        Ok(())
+    }
+}
+
+impl<E: Display> MainResult for Result<(), E> {
+    fn into_exit(self) -> Result<(), ()> {
+        self.map_err(|e| eprintln!("error: {e}"))
+    }
+}
+
 /// The contract's types.
 pub mod types {
     pub use crate::bindings::skill_engine::skill::types::{
@@ -487,8 +530,50 @@ pub fn __info(
 /// `warm_up` is `fn()`. `skill build` runs it once, at build time, and snapshots the memory it
 /// leaves (Wizer): tables, parsed data and statics it fills are already there when every call
 /// starts. It sees no config, files, network or environment, and a clock stopped at zero.
+///
+/// A skill may also be a command: `main: cli_main` last exports `wasi:cli/run`, which
+/// `skill exec NAME -- ARGS` (and a PATH shim) runs with the terminal's stdin, stdout and
+/// stderr, in the instance's sandbox. `cli_main` is `fn()` or `fn() -> Result<(), E>` (`E:
+/// Display`, printed to stderr; the exit code is then 1); it reads its arguments with
+/// `std::env::args()` (the first is the skill's name) and may `std::process::exit(code)`.
+///
+/// ```no_run
+/// # use skill_sdk::tool;
+/// # /// Greets someone.
+/// # #[tool]
+/// # fn greet(name: String) -> String { name }
+/// fn cli_main() -> Result<(), String> {
+///     let name = std::env::args().nth(1).ok_or("usage: greet NAME")?;
+///     println!("Hello, {name}!");
+///     Ok(())
+/// }
+///
+/// skill_sdk::export! { tools: [greet], main: cli_main }
+/// ```
 #[macro_export]
 macro_rules! export {
+    (
+        tools: [$($tool:path),+ $(,)?]
+        $(, validate_config: $validate:path)?
+        $(, init: $init:path)?
+        , main: $main:path
+        $(,)?
+    ) => {
+        $crate::export!(tools: [$($tool),+] $(, validate_config: $validate)? $(, init: $init)?);
+
+        #[doc(hidden)]
+        struct __SkillCommand;
+
+        impl $crate::command_bindings::exports::wasi::cli::run::Guest for __SkillCommand {
+            fn run() -> ::core::result::Result<(), ()> {
+                $crate::MainResult::into_exit($main())
+            }
+        }
+
+        $crate::command_bindings::__export_command_world!(
+            __SkillCommand with_types_in $crate::command_bindings
+        );
+    };
     (
         tools: [$($tool:path),+ $(,)?]
         $(, validate_config: $validate:path)?

@@ -422,9 +422,86 @@ impl LoadedSkill {
         })
     }
 
+    /// The name of the component's `wasi:cli/run` export (any 0.2.x), when it has one: what
+    /// `skill exec` runs.
+    pub fn command_export(&self) -> Option<String> {
+        let component = self.pre.component();
+        component
+            .component_type()
+            .exports(component.engine())
+            .map(|(name, _)| name)
+            .find(|name| {
+                name.strip_prefix(crate::bindings::COMMAND_EXPORT)
+                    .and_then(|v| v.strip_prefix("@0.2."))
+                    .is_some()
+            })
+            .map(str::to_string)
+    }
+
+    /// Runs the component's `wasi:cli/run` with `args` (the first one is the program's name),
+    /// this process's stdin, stdout and stderr attached, in the sandbox and limits of
+    /// `options`. Returns the exit code: 0, 1 when `run` returns an error, or what the guest
+    /// passed to `exit`.
+    pub fn run_command(&self, args: &[String], options: &CallOptions) -> Result<i32> {
+        block_on(self.run_command_async(args, options))
+    }
+
+    async fn run_command_async(&self, args: &[String], options: &CallOptions) -> Result<i32> {
+        let Some(export) = self.command_export() else {
+            return Err(Error::invalid("this skill is not a command: it has no `main`")
+                .with_hint("a skill becomes one by exporting wasi:cli/run (in Rust: `skill_sdk::export! { tools: [...], main: cli_main }`); its tools run with `skill run`"));
+        };
+        let component = self.pre.component();
+        let run = component
+            .get_export_index(None, export.as_str())
+            .and_then(|instance| component.get_export_index(Some(&instance), "run"))
+            .ok_or_else(|| {
+                Error::contract(format!("`{export}` does not export `run`"))
+                    .with_hint("rebuild the skill against the current skill SDK")
+            })?;
+        let (mut store, stdout, stderr) = self.new_store_for(options, Some(args));
+        let started = Instant::now();
+        let what = "the command";
+        let work = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let func =
+                instance.get_typed_func::<(), (std::result::Result<(), ()>,)>(&mut store, &run)?;
+            let (result,) = func.call_async(&mut store, ()).await?;
+            wasmtime::Result::Ok(result)
+        };
+        let outcome: std::result::Result<wasmtime::Result<std::result::Result<(), ()>>, _> =
+            within(options.limits.timeout, work).await;
+        match outcome {
+            Ok(Ok(Ok(()))) => Ok(0),
+            Ok(Ok(Err(()))) => Ok(1),
+            Ok(Err(e)) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                Some(exit) => Ok(exit.0),
+                None => Err(trap_error(
+                    e,
+                    what,
+                    options,
+                    &stdout.contents(),
+                    &stderr.contents(),
+                    started,
+                )),
+            },
+            Err(_) => Err(timeout_error(what, options, started)),
+        }
+    }
+
     fn new_store(
         &self,
         options: &CallOptions,
+    ) -> (Store<HostState>, MemoryOutputPipe, MemoryOutputPipe) {
+        self.new_store_for(options, None)
+    }
+
+    /// A store for one call; for a command (`args`), with the terminal's stdio attached
+    /// instead of captured (the pipes returned then stay empty).
+    fn new_store_for(
+        &self,
+        options: &CallOptions,
+        command: Option<&[String]>,
     ) -> (Store<HostState>, MemoryOutputPipe, MemoryOutputPipe) {
         // Room for the output of earlier calls when the instance is kept (see WarmInstance);
         // each call's own share is still checked against `output_bytes`.
@@ -435,7 +512,14 @@ impl LoadedSkill {
         let mut wasi = WasiCtxBuilder::new();
         // File operations run on tokio's blocking pool, not inline: a blocking open (a FIFO
         // someone put in a granted directory) must not hold the call past its deadline.
-        wasi.stdout(stdout.clone()).stderr(stderr.clone());
+        match command {
+            None => {
+                wasi.stdout(stdout.clone()).stderr(stderr.clone());
+            }
+            Some(args) => {
+                wasi.inherit_stdio().args(args);
+            }
+        }
         for (key, value) in &options.sandbox.env {
             wasi.env(key, value);
         }

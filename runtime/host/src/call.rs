@@ -233,6 +233,36 @@ fn execute_once(
     Ok(finished)
 }
 
+/// Runs the `wasi:cli/run` export of the installed skill instance `r` (`skill exec`, a PATH
+/// shim) with `args` (the first one is the program's name) and the terminal attached, in the
+/// instance's sandbox and limits, the local user's overrides applied. Returns the exit code,
+/// and what to tell the user (from [`prepare`]; shown before the command starts, since the
+/// command owns the terminal).
+pub fn exec_once(
+    home: &SkillHome,
+    r: &crate::InstanceRef,
+    args: &[String],
+    overrides: Overrides,
+    events: Option<EventSink>,
+    notify: impl FnOnce(&[Notice]),
+) -> Result<i32> {
+    let skill = Store::new(home.clone()).get(&r.skill)?;
+    require_instance(home, r)?;
+    let (mut options, notices) = prepare(home, &skill, r)?;
+    notify(&notices);
+    options.limits = overrides.apply(&options.limits, Caller::Local);
+    options.events = events;
+    let runtime = std::sync::Arc::new(Runtime::new(home)?);
+    crate::route::Router::attach(&mut options, home, runtime.clone(), &skill, r)?;
+    let loaded = runtime.load_installed(&skill.component_path(), &skill.manifest.component.sha256)?;
+    let code = loaded.run_command(args, &options)?;
+    // As in `execute_once`: the process ends right after.
+    std::mem::forget(loaded);
+    drop(options);
+    drop(runtime);
+    Ok(code)
+}
+
 /// A throwaway instance of a package that is not installed (`skill pull-run`): its config
 /// (secrets included) only in memory, its grants the capabilities just approved (directories
 /// as bound at that review), `scratch` (which the caller removes) its data directory.

@@ -85,6 +85,18 @@ impl SkillHome {
         self.root.join("cache/git/checkouts")
     }
 
+    /// PATH shims: links to the `skill` binary, one per command name (`skill shim`). Put it
+    /// on PATH to run them.
+    pub fn bin_dir(&self) -> PathBuf {
+        self.root.join("bin")
+    }
+
+    /// What each shim in [`SkillHome::bin_dir`] runs: a file per shim name holding
+    /// `SKILL@INSTANCE`.
+    pub fn shims_dir(&self) -> PathBuf {
+        self.root.join("shims")
+    }
+
     pub fn sdk_dir(&self) -> PathBuf {
         self.root.join("sdk")
     }

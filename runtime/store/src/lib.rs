@@ -22,6 +22,7 @@ pub mod pull_cache;
 pub mod secrets;
 pub mod settings;
 pub mod setup;
+pub mod shims;
 pub mod store;
 pub mod trust;
 

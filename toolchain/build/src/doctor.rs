@@ -102,6 +102,7 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
         ));
     }
     checks.push(on_path());
+    checks.push(shims_on_path(home));
     checks.push(helpers());
     checks.push(aot_cache(home));
     checks.push(check(
@@ -144,6 +145,37 @@ fn on_path() -> Check {
         None => "add the directory holding `skill` to PATH".to_string(),
     };
     check("skill on PATH", "all", found, &fix)
+}
+
+/// Whether a shell finds the PATH shims (`skill shim`): only a problem once there are some.
+fn shims_on_path(home: &SkillHome) -> Check {
+    let bin = home.bin_dir();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let on_path = std::env::split_paths(&path).any(|d| d == bin);
+    let shims = skill_store::shims::Shims::new(home.clone())
+        .list()
+        .map(|s| s.len())
+        .unwrap_or(0);
+    let found = match (on_path, shims) {
+        (true, _) => Ok(format!("{} is on PATH ({shims} shim(s))", bin.display())),
+        (false, 0) => Ok(format!(
+            "no shims yet; to use them: export PATH=\"{}:$PATH\"",
+            bin.display()
+        )),
+        (false, n) => Err(format!(
+            "{n} shim(s) in {}, which is not on PATH",
+            bin.display()
+        )),
+    };
+    check(
+        "shims on PATH",
+        "all",
+        found,
+        &format!(
+            "add to your shell profile: export PATH=\"{}:$PATH\"",
+            bin.display()
+        ),
+    )
 }
 
 /// The binaries `skill` hands commands to, installed beside it.

@@ -79,6 +79,11 @@ pub struct Args {
     /// Install only this skill, not the skills its skill.yaml lists in skill_dependencies
     #[arg(long)]
     no_deps: bool,
+
+    /// Also put the skill's command on PATH as $SKILL_HOME/bin/NAME (default: the skill's
+    /// name), like `skill shim`
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
+    shim: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -271,6 +276,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             tools.join(", ")
         ),
     );
+    if let Some(name) = &args.shim {
+        let name = if name.is_empty() { &target.skill } else { name };
+        let link = super::shim::create(&home, &target, name, false)?;
+        printer.status("Created", format!("{} → skill exec {target}", link.display()));
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(manifest)?);
     }
@@ -379,6 +389,7 @@ impl Args {
             allow_unsigned: false,
             replace: false,
             no_deps: false,
+            shim: None,
         }
     }
 }

@@ -4,6 +4,7 @@ mod build;
 mod completion;
 mod config;
 mod doctor;
+mod exec;
 mod grant;
 mod info;
 mod init;
@@ -19,6 +20,7 @@ mod run;
 mod serve;
 mod settings;
 mod setup;
+mod shim;
 mod test;
 mod trust;
 mod validate;
@@ -117,6 +119,12 @@ enum Command {
     Trust(trust::TrustArgs),
     /// Run a tool of an installed skill: skill run SKILL[@INSTANCE]:TOOL [ARGS]...
     Run(run::Args),
+    /// Run a skill's command (its `main`) with the terminal attached: skill exec SKILL -- ARGS
+    Exec(exec::Args),
+    /// Put a skill's command on PATH as $SKILL_HOME/bin/NAME (--rm to take it away)
+    Shim(shim::Args),
+    /// List the PATH shims and what each runs
+    Shims(shim::ListArgs),
     /// Serve installed skills to agents: MCP (stdio or HTTP /mcp) and a REST API
     Serve(serve::Args),
     /// Print the snippet that adds `skill serve` to Claude Code or Claude Desktop
@@ -186,6 +194,12 @@ impl Context {
 /// The `skill` binary: runs tools and manages the store itself, and hands `serve` and the
 /// build side to the binaries beside it (see [`Binary`]).
 pub fn main() -> ExitCode {
+    // A PATH shim: the name this binary was started by says what to run, and every argument
+    // is the command's own (nothing is parsed).
+    if let Some((name, target)) = shim::started_as() {
+        take_handed_over();
+        return run_shim(name, target);
+    }
     let cli = Cli::parse();
     if cli.command.binary() == Binary::Skill {
         take_handed_over();
@@ -239,6 +253,9 @@ pub fn main_toolchain() -> ExitCode {
 fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run(args) => run::run(ctx, args),
+        Command::Exec(args) => exec::run(ctx, args),
+        Command::Shim(args) => shim::run(ctx, args),
+        Command::Shims(args) => shim::list(ctx, args),
         Command::McpConfig(args) => mcp_config::run(ctx, args),
         Command::List(args) => list::run(ctx, args),
         Command::Instances(args) => instances::run(ctx, args),
@@ -368,12 +385,34 @@ fn start_handed(
     start(cli, dispatch)
 }
 
+/// Runs the command of the shim `name` (`target` is its `SKILL@INSTANCE`), with this
+/// process's arguments after its name.
+fn run_shim(name: String, target: String) -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let dispatch = |ctx: &Context| -> anyhow::Result<ExitCode> {
+        let r = skill_host::instances::InstanceRef::parse(&target, None)?;
+        exec::exec(ctx, &r, name, args, None)
+    };
+    with_context(Printer::new(false, false), dispatch)
+}
+
 /// Loads the global settings and runs one command through `dispatch`.
 fn start(
     cli: Cli,
     dispatch: impl FnOnce(&Context, Command) -> anyhow::Result<ExitCode>,
 ) -> ExitCode {
     let printer = Printer::new(cli.quiet, cli.verbose);
+    with_context(printer, |ctx| dispatch(ctx, cli.command))
+}
+
+/// Loads the global settings into a [`Context`] and runs `dispatch` with it.
+fn with_context(
+    printer: Printer,
+    dispatch: impl FnOnce(&Context) -> anyhow::Result<ExitCode>,
+) -> ExitCode {
     let settings = match SkillHome::from_env().and_then(|home| Settings::load(&home)) {
         Ok(settings) => settings,
         Err(err) => {
@@ -388,7 +427,7 @@ fn start(
         output_json: settings.get("output.format") == "json",
         settings,
     };
-    match dispatch(&ctx, cli.command) {
+    match dispatch(&ctx) {
         Ok(code) => code,
         Err(err) => {
             render_error(&err);

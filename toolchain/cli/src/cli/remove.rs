@@ -74,6 +74,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         "Removed",
         format!("{} {}", removed.manifest.name, removed.manifest.version),
     );
+    // Its shims would only fail from now on.
+    let shims = skill_store::shims::Shims::new(home.clone());
+    for shim in shims.of_skill(&m.name)? {
+        shims.remove(&shim.name)?;
+        ctx.printer.status("Removed", format!("the shim {}", shim.name));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

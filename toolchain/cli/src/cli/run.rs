@@ -64,7 +64,7 @@ impl Args {
     }
 }
 
-fn parse_timeout(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_timeout(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .parse()
         .map_err(|_| format!("`{s}` is not a number of seconds"))?;
@@ -140,13 +140,7 @@ pub(super) fn report(
             &r.sha256[..12.min(r.sha256.len())]
         ));
     }
-    for notice in &finished.notices {
-        let hint = notice_hint(instance_ref, notice);
-        ctx.printer.warn(match notice {
-            Notice::Closed(_) => format!("{notice} for {instance_ref}{hint}"),
-            _ => format!("{instance_ref} {notice}{hint}"),
-        });
-    }
+    warn_notices(ctx, instance_ref, &finished.notices);
     if verbose {
         for (stream, bytes) in [("stdout", &finished.stdout), ("stderr", &finished.stderr)] {
             if !bytes.is_empty() {
@@ -238,6 +232,17 @@ pub(super) fn print_event(event: &Event, verbose: bool, quiet: bool) {
             None => eprintln!("[....] {}", shown(message)),
         },
         Event::Progress { .. } => {}
+    }
+}
+
+/// Notices about a call of `instance_ref`, as warnings with what to do about each.
+pub(super) fn warn_notices(ctx: &Context, instance_ref: &InstanceRef, notices: &[Notice]) {
+    for notice in notices {
+        let hint = notice_hint(instance_ref, notice);
+        ctx.printer.warn(match notice {
+            Notice::Closed(_) => format!("{notice} for {instance_ref}{hint}"),
+            _ => format!("{instance_ref} {notice}{hint}"),
+        });
     }
 }
 
