@@ -15,11 +15,12 @@
 component's `guest` export (see `skill_sdk._guest`).
 """
 
-from ._tools import ToolError, tool, registered_tools
+from ._tools import ToolError, command, tool, registered_tools
 from ._host import CalledOutput, call_tool, config, log, progress
 
 __all__ = [
     "tool",
+    "command",
     "ToolError",
     "config",
     "log",

@@ -2,13 +2,14 @@
 Imported only inside componentize-py, where `wit_world` exists."""
 
 import json
+import sys
 from typing import List, Tuple
 
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.imports import types as t
 
-from ._tools import ToolError, registered_tools
+from ._tools import ToolError, registered_command, registered_tools
 
 # Set by the entry module `skill build` generates, from skill.yaml.
 INFO = {"name": "unnamed", "version": "0.0.0", "description": ""}
@@ -95,3 +96,25 @@ class Guest(exports.Guest):
             raise Err(str(e))
         if message:
             raise Err(str(message))
+
+
+class Run:
+    """`wasi:cli/run`, exported when the skill has a @command (the skill-command world)."""
+
+    def run(self) -> None:
+        main = registered_command()
+        if main is None:
+            print("this skill has no @command", file=sys.stderr)
+            raise Err(None)
+        try:
+            code = main(list(sys.argv[1:]))
+        except SystemExit as e:
+            code = e.code
+        except Exception as e:  # the command's own bug: say what, exit 1
+            print(f"{type(e).__name__}: {e}", file=sys.stderr)
+            raise Err(None)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        if code not in (None, 0):
+            raise Err(None)

@@ -100,7 +100,7 @@ _CALL_ERRORS = {
 }
 
 
-def call_tool(skill: str, tool: str, args: Optional[dict] = None, **kwargs) -> CalledOutput:
+def call_tool(skill: str, tool: str, args: Optional[dict] = None, /, **kwargs) -> CalledOutput:
     """Calls `tool` of another skill, one this skill lists in `skill_dependencies`
     (skill.yaml); calls to any other skill are refused. The host runs it in that skill's own
     instance (the one with this instance's name, else `default`) with its own config,

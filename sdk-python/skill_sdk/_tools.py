@@ -141,3 +141,27 @@ def tool(func=None, *, name: Optional[str] = None, description: Optional[str] = 
         return f
 
     return register(func) if func is not None else register
+
+
+_COMMAND: "list" = []
+
+
+def command(func):
+    """Makes `func` the skill's command: `skill exec NAME -- ARGS` (and a PATH shim) calls it
+    with the arguments as a list of strings, the terminal's stdin, stdout and stderr attached.
+    It returns None or 0 for success; anything else (or an exception, printed) exits with 1.
+    One per skill; `skill build` sees the decorator and exports wasi:cli/run.
+
+        @command
+        def main(args: list[str]) -> int:
+            print(" ".join(args).upper())
+            return 0
+    """
+    if _COMMAND:
+        raise ValueError(f"@command is already {_COMMAND[0].__name__}; a skill has one command")
+    _COMMAND.append(func)
+    return func
+
+
+def registered_command():
+    return _COMMAND[0] if _COMMAND else None

@@ -134,3 +134,24 @@ def test_call_tool_outside_a_component_is_a_tool_error():
     with pytest.raises(ToolError) as e:
         skill_sdk.call_tool("text-tools", "count", text="a b")
     assert e.value.kind == "failed" and "inside a skill component" in e.value.message
+
+
+def test_one_command_per_skill():
+    from skill_sdk import _tools as tools
+
+    tools._COMMAND.clear()
+    try:
+
+        @skill_sdk.command
+        def main(args):
+            return 0
+
+        assert tools.registered_command() is main
+        with pytest.raises(ValueError, match="one command"):
+
+            @skill_sdk.command
+            def other(args):
+                return 0
+
+    finally:
+        tools._COMMAND.clear()

@@ -48,20 +48,15 @@ pub mod bindings {
 
 /// The optional command export, `wasi:cli/run`, which `skill exec` runs: generated apart
 /// from the skill's world so that only skills with a `main` export it (its own component-type
-/// section; wit-component merges the two worlds). The interface is WASI 0.2's, declared
-/// here so the SDK needs no copy of the WASI WIT.
+/// section; wit-component merges the two worlds). The interface comes from wit/deps.
 #[doc(hidden)]
 pub mod command_bindings {
     wit_bindgen::generate!({
+        path: "../wit",
         inline: "
             package skill-engine:sdk-rust-command;
             world command {
                 export wasi:cli/run@0.2.0;
-            }
-            package wasi:cli@0.2.0 {
-                interface run {
-                    run: func() -> result;
-                }
             }
         ",
         world: "skill-engine:sdk-rust-command/command",
@@ -87,6 +82,18 @@ impl<E: Display> MainResult for Result<(), E> {
     fn into_exit(self) -> Result<(), ()> {
         self.map_err(|e| eprintln!("error: {e}"))
     }
+}
+
+/// Runs a skill's `main` and flushes stdout and stderr: returning from `wasi:cli/run` is not
+/// a return from Rust's own `main`, so nothing else would flush what is still buffered (a
+/// last line without a newline).
+#[doc(hidden)]
+pub fn __run_main<R: MainResult>(main: impl FnOnce() -> R) -> Result<(), ()> {
+    use std::io::Write;
+    let result = main().into_exit();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    result
 }
 
 /// The contract's types.
@@ -566,7 +573,7 @@ macro_rules! export {
 
         impl $crate::command_bindings::exports::wasi::cli::run::Guest for __SkillCommand {
             fn run() -> ::core::result::Result<(), ()> {
-                $crate::MainResult::into_exit($main())
+                $crate::__run_main($main)
             }
         }
 

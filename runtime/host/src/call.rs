@@ -254,7 +254,8 @@ pub fn exec_once(
     options.events = events;
     let runtime = std::sync::Arc::new(Runtime::new(home)?);
     crate::route::Router::attach(&mut options, home, runtime.clone(), &skill, r)?;
-    let loaded = runtime.load_installed(&skill.component_path(), &skill.manifest.component.sha256)?;
+    let loaded =
+        runtime.load_installed(&skill.component_path(), &skill.manifest.component.sha256)?;
     let code = loaded.run_command(args, &options)?;
     // As in `execute_once`: the process ends right after.
     std::mem::forget(loaded);

@@ -14,7 +14,7 @@ pub mod instances;
 pub mod route;
 
 pub use call::{
-    Caller, Finished, Notice, Overrides, Resolved, Throwaway, call_once, call_throwaway,
-    exec_once, prepare, resolve,
+    Caller, Finished, Notice, Overrides, Resolved, Throwaway, call_once, call_throwaway, exec_once,
+    prepare, resolve,
 };
 pub use instances::InstanceRef;

@@ -166,7 +166,16 @@ mod tests {
             assert!(check_name(good).is_ok(), "{good}");
         }
         for bad in [
-            "", "Greet", "-x", ".hidden", "a/b", "..", "a b", "skill", "skill-serve", "é",
+            "",
+            "Greet",
+            "-x",
+            ".hidden",
+            "a/b",
+            "..",
+            "a b",
+            "skill",
+            "skill-serve",
+            "é",
         ] {
             assert!(check_name(bad).is_err(), "{bad}");
         }

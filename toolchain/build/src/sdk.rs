@@ -73,6 +73,11 @@ pub const SDK_FILES: &[(&str, &str)] = &[
         include_str!("../../../sdk-python/skill_sdk/_guest.py"),
     ),
     ("wit/skill.wit", include_str!("../../../wit/skill.wit")),
+    ("wit/command.wit", include_str!("../../../wit/command.wit")),
+    (
+        "wit/deps/cli/run.wit",
+        include_str!("../../../wit/deps/cli/run.wit"),
+    ),
     ("wit/README.md", include_str!("../../../wit/README.md")),
 ];
 

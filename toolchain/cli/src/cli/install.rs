@@ -279,7 +279,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.shim {
         let name = if name.is_empty() { &target.skill } else { name };
         let link = super::shim::create(&home, &target, name, false)?;
-        printer.status("Created", format!("{} → skill exec {target}", link.display()));
+        printer.status(
+            "Created",
+            format!("{} → skill exec {target}", link.display()),
+        );
     }
     if json {
         println!("{}", serde_json::to_string_pretty(manifest)?);

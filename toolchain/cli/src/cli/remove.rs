@@ -78,7 +78,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let shims = skill_store::shims::Shims::new(home.clone());
     for shim in shims.of_skill(&m.name)? {
         shims.remove(&shim.name)?;
-        ctx.printer.status("Removed", format!("the shim {}", shim.name));
+        ctx.printer
+            .status("Removed", format!("the shim {}", shim.name));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -63,10 +63,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let r = InstanceRef::parse(&args.target, None)?;
     let name = args.name.unwrap_or_else(|| r.skill.clone());
     let link = create(&home, &r, &name, args.force)?;
-    ctx.printer.status(
-        "Created",
-        format!("{} → skill exec {r}", link.display()),
-    );
+    ctx.printer
+        .status("Created", format!("{} → skill exec {r}", link.display()));
     if !on_path(&home.bin_dir()) {
         ctx.printer.warn(format!(
             "{} is not on PATH; add it: {}",
@@ -128,8 +126,10 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if shims.is_empty() {
-        ctx.printer
-            .status("None", "no shims; make one with `skill shim SKILL@INSTANCE`");
+        ctx.printer.status(
+            "None",
+            "no shims; make one with `skill shim SKILL@INSTANCE`",
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let width = shims.iter().map(|s| s.name.len()).max().unwrap_or(0);
@@ -140,7 +140,11 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         ..
     } in &shims
     {
-        let broken = if *linked { "" } else { "  (link missing: run `skill shim` again)" };
+        let broken = if *linked {
+            ""
+        } else {
+            "  (link missing: run `skill shim` again)"
+        };
         println!("{name:width$}  skill exec {target}{broken}");
     }
     if !on_path(&home.bin_dir()) {
@@ -155,8 +159,7 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
 
 /// Whether `dir` is one of PATH's directories.
 pub fn on_path(dir: &Path) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|p| p == dir))
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|p| p == dir))
 }
 
 /// The line that puts `dir` on PATH, for a shell's rc file.

@@ -1,8 +1,9 @@
 //! Skills calling skills (`call-tool`, contract 0.2.0), with a chain built from all three
 //! SDKs: relay-a (Python) → relay-b (JavaScript) → misbehave (Rust). Each call runs in the
 //! callee's own instance, sandbox and limits; only declared skills can be called; calls nest
-//! at most 4 deep; the first caller's deadline bounds the whole chain. And a component built
-//! against contract 0.1.0 still installs and runs.
+//! at most 4 deep; the first caller's deadline bounds the whole chain. A component built
+//! against contract 0.1.0 still installs and runs. And skills as commands: `skill exec`
+//! (misbehave's Rust `main`, relay-a's Python `@command`) and PATH shims in a fresh shell.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -199,6 +200,8 @@ fn skills_call_the_skills_they_declared_in_the_callees_own_sandbox() {
     );
     drop(server);
 
+    commands_and_shims(&env);
+
     // The same relay-b on StarlingMonkey (componentize-js), whose bindings differ from
     // QuickJS's (integers as BigInt, a failed call thrown as an Error with a payload).
     let starling = tempfile::tempdir().unwrap();
@@ -256,4 +259,169 @@ fn skills_call_the_skills_they_declared_in_the_callees_own_sandbox() {
             && contracts.contains(&("relay-a".into(), "skill-engine:skill@0.2.0".into())),
         "{contracts:?}"
     );
+}
+
+/// `skill exec` and shims, in the home the chain test set up.
+fn commands_and_shims(env: &Env) {
+    let granted = [("MISBEHAVE_GRANTED", OsStr::new("g"))];
+    let args = env.skill(&["exec", "misbehave", "--", "args", "a", "b c", "-x"]);
+    assert_eq!(args.ok(), "misbehave args a b c -x\n");
+    // stdin is the terminal's (here a pipe), passed through byte for byte.
+    let cat = env.skill_with_input(&["exec", "misbehave", "--", "cat"], "piped\nin\n");
+    assert_eq!(cat.ok(), "piped\nin\n");
+    // More than a pipe holds, ending without a newline (the SDK flushes after `main`).
+    let big: String = (0..200_000u32)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let cat = env.skill_with_input(&["exec", "misbehave", "--", "cat"], &big);
+    assert!(cat.ok() == big, "{} bytes came back", cat.stdout.len());
+    // The instance's sandbox and config.
+    let own = env.skill_with_env(&["exec", "misbehave", "env"], &granted);
+    assert_eq!(own.ok(), "Some(\"g\")\n");
+    let prod = env.skill(&["exec", "misbehave@prod", "setting"]);
+    assert_eq!(prod.ok(), "Some(\"prod-token\")\n");
+    // Exit codes: WASI 0.2's exit says success or failure; a limit is 6, a crash 1.
+    assert_eq!(env.skill(&["exec", "misbehave", "exit", "0"]).code, 0);
+    assert_eq!(env.skill(&["exec", "misbehave", "exit", "3"]).code, 1);
+    let usage = env.skill(&["exec", "misbehave"]);
+    assert_eq!(usage.code, 1);
+    assert!(
+        usage.stderr.contains("usage: misbehave"),
+        "{}",
+        usage.stderr
+    );
+    let spin = env.skill(&["exec", "--timeout", "1", "misbehave", "spin"]);
+    assert_eq!(spin.code, 6, "{}", spin.stderr);
+    assert!(
+        spin.stderr.contains("the command timed out"),
+        "{}",
+        spin.stderr
+    );
+    let crash = env.skill(&["exec", "misbehave", "crash"]);
+    assert_eq!(crash.code, 1);
+    assert!(crash.stderr.contains("asked to crash"), "{}", crash.stderr);
+    // A skill without a command says so.
+    let none = env.skill(&["exec", "relay-b"]);
+    assert!(
+        none.fails().contains("this skill is not a command"),
+        "{}",
+        none.stderr
+    );
+
+    // Python's @command, which calls relay-b → misbehave itself.
+    let python = env.skill(&["exec", "relay-a", "--", "hello", "world"]);
+    assert_eq!(python.ok(), "hello world\n");
+    let python = env.skill_with_input(&["exec", "relay-a"], "from stdin\n");
+    assert_eq!(python.ok(), "from stdin\n");
+    let failed = env.skill(&["exec", "relay-a", "fail"]);
+    assert_eq!(failed.code, 1);
+    assert!(failed.stderr.contains("asked to fail"), "{}", failed.stderr);
+
+    // Shims.
+    let bin = env.home.path().join("bin");
+    env.skill(&["shim", "misbehave@prod", "--as", "mb"]).ok();
+    assert!(std::fs::read_link(bin.join("mb")).is_ok());
+    let shadow = env.skill(&["shim", "misbehave", "--as", "sh"]);
+    assert_eq!(shadow.code, 7, "{}", shadow.stderr);
+    assert!(
+        shadow.stderr.contains("already a command on PATH"),
+        "{}",
+        shadow.stderr
+    );
+    for bad in ["Mb", "skill-x", "../x"] {
+        assert_eq!(
+            env.skill(&["shim", "misbehave", "--as", bad]).code,
+            2,
+            "{bad}"
+        );
+    }
+    assert!(
+        env.skill(&["shim", "relay-b"])
+            .fails()
+            .contains("relay-b is not a command")
+    );
+    let installed = env.skill(&[
+        "install",
+        relay_a().to_str().unwrap(),
+        "--yes",
+        "--no-deps",
+        "--shim",
+    ]);
+    installed.ok();
+    assert!(
+        installed.stderr.contains("bin/relay-a"),
+        "{}",
+        installed.stderr
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(env.skill(&["shims", "--json"]).ok()).unwrap();
+    let names: Vec<(&str, &str, bool)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap(),
+                s["target"].as_str().unwrap(),
+                s["linked"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("mb", "misbehave@prod", true),
+            ("relay-a", "relay-a@default", true)
+        ]
+    );
+    // A fresh shell with the shims on PATH: arguments, stdin and exit codes pass through,
+    // and nothing of skill's own argument parsing is in the way (`--help` is the command's).
+    let shell = |script: &str| {
+        let mut child = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", script])
+            .env_clear()
+            .env("HOME", env.home.path())
+            .env("SKILL_HOME", env.home.path())
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdin.take());
+        Run::from(child.wait_with_output().unwrap())
+    };
+    let through = shell("printf 'x\\ny' | mb cat && mb setting && mb args --help -v && relay-a hi");
+    assert_eq!(
+        through.ok(),
+        "x\nySome(\"prod-token\")\nmb args --help -v\nhi\n"
+    );
+    assert_eq!(shell("mb exit 1").code, 1);
+    assert_eq!(shell("relay-a fail").code, 1);
+    // doctor says the shims are not on PATH here, with the line to add.
+    let doctor: serde_json::Value =
+        serde_json::from_str(&env.skill(&["doctor", "--json"]).stdout).unwrap();
+    let check = doctor
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "shims on PATH")
+        .expect("doctor checks the shims");
+    assert_eq!(check["ok"], false, "{check}");
+    assert!(
+        check["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("export PATH=\"{}:$PATH\"", bin.display())),
+        "{check}"
+    );
+    env.skill(&["shim", "--rm", "mb"]).ok();
+    assert!(!bin.join("mb").exists());
+    assert_eq!(env.skill(&["shim", "--rm", "mb"]).code, 3);
+    // Removing a skill removes its shims.
+    env.skill(&["remove", "relay-a", "--force"]).ok();
+    assert!(!bin.join("relay-a").exists());
+    assert_eq!(env.skill(&["shims", "--json"]).ok().trim(), "[]");
+    env.skill(&["install", relay_a().to_str().unwrap(), "--yes", "--no-deps"])
+        .ok();
 }
