@@ -69,18 +69,19 @@ pub mod command_bindings {
 /// What a skill's `main` may return: `()`, or a `Result` whose error is printed to stderr
 /// (then `skill exec` exits with 1).
 pub trait MainResult {
-    fn into_exit(self) -> Result<(), ()>;
+    /// Whether the command succeeded (an error is printed first).
+    fn succeeded(self) -> bool;
 }
 
 impl MainResult for () {
-    fn into_exit(self) -> Result<(), ()> {
-        Ok(())
+    fn succeeded(self) -> bool {
+        true
     }
 }
 
 impl<E: Display> MainResult for Result<(), E> {
-    fn into_exit(self) -> Result<(), ()> {
-        self.map_err(|e| eprintln!("error: {e}"))
+    fn succeeded(self) -> bool {
+        self.map_err(|e| eprintln!("error: {e}")).is_ok()
     }
 }
 
@@ -88,12 +89,12 @@ impl<E: Display> MainResult for Result<(), E> {
 /// a return from Rust's own `main`, so nothing else would flush what is still buffered (a
 /// last line without a newline).
 #[doc(hidden)]
-pub fn __run_main<R: MainResult>(main: impl FnOnce() -> R) -> Result<(), ()> {
+pub fn __run_main<R: MainResult>(main: impl FnOnce() -> R) -> bool {
     use std::io::Write;
-    let result = main().into_exit();
+    let succeeded = main().succeeded();
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-    result
+    succeeded
 }
 
 /// The contract's types.
@@ -573,7 +574,7 @@ macro_rules! export {
 
         impl $crate::command_bindings::exports::wasi::cli::run::Guest for __SkillCommand {
             fn run() -> ::core::result::Result<(), ()> {
-                $crate::__run_main($main)
+                if $crate::__run_main($main) { Ok(()) } else { Err(()) }
             }
         }
 

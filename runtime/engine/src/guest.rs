@@ -20,12 +20,15 @@ pub(crate) struct GuestIndices {
     validate_config: ComponentExportIndex,
 }
 
+type ExecuteResult = (Result<wit::Output, wit::ToolError>,);
+type Config = (Vec<(String, String)>,);
+
 /// The guest functions of one instance.
 pub(crate) struct GuestFuncs {
     pub info: TypedFunc<(), (wit::SkillInfo,)>,
     pub tools: TypedFunc<(), (Vec<wit::Tool>,)>,
-    pub execute: TypedFunc<(String, Vec<wit::Arg>), (Result<wit::Output, wit::ToolError>,)>,
-    pub validate_config: TypedFunc<(Vec<(String, String)>,), (Result<(), String>,)>,
+    pub execute: TypedFunc<(String, Vec<wit::Arg>), ExecuteResult>,
+    pub validate_config: TypedFunc<Config, (Result<(), String>,)>,
 }
 
 impl GuestIndices {
@@ -62,10 +65,10 @@ impl GuestIndices {
         instance: &Instance,
     ) -> wasmtime::Result<GuestFuncs> {
         Ok(GuestFuncs {
-            info: instance.get_typed_func(&mut *store, &self.info)?,
-            tools: instance.get_typed_func(&mut *store, &self.tools)?,
-            execute: instance.get_typed_func(&mut *store, &self.execute)?,
-            validate_config: instance.get_typed_func(&mut *store, &self.validate_config)?,
+            info: instance.get_typed_func(&mut *store, self.info)?,
+            tools: instance.get_typed_func(&mut *store, self.tools)?,
+            execute: instance.get_typed_func(&mut *store, self.execute)?,
+            validate_config: instance.get_typed_func(&mut *store, self.validate_config)?,
         })
     }
 }

@@ -59,7 +59,7 @@ impl Router {
 
     async fn call(&self, call: RoutedCall) -> std::result::Result<ToolOutput, ToolError> {
         let caller = self.caller();
-        if !self.declared.iter().any(|d| *d == call.skill) {
+        if !self.declared.contains(&call.skill) {
             return Err(ToolError::Failed(format!(
                 "{} may call only the skills it lists in skill_dependencies{}",
                 caller.skill,
