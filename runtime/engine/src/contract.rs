@@ -178,7 +178,14 @@ pub fn check_component(bytes: &[u8]) -> Result<ContractReport> {
         report.missing_exports.push(CURRENT.guest_export());
     }
     for import in &report.imports {
-        if !is_provided_import(import) {
+        // The host and types of the version the guest export implements, and no other: a
+        // component built against 0.1.0 does not get 0.2.0's `call-tool`.
+        let other_version = report.contract.is_some_and(|version| {
+            is_contract_interface(import)
+                && !same_interface(import, &version.host_import())
+                && !same_interface(import, &version.types_interface())
+        });
+        if !is_provided_import(import) || other_version {
             report.unexpected_imports.push(import.clone());
         }
     }
@@ -262,6 +269,10 @@ fn is_contract_types(name: &str) -> bool {
         .any(|v| same_interface(name, &v.types_interface()))
 }
 
+fn is_contract_interface(name: &str) -> bool {
+    name.starts_with("skill-engine:skill/")
+}
+
 fn is_command(name: &str) -> bool {
     let (base, version) = split_version(name);
     base == COMMAND_EXPORT && compatible(version, Some("0.2.0"))
@@ -324,6 +335,19 @@ mod tests {
         assert!(old.command && old.is_ok() && old.warnings().is_empty());
         let new = check_component(&component("0.2.0")).unwrap();
         assert_eq!(new.contract, Some(ContractVersion::V0_2));
+        let mixed = wat::parse_str(
+            r#"(component
+                (import "skill-engine:skill/host@0.2.0" (instance))
+                (instance $guest)
+                (export "skill-engine:skill/guest@0.1.0" (instance $guest))
+            )"#,
+        )
+        .unwrap();
+        let mixed = check_component(&mixed).unwrap();
+        assert_eq!(
+            mixed.unexpected_imports,
+            ["skill-engine:skill/host@0.2.0".to_string()]
+        );
         let future = check_component(&component("0.3.0")).unwrap();
         assert_eq!(future.contract, None);
         assert_eq!(

@@ -217,7 +217,7 @@ fn execute_once(
 ) -> Result<Finished> {
     let runtime = std::sync::Arc::new(Runtime::new(home)?);
     if let Some((skill, r)) = installed {
-        crate::route::Router::attach(&mut options, home, runtime.clone(), skill, r)?;
+        crate::route::Router::attach(&mut options, home, runtime.clone(), skill, r, None)?;
     }
     let loaded = runtime.load_installed(component_path, sha256)?;
     let outcome = loaded.execute(tool, args, &options)?;
@@ -253,7 +253,7 @@ pub fn exec_once(
     options.limits = overrides.apply(&options.limits, Caller::Local);
     options.events = events;
     let runtime = std::sync::Arc::new(Runtime::new(home)?);
-    crate::route::Router::attach(&mut options, home, runtime.clone(), &skill, r)?;
+    crate::route::Router::attach(&mut options, home, runtime.clone(), &skill, r, None)?;
     let loaded =
         runtime.load_installed(&skill.component_path(), &skill.manifest.component.sha256)?;
     let code = loaded.run_command(args, &options)?;

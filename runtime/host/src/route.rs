@@ -8,8 +8,12 @@
 
 use std::sync::Arc;
 
-use skill_engine::host::{BoxFuture, EventSink, RoutedCall, ToolRouter};
-use skill_engine::{CallOptions, ErrorKind, Result, Runtime, SkillHome, ToolError, ToolOutput};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use skill_engine::host::{BoxFuture, Event, EventSink, RoutedCall, ToolRouter};
+use skill_engine::{
+    CallOptions, ErrorKind, Limits, Result, Runtime, SkillHome, ToolError, ToolOutput,
+};
 use skill_store::instance::{DEFAULT_INSTANCE, Instances};
 use skill_store::store::InstalledSkill;
 
@@ -29,6 +33,10 @@ pub struct Router {
     chain: Vec<InstanceRef>,
     /// What the caller lists in `skill_dependencies`: all it may call.
     declared: Vec<String>,
+    /// What the caller's instance was approved to call (at install, `skill grant --call`).
+    approved: Vec<String>,
+    /// What a server charges routed calls against; none for the CLI.
+    admission: Option<Arc<dyn Admission>>,
     /// Where the callee's log and progress go (the first caller's sink).
     events: Option<EventSink>,
 }
@@ -41,13 +49,21 @@ impl Router {
         runtime: Arc<Runtime>,
         skill: &InstalledSkill,
         r: &InstanceRef,
+        admission: Option<Arc<dyn Admission>>,
     ) -> Result<()> {
         let router = Router {
             home: home.clone(),
             runtime,
             chain: vec![r.clone()],
             declared: declared(skill)?,
-            events: options.events.clone(),
+            approved: approved(home, r)?,
+            admission,
+            // One budget for the messages of every call below this one, however many there
+            // are: each routed call's own share would otherwise add up.
+            events: options
+                .events
+                .clone()
+                .map(|sink| shared_budget(sink, options.limits.output_bytes)),
         };
         options.router = Some(Arc::new(router));
         Ok(())
@@ -68,6 +84,12 @@ impl Router {
                 } else {
                     String::new()
                 }
+            )));
+        }
+        if !self.approved.contains(&call.skill) {
+            return Err(ToolError::Failed(format!(
+                "{caller} was not approved to call {}; reinstall it to review that (`skill install <source> -i {}`) or `skill grant {caller} --call {}`",
+                call.skill, caller.instance, call.skill
             )));
         }
         if self.chain.len() > MAX_CALL_DEPTH {
@@ -112,8 +134,18 @@ impl Router {
             runtime: self.runtime.clone(),
             chain,
             declared: declared(callee).map_err(failed)?,
+            approved: approved(&self.home, &r).map_err(failed)?,
+            admission: self.admission.clone(),
             events: self.events.clone(),
         }));
+        // A server's memory budget and instance slots count this call too; there is no
+        // waiting for room (the caller holds its own meanwhile): none now is a refusal.
+        let _admitted = match &self.admission {
+            Some(admission) => Some(admission.admit(&options.limits).map_err(|why| {
+                ToolError::Failed(format!("{r}:{} was not called: {why}", call.tool))
+            })?),
+            None => None,
+        };
         // Loading may compile (an AOT cache miss): off the async thread, within the deadline.
         let runtime = self.runtime.clone();
         let component = callee.component_path();
@@ -142,6 +174,36 @@ impl ToolRouter for Router {
         let router = self.clone();
         Box::pin(async move { router.call(call).await })
     }
+}
+
+/// What a server charges a routed call against: its memory budget and instance slots. The
+/// permit is held while the call runs.
+pub trait Admission: Send + Sync {
+    fn admit(&self, limits: &Limits) -> std::result::Result<Box<dyn Send>, String>;
+}
+
+/// `sink`, passing on at most `budget` bytes of messages in all.
+fn shared_budget(sink: EventSink, budget: usize) -> EventSink {
+    let left = Arc::new(AtomicUsize::new(budget));
+    Arc::new(move |event: &Event| {
+        let (Event::Log { message, .. } | Event::Progress { message, .. }) = event;
+        let cost = message.len() + 16;
+        if left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |l| l.checked_sub(cost))
+            .is_ok()
+        {
+            sink(event);
+        }
+    })
+}
+
+/// What the instance `r` was approved to call.
+fn approved(home: &SkillHome, r: &InstanceRef) -> Result<Vec<String>> {
+    Ok(Instances::new(home.clone())
+        .load(&r.skill, &r.instance)?
+        .grants
+        .approved
+        .calls)
 }
 
 /// The names in a skill's `skill_dependencies`.

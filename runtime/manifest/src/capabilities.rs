@@ -52,6 +52,11 @@ pub struct Capabilities {
     pub env: Vec<String>,
     #[serde(default, skip_serializing_if = "LimitSpec::is_empty")]
     pub limits: LimitSpec,
+    /// Skills whose tools this one may call (`call-tool`). Never written in skill.yaml's
+    /// `capabilities:`: filled in from `skill_dependencies`, so that calling them is reviewed
+    /// and approved per instance like any other permission.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -153,6 +158,7 @@ impl Capabilities {
             && self.network.is_empty()
             && self.env.is_empty()
             && self.limits.is_empty()
+            && self.calls.is_empty()
     }
 
     /// Rejects what could never be granted safely, before anyone is asked.
@@ -228,6 +234,12 @@ impl Capabilities {
                 .cloned()
                 .collect(),
             limits: LimitSpec::default(),
+            calls: self
+                .calls
+                .iter()
+                .filter(|c| !granted.calls.contains(c))
+                .cloned()
+                .collect(),
         };
         let larger =
             |asked: &Option<String>, had: &Option<String>, parse: fn(&str) -> Option<u128>| {
@@ -268,6 +280,13 @@ impl Capabilities {
             lines.push(format!(
                 "Read the environment variable {}",
                 crate::text::escape(v, false)
+            ));
+        }
+        for skill in &self.calls {
+            lines.push(format!(
+                "Call the tools of {} (which run with {}'s own permissions and secrets)",
+                crate::text::escape(skill, false),
+                crate::text::escape(skill, false)
             ));
         }
         if let Some(t) = &self.limits.timeout {

@@ -238,7 +238,7 @@ impl SkillYaml {
 
     pub fn parse(text: &str) -> Result<Self> {
         check_yaml_shape(text, MAX_SKILL_YAML, "skill.yaml")?;
-        let yaml: SkillYaml = serde_norway::from_str(text).map_err(|e| {
+        let mut yaml: SkillYaml = serde_norway::from_str(text).map_err(|e| {
             Error::invalid(format!("invalid skill.yaml: {e}")).with_hint(
                 "skill.yaml needs at least `name:` and `version:`; see `skill init` for an example",
             )
@@ -294,6 +294,18 @@ impl SkillYaml {
                 );
             }
         }
+        // Calling a dependency's tools is a permission, reviewed and approved per instance.
+        if !yaml.capabilities.calls.is_empty() {
+            return Err(Error::invalid(
+                "skill.yaml lists `calls` under capabilities",
+            )
+            .with_hint("list the skills this one calls in skill_dependencies; calling them is then asked for at install"));
+        }
+        yaml.capabilities.calls = yaml
+            .skill_dependencies
+            .iter()
+            .map(|d| d.name.clone())
+            .collect();
         Ok(yaml)
     }
 }

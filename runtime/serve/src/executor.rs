@@ -67,16 +67,50 @@ pub struct Executor {
     loaded: Mutex<HashMap<String, Arc<LoadedSkill>>>,
     prepared: Mutex<HashMap<(String, String), Arc<Prepared>>>,
     /// One permit per pool slot not set aside for idle instances: calls beyond that wait
-    /// instead of failing to instantiate.
-    slots: Semaphore,
+    /// instead of failing to instantiate. Routed calls (call-tool) take one too.
+    slots: Arc<Semaphore>,
     /// The memory budget, in MiB (see the module docs).
     memory: Arc<Semaphore>,
     memory_budget_mib: u32,
+    /// Calls waiting for memory: while there are any, a finished call gives its reservation
+    /// back instead of parking it in an idle instance (the waiter would never wake).
+    memory_waiters: AtomicUsize,
     in_flight: AtomicU64,
     /// Keep instances between calls (false: a fresh instance per call).
     reuse: bool,
     idle: Arc<AtomicUsize>,
     pub metrics: Metrics,
+}
+
+/// Routed calls (call-tool) count against the server's memory budget and instance slots like
+/// calls from clients, but never wait for room: their caller holds its own meanwhile, so
+/// waiting could deadlock a full server. No room now is a refusal.
+struct RoutedAdmission {
+    memory: Arc<Semaphore>,
+    slots: Arc<Semaphore>,
+    budget_mib: u32,
+}
+
+impl skill_host::route::Admission for RoutedAdmission {
+    fn admit(&self, limits: &skill_engine::Limits) -> std::result::Result<Box<dyn Send>, String> {
+        let mib = u32::try_from(limits.host_bytes().div_ceil(1 << 20)).unwrap_or(u32::MAX);
+        let memory = self
+            .memory
+            .clone()
+            .try_acquire_many_owned(mib)
+            .map_err(|_| {
+                format!(
+                    "the server's memory budget ({} MiB) has no room for it now",
+                    self.budget_mib
+                )
+            })?;
+        let slot = self
+            .slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| "the server has no free instance slot now".to_string())?;
+        Ok(Box::new((memory, slot)))
+    }
 }
 
 /// Calls at once when the pool could not be reserved (each then maps its own memory).
@@ -115,9 +149,10 @@ impl Executor {
             allocation,
             loaded: Mutex::default(),
             prepared: Mutex::default(),
-            slots: Semaphore::new(slots),
+            slots: Arc::new(Semaphore::new(slots)),
             memory: Arc::new(Semaphore::new(memory_budget_mib as usize)),
             memory_budget_mib,
+            memory_waiters: AtomicUsize::new(0),
             in_flight: AtomicU64::new(0),
             reuse,
             idle: Arc::default(),
@@ -170,12 +205,18 @@ impl Executor {
             instance: key.1.clone(),
         };
         let (mut options, notices) = prepare(&self.home, &route.skill, &r)?;
+        let admission = Arc::new(RoutedAdmission {
+            memory: self.memory.clone(),
+            slots: self.slots.clone(),
+            budget_mib: self.memory_budget_mib,
+        });
         skill_host::route::Router::attach(
             &mut options,
             &self.home,
             self.runtime.clone(),
             &route.skill,
             &r,
+            Some(admission),
         )?;
         for notice in &notices {
             tracing::warn!(instance = %r, "{notice}");
@@ -311,11 +352,10 @@ impl Executor {
         for other in others {
             other.idle.lock().expect("lock").clear();
         }
-        self.memory
-            .clone()
-            .acquire_many_owned(mib)
-            .await
-            .map_err(|_| Error::internal("the server is shutting down"))
+        self.memory_waiters.fetch_add(1, Ordering::AcqRel);
+        let waited = self.memory.clone().acquire_many_owned(mib).await;
+        self.memory_waiters.fetch_sub(1, Ordering::AcqRel);
+        waited.map_err(|_| Error::internal("the server is shutting down"))
     }
 
     /// An idle warm instance of this skill instance made from the loaded component, if any.
@@ -337,7 +377,7 @@ impl Executor {
         mut instance: WarmInstance,
         memory: tokio::sync::OwnedSemaphorePermit,
     ) {
-        if !self.reuse || !instance.reusable() {
+        if !self.reuse || !instance.reusable() || self.memory_waiters.load(Ordering::Acquire) > 0 {
             return;
         }
         let mut idle = prepared.idle.lock().expect("lock");

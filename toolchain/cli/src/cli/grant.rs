@@ -22,6 +22,7 @@ Examples:
   skill grant github@me --net api.github.com   reach a host over HTTP(S) on 80/443 (*.example.com for subdomains)
   skill grant dev@me --net 127.0.0.1:8080      an address and port (names never reach local addresses)
   skill grant tool@x --env LANG                see a host environment variable
+  skill grant report@me --call stats           call the tools of `stats` (a dependency it lists)
 
 A directory is approved as the real directory it is now (symlinks resolved): if it is later
 replaced or turned into a symlink, it stays closed until granted again. Directories inside
@@ -46,6 +47,10 @@ pub struct Args {
     /// A host environment variable
     #[arg(long, value_name = "VAR")]
     env: Vec<String>,
+
+    /// A skill whose tools it may call (one it lists in skill_dependencies)
+    #[arg(long, value_name = "SKILL")]
+    call: Vec<String>,
 }
 
 impl Args {
@@ -68,11 +73,12 @@ impl Args {
                 .collect(),
             network: self.net.clone(),
             env: self.env.clone(),
+            calls: self.call.clone(),
             ..Default::default()
         };
         if caps.is_empty() {
             return Err(Error::invalid("nothing to change")
-                .with_hint("give --fs PATH, --net HOST or --env VAR"));
+                .with_hint("give --fs PATH, --net HOST, --env VAR or --call SKILL"));
         }
         caps.validate()?;
         Ok(caps)
@@ -99,9 +105,23 @@ pub fn revoke(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 fn change(ctx: &Context, args: Args, add: bool) -> anyhow::Result<ExitCode> {
     let home = ctx.home()?;
     let r = InstanceRef::parse(&args.target, args.instance.as_deref())?;
-    Store::new(home.clone()).get(&r.skill)?;
+    let skill = Store::new(home.clone()).get(&r.skill)?;
     require_instance(&home, &r)?;
     let caps = args.capabilities()?;
+    if add {
+        let declared = skill_host::instances::installed_yaml(&skill)?
+            .capabilities
+            .calls;
+        if let Some(other) = caps.calls.iter().find(|c| !declared.contains(c)) {
+            return Err(Error::invalid(format!(
+                "{} does not list {} in skill_dependencies",
+                r.skill,
+                crate::ui::shown(other)
+            ))
+            .with_hint("a skill may call only the skills its skill.yaml lists")
+            .into());
+        }
+    }
     let mut shown = Vec::new();
     Instances::new(home.clone()).update(&r.skill, &r.instance, |state| {
         let grants = &mut state.grants;
@@ -149,6 +169,11 @@ fn change(ctx: &Context, args: Args, add: bool) -> anyhow::Result<ExitCode> {
                     grants.approved.env.push(v.clone());
                 }
             }
+            for c in &caps.calls {
+                if !grants.approved.calls.contains(c) {
+                    grants.approved.calls.push(c.clone());
+                }
+            }
         } else {
             let gone: Vec<PathGrant> = grants
                 .approved
@@ -176,6 +201,7 @@ fn change(ctx: &Context, args: Args, add: bool) -> anyhow::Result<ExitCode> {
                 .network
                 .retain(|h| !caps.network.contains(h));
             grants.approved.env.retain(|v| !caps.env.contains(v));
+            grants.approved.calls.retain(|c| !caps.calls.contains(c));
         }
         Ok(())
     })?;

@@ -196,9 +196,17 @@ impl Context {
 pub fn main() -> ExitCode {
     // A PATH shim: the name this binary was started by says what to run, and every argument
     // is the command's own (nothing is parsed).
-    if let Some((name, target)) = shim::started_as() {
-        take_handed_over();
-        return run_shim(name, target);
+    match shim::started_as() {
+        shim::StartedAs::Skill => {}
+        shim::StartedAs::Shim { name, target } => {
+            take_handed_over();
+            return run_shim(name, target);
+        }
+        shim::StartedAs::Unknown { name } => {
+            let err = shim::not_a_shim(&name).into();
+            render_error(&err);
+            return exit_code(&err);
+        }
     }
     let cli = Cli::parse();
     if cli.command.binary() == Binary::Skill {
@@ -388,11 +396,19 @@ fn start_handed(
 /// Runs the command of the shim `name` (`target` is its `SKILL@INSTANCE`), with this
 /// process's arguments after its name.
 fn run_shim(name: String, target: String) -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
+    // WASI arguments are text: one that is not UTF-8 is refused, not altered.
+    let args: Result<Vec<String>, OsString> = std::env::args_os()
         .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
+        .map(|a| a.into_string())
         .collect();
     let dispatch = |ctx: &Context| -> anyhow::Result<ExitCode> {
+        let args = args.map_err(|arg| {
+            Error::invalid(format!(
+                "argument `{}` is not UTF-8",
+                crate::ui::shown(&arg.to_string_lossy())
+            ))
+            .with_hint("a skill's command takes text arguments")
+        })?;
         let r = skill_host::instances::InstanceRef::parse(&target, None)?;
         exec::exec(ctx, &r, name, args, None)
     };

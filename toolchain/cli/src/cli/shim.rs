@@ -181,15 +181,47 @@ fn on_path_elsewhere(name: &str, bin: &Path) -> Option<PathBuf> {
         })
 }
 
-/// When this process was started through a shim (its name has a shim record), the shim's
-/// instance and name. Looked at before any argument is parsed; `skill…` names never are.
-pub fn started_as() -> Option<(String, String)> {
-    let argv0 = std::env::args_os().next()?;
-    let name = Path::new(&argv0).file_name()?.to_str()?.to_string();
+/// How this process was started, judged by the name it was started by (argv[0]) before any
+/// argument is parsed.
+pub enum StartedAs {
+    /// As `skill` (or `skill-…`): the command line is skill's.
+    Skill,
+    /// Through the shim `name`, which runs `target` (`SKILL@INSTANCE`).
+    Shim { name: String, target: String },
+    /// Under another name with no shim record (a link whose record was removed, or a
+    /// different `$SKILL_HOME`): neither skill's command line nor a command. Running the
+    /// arguments as skill's (`mb remove x --yes`) would do what nobody asked.
+    Unknown { name: String },
+}
+
+pub fn started_as() -> StartedAs {
+    let Some(argv0) = std::env::args_os().next() else {
+        return StartedAs::Skill;
+    };
+    let Some(name) = Path::new(&argv0).file_name().and_then(|n| n.to_str()) else {
+        return StartedAs::Skill;
+    };
     if name.starts_with("skill") {
-        return None;
+        return StartedAs::Skill;
     }
-    let home = skill_store::SkillHome::from_env().ok()?;
-    let target = Shims::new(home).target_of(&name)?;
-    Some((name, target))
+    let name = name.to_string();
+    let target = skill_store::SkillHome::from_env()
+        .ok()
+        .and_then(|home| Shims::new(home).target_of(&name));
+    match target {
+        Some(target) => StartedAs::Shim { name, target },
+        None => StartedAs::Unknown { name },
+    }
+}
+
+/// The error for [`StartedAs::Unknown`].
+pub fn not_a_shim(name: &str) -> skill_engine::Error {
+    let home = skill_store::SkillHome::from_env()
+        .map(|h| h.shims_dir().display().to_string())
+        .unwrap_or_else(|_| "$SKILL_HOME/shims".to_string());
+    skill_engine::Error::not_found(format!(
+        "this is skill started as `{}`, which is not a shim here (no record in {home})",
+        crate::ui::shown(name)
+    ))
+    .with_hint("shims follow $SKILL_HOME: check it, or make the shim again with `skill shim SKILL@INSTANCE --as NAME`; run skill itself as `skill`")
 }

@@ -201,6 +201,7 @@ fn skills_call_the_skills_they_declared_in_the_callees_own_sandbox() {
     drop(server);
 
     commands_and_shims(&env);
+    attacks_on_calls(&env);
 
     // The same relay-b on StarlingMonkey (componentize-js), whose bindings differ from
     // QuickJS's (integers as BigInt, a failed call thrown as an Error with a payload).
@@ -415,6 +416,26 @@ fn commands_and_shims(env: &Env) {
             .contains(&format!("export PATH=\"{}:$PATH\"", bin.display())),
         "{check}"
     );
+    // A link whose record is gone (or another $SKILL_HOME) is no shim, and never skill's own
+    // command line: `mb list` must not list, `mb remove x --yes` must not remove.
+    std::fs::rename(
+        env.home.path().join("shims/mb"),
+        env.home.path().join("mb.record"),
+    )
+    .unwrap();
+    let orphan = shell("mb list");
+    assert_eq!(orphan.code, 3, "{}", orphan.stderr);
+    assert!(
+        orphan.stderr.contains("which is not a shim here"),
+        "{}",
+        orphan.stderr
+    );
+    assert!(orphan.stdout.is_empty(), "{}", orphan.stdout);
+    std::fs::rename(
+        env.home.path().join("mb.record"),
+        env.home.path().join("shims/mb"),
+    )
+    .unwrap();
     env.skill(&["shim", "--rm", "mb"]).ok();
     assert!(!bin.join("mb").exists());
     assert_eq!(env.skill(&["shim", "--rm", "mb"]).code, 3);
@@ -424,4 +445,128 @@ fn commands_and_shims(env: &Env) {
     assert_eq!(env.skill(&["shims", "--json"]).ok().trim(), "[]");
     env.skill(&["install", relay_a().to_str().unwrap(), "--yes", "--no-deps"])
         .ok();
+}
+
+/// What a hostile caller tried against call-tool (found in review), in the chain's home.
+fn attacks_on_calls(env: &Env) {
+    // Calling a dependency is a permission: the review asks, and a script must say --yes.
+    let unasked = env.skill(&[
+        "install",
+        relay_a().to_str().unwrap(),
+        "-i",
+        "fresh",
+        "--no-deps",
+    ]);
+    assert_ne!(unasked.code, 0);
+    assert!(
+        unasked.stderr.contains("Call the tools of relay-b"),
+        "{}",
+        unasked.stderr
+    );
+    // Revoked, the call is refused; granted again, it works; only listed skills can be granted.
+    let echo = |env: &Env| through_the_chain(env, "default", "echo", json!({"text": "ok"}), &[]);
+    env.skill(&["revoke", "relay-a", "--call", "relay-b"]).ok();
+    let revoked = echo(env);
+    assert!(
+        failure(&revoked).contains("relay-a@default was not approved to call relay-b"),
+        "{}",
+        revoked.stderr
+    );
+    env.skill(&["grant", "relay-a", "--call", "relay-b"]).ok();
+    assert_eq!(echo(env).ok(), "ok\n");
+    let unlisted = env.skill(&["grant", "relay-a", "--call", "misbehave"]);
+    assert!(unlisted.fails().contains("does not list misbehave"));
+
+    // Every nested call's log messages share the first call's output limit (1 MiB here):
+    // five floods of 1 MiB each through call-tool must not make 5 MiB of messages.
+    let args = json!({"count": 300, "kib": 4});
+    let flood = env.skill(&[
+        "run",
+        "relay-b:forward",
+        "skill=misbehave",
+        "tool=flood",
+        &format!("args={args}"),
+        "times=5",
+    ]);
+    flood.ok();
+    assert!(
+        flood.stderr.len() < (1 << 20) + (64 << 10),
+        "{} bytes of messages",
+        flood.stderr.len()
+    );
+    assert!(
+        flood.stderr.len() > 512 << 10,
+        "{} bytes",
+        flood.stderr.len()
+    );
+
+    // The server counts routed calls against its memory budget, without waiting for room.
+    // What one call of a skill may hold, from the server's own refusal at a 1 MiB budget:
+    let tiny = Server::start(env, &["--http-only", "--memory-budget", "1MiB"]);
+    let mib = |skill: &str, tool: &str, args: serde_json::Value| -> u64 {
+        let refused = post(
+            &tiny,
+            "/api/v1/execute",
+            &json!({"skill": skill, "tool": tool, "args": args}),
+        )
+        .json();
+        let message = refused["error"]["message"].as_str().unwrap().to_string();
+        message
+            .split("may hold ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{message}"))
+    };
+    let forward = json!({"skill": "misbehave", "tool": "echo", "args": {"text": "x"}});
+    let relay_b_mib = mib("relay-b", "forward", forward.clone());
+    let misbehave_mib = mib("misbehave", "sleep", json!({"ms": 1}));
+    drop(tiny);
+    // Room for relay-b's call, and less than misbehave's below it besides.
+    let budget = format!("{}MiB", relay_b_mib + misbehave_mib - 1);
+    let server = Server::start(env, &["--http-only", "--memory-budget", &budget]);
+    let nested = post(
+        &server,
+        "/api/v1/execute",
+        &json!({"skill": "relay-b", "tool": "forward", "args": forward}),
+    )
+    .json();
+    assert!(
+        nested["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("misbehave@default:echo was not called: the server's memory budget"),
+        "{nested}"
+    );
+    drop(server);
+
+    // Calls that wait for memory get it when a call ends, also when the server keeps
+    // instances between calls (a finished call used to park its reservation in an idle
+    // instance, and the waiters never woke).
+    let budget = format!("{misbehave_mib}MiB");
+    let server = Server::start(env, &["--http-only", "--memory-budget", &budget]);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(|| {
+                    post(
+                        &server,
+                        "/api/v1/execute",
+                        &json!({"skill": "misbehave", "tool": "sleep", "args": {"ms": 1000}}),
+                    )
+                    .json()
+                })
+            })
+            .collect();
+        for call in calls {
+            let reply = call.join().unwrap();
+            assert_eq!(reply["text"], "slept 1000 ms", "{reply}");
+        }
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
 }
