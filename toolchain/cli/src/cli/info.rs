@@ -56,6 +56,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                         "installed": true,
                         "manifest": skill.manifest,
                         "capabilities": yaml.capabilities,
+                        "skill_dependencies": yaml.skill_dependencies,
                         "instances": instances,
                         "origin": origin,
                     });
@@ -173,6 +174,24 @@ fn describe(manifest: &PackageManifest, yaml: &SkillYaml) {
         let keys: Vec<&str> = yaml.config.keys().map(String::as_str).collect();
         println!("  config     {}", keys.join(", "));
     }
+    if !yaml.skill_dependencies.is_empty() {
+        let deps: Vec<String> = yaml
+            .skill_dependencies
+            .iter()
+            .map(|d| {
+                let mut text = format!("{} {}", d.name, d.version);
+                if let Some(registry) = &d.registry {
+                    text.push_str(&format!(" from {}", shown(registry)));
+                }
+                if d.optional {
+                    text.push_str(" (optional)");
+                }
+                text
+            })
+            .collect();
+        println!("  depends on {}", deps.join(", "));
+    }
+    println!("  contract   {}", shown(&manifest.contract));
     println!(
         "  component  sha256:{} ({})",
         manifest.component.sha256,
