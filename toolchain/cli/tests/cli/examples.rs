@@ -65,8 +65,19 @@ fn the_javascript_and_python_examples_build_and_run() {
 
     // The example pair: number-report (Rust) calls python-skill's tools (call-tool). Its
     // dependency is installed already, so resolving it needs no registry.
-    let installed = env.skill(&["install", example("number-report").to_str().unwrap()]);
+    // Calling python-skill is a permission the review asks about.
+    let installed = env.skill_with_input(
+        &["install", example("number-report").to_str().unwrap()],
+        "y\n",
+    );
     installed.ok();
+    assert!(
+        installed
+            .stderr
+            .contains("+ Call the tools of python-skill (which run with python-skill's own permissions and secrets)"),
+        "{}",
+        installed.stderr
+    );
     assert!(
         installed
             .stderr
