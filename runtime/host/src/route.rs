@@ -18,7 +18,8 @@ use skill_store::instance::{DEFAULT_INSTANCE, Instances};
 use skill_store::store::InstalledSkill;
 
 use crate::call::prepare;
-use crate::instances::{InstanceRef, installed_yaml};
+use crate::instances::InstanceRef;
+use skill_manifest::manifest::SkillYaml;
 
 /// How many calls may nest below the one a user made (A → B → C → D → E is four).
 pub const MAX_CALL_DEPTH: usize = 4;
@@ -31,10 +32,10 @@ pub struct Router {
     runtime: Arc<Runtime>,
     /// The skill instances on the way here, the caller last.
     chain: Vec<InstanceRef>,
-    /// What the caller lists in `skill_dependencies`: all it may call.
-    declared: Vec<String>,
-    /// What the caller's instance was approved to call (at install, `skill grant --call`).
-    approved: Vec<String>,
+    /// The caller's installed skill.yaml: its `skill_dependencies` are all it may call. Read
+    /// (with what its instance was approved to call) only when it calls: attaching a router
+    /// is on every `skill run`, calling is not.
+    caller_yaml: Arc<str>,
     /// What a server charges routed calls against; none for the CLI.
     admission: Option<Arc<dyn Admission>>,
     /// Where the callee's log and progress go (the first caller's sink).
@@ -55,8 +56,7 @@ impl Router {
             home: home.clone(),
             runtime,
             chain: vec![r.clone()],
-            declared: declared(skill)?,
-            approved: approved(home, r)?,
+            caller_yaml: Arc::from(skill.skill_yaml.as_str()),
             admission,
             // One budget for the messages of every call below this one, however many there
             // are: each routed call's own share would otherwise add up.
@@ -75,7 +75,8 @@ impl Router {
 
     async fn call(&self, call: RoutedCall) -> std::result::Result<ToolOutput, ToolError> {
         let caller = self.caller();
-        if !self.declared.contains(&call.skill) {
+        let declared = declared(&self.caller_yaml).map_err(|e| ToolError::Failed(e.to_string()))?;
+        if !declared.contains(&call.skill) {
             return Err(ToolError::Failed(format!(
                 "{} may call only the skills it lists in skill_dependencies{}",
                 caller.skill,
@@ -86,7 +87,9 @@ impl Router {
                 }
             )));
         }
-        if !self.approved.contains(&call.skill) {
+        let approved =
+            approved(&self.home, caller).map_err(|e| ToolError::Failed(e.to_string()))?;
+        if !approved.contains(&call.skill) {
             return Err(ToolError::Failed(format!(
                 "{caller} was not approved to call {}; reinstall it to review that (`skill install <source> -i {}`) or `skill grant {caller} --call {}`",
                 call.skill, caller.instance, call.skill
@@ -133,8 +136,7 @@ impl Router {
             home: self.home.clone(),
             runtime: self.runtime.clone(),
             chain,
-            declared: declared(callee).map_err(failed)?,
-            approved: approved(&self.home, &r).map_err(failed)?,
+            caller_yaml: Arc::from(callee.skill_yaml.as_str()),
             admission: self.admission.clone(),
             events: self.events.clone(),
         }));
@@ -206,9 +208,9 @@ fn approved(home: &SkillHome, r: &InstanceRef) -> Result<Vec<String>> {
         .calls)
 }
 
-/// The names in a skill's `skill_dependencies`.
-fn declared(skill: &InstalledSkill) -> Result<Vec<String>> {
-    Ok(installed_yaml(skill)?
+/// The names in an installed skill.yaml's `skill_dependencies`.
+fn declared(skill_yaml: &str) -> Result<Vec<String>> {
+    Ok(SkillYaml::parse(skill_yaml)?
         .skill_dependencies
         .into_iter()
         .map(|d| d.name)
