@@ -65,13 +65,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let link = create(&home, &r, &name, args.force)?;
     ctx.printer
         .status("Created", format!("{} → skill exec {r}", link.display()));
-    if !on_path(&home.bin_dir()) {
-        ctx.printer.warn(format!(
-            "{} is not on PATH; add it: {}",
-            home.bin_dir().display(),
-            path_line(&home.bin_dir())
-        ));
-    }
+    warn_unless_on_path(ctx, &home);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -147,14 +141,20 @@ pub fn list(ctx: &Context, args: ListArgs) -> anyhow::Result<ExitCode> {
         };
         println!("{name:width$}  skill exec {target}{broken}");
     }
-    if !on_path(&home.bin_dir()) {
+    warn_unless_on_path(ctx, &home);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says where the shims are and the line that puts them on PATH, when they are not.
+fn warn_unless_on_path(ctx: &Context, home: &skill_store::SkillHome) {
+    let bin = home.bin_dir();
+    if !on_path(&bin) {
         ctx.printer.warn(format!(
             "{} is not on PATH; add it: {}",
-            home.bin_dir().display(),
-            path_line(&home.bin_dir())
+            bin.display(),
+            path_line(&bin)
         ));
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Whether `dir` is one of PATH's directories.
