@@ -7,6 +7,7 @@ use crate::contract::ContractReport;
 use crate::runtime::Runtime;
 use skill_manifest::error::{Error, Result};
 use skill_manifest::manifest::{ComponentDigest, MANIFEST_FORMAT, PackageManifest, SkillYaml};
+use skill_manifest::skill_md::{self, Diagnostic};
 
 pub struct Package {
     pub component: Vec<u8>,
@@ -17,6 +18,8 @@ pub struct Package {
     /// The contract check of the component (imports, exports, differences).
     pub report: Option<ContractReport>,
     pub warnings: Vec<String>,
+    /// `SKILL.md`, when the skill has one that follows the specification.
+    pub skill_md: Option<String>,
 }
 
 impl Package {
@@ -43,18 +46,27 @@ impl Package {
             skill_manifest::manifest::MAX_SKILL_YAML,
         )?;
         let skill_yaml = SkillYaml::parse_at(&skill_yaml_text, skill_yaml_path)?;
-        Self::prepare(runtime, component, skill_yaml_text, skill_yaml).map_err(|e| {
-            // Name the file when the component itself is at fault.
-            let hint = e.hint().map(str::to_string);
-            let err = Error::new(
-                e.kind(),
-                format!("{}: {}", component_path.display(), e.message()),
-            );
-            match hint {
-                Some(h) => err.with_hint(h),
-                None => err,
-            }
-        })
+        let skill_md = match skill_yaml_path.parent() {
+            Some(dir) => skill_md::read_from(dir)?,
+            None => None,
+        };
+        let mut package =
+            Self::prepare(runtime, component, skill_yaml_text, skill_yaml).map_err(|e| {
+                // Name the file when the component itself is at fault.
+                let hint = e.hint().map(str::to_string);
+                let err = Error::new(
+                    e.kind(),
+                    format!("{}: {}", component_path.display(), e.message()),
+                );
+                match hint {
+                    Some(h) => err.with_hint(h),
+                    None => err,
+                }
+            })?;
+        if let Some(text) = skill_md {
+            package.attach_foreign_skill_md(text);
+        }
+        Ok(package)
     }
 
     /// A component that came without a skill.yaml (a plain Wasm artifact): described by
@@ -126,6 +138,31 @@ impl Package {
             manifest,
             report: loaded.report.clone(),
             warnings,
+            skill_md: None,
         })
+    }
+
+    /// Checks `text` as this skill's SKILL.md and keeps it when it has no error. Returns every
+    /// finding (`SKILL.md:LINE: …`), errors and advice alike.
+    pub fn attach_skill_md(&mut self, text: String) -> Vec<Diagnostic> {
+        let (md, findings) = skill_md::review(&text, &self.manifest.name, &self.manifest.tools);
+        self.skill_md = md.map(|_| text);
+        findings
+    }
+
+    /// Like [`Package::attach_skill_md`] for a package someone else made: a SKILL.md with an
+    /// error is left out (the skill still works), and said so in the warnings.
+    pub fn attach_foreign_skill_md(&mut self, text: String) {
+        let findings = self.attach_skill_md(text);
+        if self.skill_md.is_none() {
+            let first = findings
+                .iter()
+                .find(|d| d.is_error())
+                .map(ToString::to_string);
+            self.warnings.push(format!(
+                "its SKILL.md was left out: {}",
+                first.unwrap_or_default()
+            ));
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod limits;
 pub mod manifest;
+pub mod skill_md;
 pub mod text;
 
 pub use error::{Error, ErrorKind, Remedy, Result};

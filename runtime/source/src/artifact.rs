@@ -28,7 +28,7 @@ const TITLE: &str = "org.opencontainers.image.title";
 /// Largest blobs an install accepts, checked against the manifest before downloading and
 /// again while downloading (a registry may lie about sizes).
 pub const MAX_CONFIG: u64 = 1 << 20;
-pub const MAX_SKILL_MD: u64 = 1 << 20;
+pub const MAX_SKILL_MD: u64 = skill_manifest::skill_md::MAX_SKILL_MD as u64;
 /// Largest image manifest accepted (a skill's has five descriptors).
 pub const MAX_IMAGE_MANIFEST: usize = 256 << 10;
 const MAX_LAYERS: usize = 16;

@@ -21,6 +21,7 @@ use serde::Serialize;
 use skill_engine::package::Package;
 use skill_engine::{Error, Result, Runtime, SkillHome};
 use skill_manifest::manifest::{Language, MANIFEST_JSON, SKILL_YAML};
+use skill_manifest::skill_md::SKILL_MD;
 use skill_store::fsutil::{sha256_hex, write_atomic};
 
 use crate::lockfile::{LOCK_FILE, LockFile};
@@ -38,6 +39,8 @@ pub struct BuildOptions {
     pub locked: bool,
     /// Skip the slow optional stages (wasm-opt); never writes skill.lock.
     pub dev: bool,
+    /// SKILL.md's errors are warnings (for `skill docs`, which is about to fix them).
+    pub skill_md_advisory: bool,
 }
 
 /// What a compile stage produced.
@@ -250,6 +253,13 @@ pub fn build(
         },
     )?;
     record("precompile", took);
+    let mut package = package;
+    if let Err(e) = check_skill_md(project, &mut package) {
+        if !options.skill_md_advisory {
+            return Err(e);
+        }
+        package.warnings.push(e.message().to_string());
+    }
     for warning in &package.warnings {
         progress.warn(warning);
     }
@@ -260,6 +270,15 @@ pub fn build(
     write_atomic(&project.cwasm_path(), &cwasm)?;
     write_atomic(&out.join(SKILL_YAML), package.skill_yaml_text.as_bytes())?;
     write_atomic(&out.join(MANIFEST_JSON), &package.manifest.to_json())?;
+    match &package.skill_md {
+        Some(text) => write_atomic(&out.join(SKILL_MD), text.as_bytes())?,
+        None => match std::fs::remove_file(out.join(SKILL_MD)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io("remove", &out.join(SKILL_MD), e));
+            }
+            _ => {}
+        },
+    }
 
     let manifest = &package.manifest;
     let report = BuildReport {
@@ -464,4 +483,30 @@ fn relative(path: &std::path::Path, base: &std::path::Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+/// The project's SKILL.md, checked against the specification and the tools just built: its
+/// errors fail the build (all of them listed, with their lines), its advice becomes warnings.
+pub fn check_skill_md(project: &Project, package: &mut Package) -> Result<()> {
+    let Some(text) = skill_manifest::skill_md::read_from(&project.root)? else {
+        package.warnings.push(format!(
+            "{} has no {SKILL_MD}: agents see only the tool descriptions; `skill docs` writes one",
+            project.name()
+        ));
+        return Ok(());
+    };
+    let findings = package.attach_skill_md(text);
+    let (errors, advice): (Vec<_>, Vec<_>) = findings.into_iter().partition(|d| d.is_error());
+    package
+        .warnings
+        .extend(advice.iter().map(ToString::to_string));
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    Err(Error::invalid(format!(
+        "{SKILL_MD} does not follow the Agent Skills specification:\n  {}",
+        list.join("\n  ")
+    ))
+    .with_hint("fix the lines above (the rules are in docs/discovery.md), or run `skill docs` to refresh it"))
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use skill_engine::package::Package;
 use skill_engine::{Error, ErrorKind, Runtime};
 use skill_manifest::manifest::SKILL_YAML;
-use skill_source::artifact::{Artifact, Assembled, MAX_SKILL_MD, Provenance};
+use skill_source::artifact::{Artifact, Assembled, Provenance};
 use skill_source::{Pick, Registry, Request};
 
 use super::Context;
@@ -80,7 +80,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let artifact = Artifact {
         manifest_json: Some(manifest.to_json()),
         skill_yaml: Some(package.skill_yaml_text.clone()),
-        skill_md: read_skill_md(&project.root)?,
+        skill_md: skill_manifest::skill_md::read_from(&project.root)?,
         component: package.component.clone(),
     };
     let assembled = artifact.assemble(manifest, &provenance(&project.root))?;
@@ -163,18 +163,6 @@ fn signing_key(
         skill_store::trust::SigningKeys::new(home.clone()).private_pem(key)?
     };
     Ok(skill_source::sign::parse_private(&pem, key)?)
-}
-
-/// `SKILL.md` at the project root, when there is one.
-fn read_skill_md(root: &Path) -> anyhow::Result<Option<String>> {
-    let path = root.join("SKILL.md");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    Ok(Some(skill_manifest::manifest::read_text(
-        &path,
-        MAX_SKILL_MD as usize,
-    )?))
 }
 
 /// When (SOURCE_DATE_EPOCH, for reproducible artifacts; else now) and from which commit.

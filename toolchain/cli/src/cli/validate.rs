@@ -27,6 +27,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         Some(path) => path,
         None => skill_build::project::Project::discover(&PathBuf::from("."))?.root,
     };
+    let mut project_root = None;
     let (component, skill_yaml, stale) = match InstallSource::resolve(&path)? {
         InstallSource::Project(project) => {
             if !project.component_path().is_file() {
@@ -38,6 +39,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 .into());
             }
             let stale = project.needs_build();
+            project_root = Some(project.root.clone());
             (
                 project.component_path(),
                 project.output_dir().join(SKILL_YAML),
@@ -50,9 +52,37 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         } => (component, skill_yaml, false),
     };
     let runtime = Runtime::new(&ctx.home()?)?;
-    let package = Package::from_files(&runtime, &component, &skill_yaml)?;
+    let mut package = Package::from_files(&runtime, &component, &skill_yaml)?;
+    // A project's own SKILL.md is checked as it is now, not as the last build copied it.
+    let findings = match &project_root {
+        Some(root) => match skill_manifest::skill_md::read_from(root)? {
+            Some(text) => package.attach_skill_md(text),
+            None => {
+                package.skill_md = None;
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
     let manifest = &package.manifest;
     let mut warnings = package.warnings.clone();
+    warnings.extend(
+        findings
+            .iter()
+            .filter(|d| !d.is_error())
+            .map(ToString::to_string),
+    );
+    if project_root.is_some() && package.skill_md.is_none() && errors.is_empty() {
+        warnings.push(format!(
+            "{} has no SKILL.md: agents see only the tool descriptions; `skill docs` writes one",
+            manifest.name
+        ));
+    }
     if stale {
         warnings.push(
             "the sources changed after the last build; run `skill build` to validate them"
@@ -63,7 +93,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     if json {
         let json = serde_json::json!({
-            "ok": true,
+            "ok": errors.is_empty(),
+            "skill_md": findings,
             "name": manifest.name,
             "version": manifest.version,
             "contract": manifest.contract,
@@ -74,10 +105,22 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "warnings": warnings,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(if errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
     }
     for warning in &warnings {
         ctx.printer.warn(warning);
+    }
+    if !errors.is_empty() {
+        return Err(Error::invalid(format!(
+            "SKILL.md does not follow the Agent Skills specification:\n  {}",
+            errors.join("\n  ")
+        ))
+        .with_hint("fix the lines above (the rules are in docs/discovery.md), or run `skill docs` to refresh it")
+        .into());
     }
     let p = &ctx.printer;
     p.status(
