@@ -57,6 +57,11 @@ impl SkillHome {
         self.root.join("cache").join("aot")
     }
 
+    /// The search index over installed tools (a cache: rebuilt from the store when lost).
+    pub fn index_dir(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
     pub fn lock_file(&self) -> PathBuf {
         self.root.join(".lock")
     }

@@ -22,6 +22,8 @@ pub const COMPONENT_WASM: &str = "component.wasm";
 const SEAL: &str = "seal";
 /// Where an installed version came from (see [`Origin`]).
 const ORIGIN_JSON: &str = "origin.json";
+/// Sealed with the rest when the package had one (versions without it keep their seal).
+const SKILL_MD: &str = skill_manifest::skill_md::SKILL_MD;
 const CURRENT: &str = "current";
 /// The version `current` named before the last install or rollback (kept for `rollback`).
 const PREVIOUS: &str = "previous";
@@ -50,6 +52,8 @@ pub struct InstalledSkill {
     pub origin: Option<Origin>,
     /// The installed skill.yaml, as checked against the seal (read it from here, not the disk).
     pub skill_yaml: String,
+    /// The installed SKILL.md, checked against the seal, when the package had one.
+    pub skill_md: Option<String>,
     /// The version directory holding component.wasm, skill.yaml and manifest.json.
     pub dir: PathBuf,
 }
@@ -86,6 +90,7 @@ impl Store {
         manifest: &PackageManifest,
         component: &[u8],
         skill_yaml_text: &str,
+        skill_md: Option<&str>,
         origin: Option<&Origin>,
     ) -> Result<InstallOutcome> {
         validate_skill_name(&manifest.name)?;
@@ -96,8 +101,17 @@ impl Store {
 
         // The directory name covers everything stored in it, so it is never rewritten in place.
         let manifest_json = manifest.to_json();
-        let content_digest =
-            sha256_hex(&[manifest_json.as_slice(), skill_yaml_text.as_bytes()].concat());
+        let content_digest = sha256_hex(
+            &[
+                manifest_json.as_slice(),
+                skill_yaml_text.as_bytes(),
+                skill_md
+                    .map(|md| [b"\0SKILL.md\0", md.as_bytes()].concat())
+                    .unwrap_or_default()
+                    .as_slice(),
+            ]
+            .concat(),
+        );
         let version_dir_name = format!("{}-{}", manifest.version, &content_digest[..12]);
         let version_dir = skill_dir.join(&version_dir_name);
         let origin_json = origin.map(|o| serde_json::to_vec_pretty(o).expect("origin serializes"));
@@ -107,6 +121,7 @@ impl Store {
             &manifest_json,
             skill_yaml_text.as_bytes(),
             origin_json.as_deref(),
+            skill_md.map(str::as_bytes),
         )?;
         let mut files: Vec<(&str, &[u8])> = vec![
             (COMPONENT_WASM, component),
@@ -115,6 +130,9 @@ impl Store {
         ];
         if let Some(json) = &origin_json {
             files.push((ORIGIN_JSON, json));
+        }
+        if let Some(md) = skill_md {
+            files.push((SKILL_MD, md.as_bytes()));
         }
         // Last: its presence marks the directory complete.
         files.push((MANIFEST_JSON, &manifest_json));
@@ -157,6 +175,7 @@ impl Store {
             manifest: manifest.clone(),
             origin: origin.cloned(),
             skill_yaml: skill_yaml_text.to_string(),
+            skill_md: skill_md.map(str::to_string),
             dir: version_dir,
         };
         Ok(InstallOutcome { skill, previous })
@@ -184,6 +203,24 @@ impl Store {
             }
         }
         Ok(skills)
+    }
+
+    /// Each installed skill's name and the name of its current version directory, which
+    /// changes whenever what is installed changes: cheap to read (one small file a skill), for
+    /// caches that follow the store. Nothing is verified here; read a skill with `get`.
+    pub fn current_versions(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = fs::read_dir(self.home.skills_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                let current = read_current(&e.path())?;
+                (!name.starts_with('.')).then_some((name, current))
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// One installed skill; the error lists what is installed.
@@ -241,17 +278,20 @@ impl Store {
         let manifest_json = read(MANIFEST_JSON)?;
         let skill_yaml = read(SKILL_YAML)?;
         let seal = read(SEAL).unwrap_or_default();
-        let origin_json = match read(ORIGIN_JSON) {
-            Ok(json) => Some(json),
-            Err(e) if e.kind() == ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
+        let optional = |file: &str| match read(file) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
         };
+        let origin_json = optional(ORIGIN_JSON)?;
+        let skill_md = optional(SKILL_MD)?;
         let expected = self.seal(
             name,
             &current,
             &manifest_json,
             &skill_yaml,
             origin_json.as_deref(),
+            skill_md.as_deref(),
         )?;
         if !crate::fsutil::constant_time_eq(expected.as_bytes(), seal.trim_ascii()) {
             return Err(Error::new(
@@ -271,10 +311,12 @@ impl Store {
             Error::invalid(format!("{} is not UTF-8", dir.join(SKILL_YAML).display()))
         })?;
         let origin = origin_json.and_then(|json| serde_json::from_slice(&json).ok());
+        let skill_md = skill_md.map(|md| String::from_utf8_lossy(&md).into_owned());
         Ok(Some(InstalledSkill {
             manifest,
             origin,
             skill_yaml,
+            skill_md,
             dir,
         }))
     }
@@ -293,15 +335,18 @@ impl Store {
         manifest: &[u8],
         skill_yaml: &[u8],
         origin: Option<&[u8]>,
+        skill_md: Option<&[u8]>,
     ) -> Result<String> {
         let key = crate::fsutil::load_or_create_key(
             &self.home.store_key_file(),
             "without it installed skills cannot be verified: restore it from a backup, or delete it and reinstall every skill",
         )?;
         let mut mac = blake3::Hasher::new_keyed(&key);
+        let skill_md = skill_md.map(|md| [SKILL_MD.as_bytes(), md]);
         for part in [name.as_bytes(), dir.as_bytes(), manifest, skill_yaml]
             .into_iter()
             .chain(origin)
+            .chain(skill_md.into_iter().flatten())
         {
             mac.update(&(part.len() as u64).to_le_bytes());
             mac.update(part);

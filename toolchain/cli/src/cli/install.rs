@@ -124,15 +124,21 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let (to_build, prepared_package) = match source {
         Pulled(package) => (None, Some(*package)),
         Local(InstallSource::Project(project)) if project.needs_build() => (Some(project), None),
-        Local(InstallSource::Project(project)) => (
-            None,
-            Some(prepared(
+        Local(InstallSource::Project(project)) => {
+            let mut package = prepared(
                 &printer,
                 &runtime,
                 &project.component_path(),
                 &project.output_dir().join(SKILL_YAML),
-            )?),
-        ),
+            )?;
+            // SKILL.md as it is now (editing it needs no rebuild), checked as a build would.
+            package.warnings.clear();
+            pipeline::check_skill_md(&project, &mut package)?;
+            for warning in package.warnings.iter().filter(|w| w.contains("SKILL.md")) {
+                printer.warn(warning);
+            }
+            (None, Some(package))
+        }
         Local(InstallSource::Built {
             component,
             skill_yaml,
@@ -218,6 +224,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         &package.manifest,
         &package.component,
         &package.skill_yaml_text,
+        package.skill_md.as_deref(),
         Some(&origin),
     )?;
     audit::record(
@@ -521,7 +528,7 @@ pub(super) fn fetch(
     let artifact = registry.pull(resolved, &|n| transfer.advance(n));
     transfer.finish(artifact.is_ok());
     let artifact = artifact?;
-    let package = match artifact.skill_yaml {
+    let mut package = match artifact.skill_yaml {
         Some(text) => {
             let yaml = SkillYaml::parse(&text)?;
             Package::prepare(runtime, artifact.component, text, yaml)?
@@ -533,6 +540,12 @@ pub(super) fn fetch(
             Package::from_component(runtime, artifact.component)?
         }
     };
+    if let Some(text) = artifact.skill_md {
+        package.attach_foreign_skill_md(text);
+        for warning in package.warnings.iter().filter(|w| w.contains("SKILL.md")) {
+            printer.warn(warning);
+        }
+    }
     let manifest = &package.manifest;
     // What a registry listing shows (manifest.json, the tag) must be what the component is.
     if let Some(published) = &artifact.manifest_json {
