@@ -3,8 +3,10 @@
 mod build;
 mod completion;
 mod config;
+mod docs;
 mod doctor;
 mod exec;
+mod find;
 mod grant;
 mod info;
 mod init;
@@ -145,6 +147,10 @@ enum Command {
     Remove(remove::Args),
     /// Check skill.yaml and a built component against the contract, without rebuilding
     Validate(validate::Args),
+    /// Search installed tools by what you want to do
+    Find(find::Args),
+    /// Write SKILL.md (and README usage) from the tool definitions, keeping your text
+    Docs(docs::Args),
     /// Check what building skills needs (Rust target, node, python, pinned build tools)
     Doctor(doctor::Args),
     /// Print the versions of skill, the contract and every bundled or pinned tool
@@ -237,24 +243,39 @@ pub fn main_toolchain() -> ExitCode {
         Command::Build(args) => build::run(ctx, args),
         Command::Watch(args) => watch::run(ctx, args),
         Command::Test(args) => test::run(ctx, args),
-        Command::Install(args) => install::run(ctx, args),
+        Command::Install(args) => indexed(ctx, install::run(ctx, args)),
         Command::Publish(args) => publish::run(ctx, args),
         Command::Info(args) => info::run(ctx, args),
         Command::Login(args) => login::login(ctx, args),
         Command::Logout(args) => login::logout(ctx, args),
-        Command::Update(args) => versions::update(ctx, args),
+        Command::Update(args) => indexed(ctx, versions::update(ctx, args)),
         Command::Lock(args) => setup::lock(ctx, args),
-        Command::Sync(args) => setup::sync(ctx, args),
+        Command::Sync(args) => indexed(ctx, setup::sync(ctx, args)),
         Command::PullRun(args) => pull_run::run(ctx, args),
         Command::Yank(args) => versions::yank(ctx, args),
         Command::Key(args) => trust::key(ctx, args),
         Command::Trust(args) => trust::trust(ctx, args),
         Command::Validate(args) => validate::run(ctx, args),
+        Command::Docs(args) => docs::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args),
         Command::Version(args) => version::run(ctx, args),
         Command::Serve(args) => serve::run(ctx, args),
         other => run_path(ctx, other),
     })
+}
+
+/// After a command that changes what is installed (even one that failed half way: a
+/// dependency may be in), the search index follows, so the next `skill find` does no work.
+fn indexed(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    if let Ok(home) = ctx.home()
+        && let Err(e) = skill_index::update(&home)
+    {
+        ctx.printer.warn(format!(
+            "the search index was not updated ({}); `skill find` updates it next time",
+            e.message()
+        ));
+    }
+    result
 }
 
 /// The commands `skill` runs itself: calling tools and looking after the store.
@@ -266,12 +287,13 @@ fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
         Command::Shims(args) => shim::list(ctx, args),
         Command::McpConfig(args) => mcp_config::run(ctx, args),
         Command::List(args) => list::run(ctx, args),
+        Command::Find(args) => find::run(ctx, args),
         Command::Instances(args) => instances::run(ctx, args),
         Command::Config(args) => config::run(ctx, args),
         Command::Grant(args) => grant::grant(ctx, args),
         Command::Revoke(args) => grant::revoke(ctx, args),
-        Command::Remove(args) => remove::run(ctx, args),
-        Command::Rollback(args) => versions::rollback(ctx, args),
+        Command::Remove(args) => indexed(ctx, remove::run(ctx, args)),
+        Command::Rollback(args) => indexed(ctx, versions::rollback(ctx, args)),
         Command::Prune(args) => versions::prune(ctx, args),
         Command::Completion(args) => completion::run(ctx, args),
         Command::PullRun(args) => match pull_run::run_cached(ctx, args)? {
@@ -325,6 +347,7 @@ impl Command {
             | Command::Key(_)
             | Command::Trust(_)
             | Command::Validate(_)
+            | Command::Docs(_)
             | Command::Doctor(_)
             | Command::Version(_) => Binary::Toolchain,
             _ => Binary::Skill,

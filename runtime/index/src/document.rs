@@ -1,0 +1,127 @@
+//! One installed tool as a search document: what is scored, and what a hit shows.
+
+use serde::{Deserialize, Serialize};
+use skill_manifest::manifest::ParamDef;
+use skill_manifest::skill_md::SkillMd;
+use skill_store::store::InstalledSkill;
+
+/// Lines of SKILL.md a hit shows.
+const EXCERPT_LINES: usize = 5;
+
+/// An indexed tool, with what a search result shows about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolEntry {
+    pub skill: String,
+    pub version: String,
+    pub tool: String,
+    pub description: String,
+    pub params: Vec<ParamDef>,
+    /// The skill's description (SKILL.md's when it has one, else the component's).
+    pub skill_description: String,
+    /// Up to five lines of the tool's SKILL.md section (or of the skill's summary).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excerpt: Vec<String>,
+    /// A `skill run …` line from the tool's section, when the author wrote one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+}
+
+/// Field weights: a word in the tool's name says more than one in a long SKILL.md section.
+const NAME: f32 = 3.0;
+const DESCRIPTION: f32 = 2.0;
+const PARAMS: f32 = 1.0;
+const SKILL: f32 = 1.0;
+const SECTION: f32 = 1.0;
+
+/// Each tool of `skill` with the weighted text fields it is found by.
+pub fn entries(skill: &InstalledSkill) -> Vec<(ToolEntry, Vec<(f32, String)>)> {
+    let md = skill
+        .skill_md
+        .as_deref()
+        .and_then(|text| SkillMd::parse(text).ok());
+    let manifest = &skill.manifest;
+    let skill_description = md
+        .as_ref()
+        .map(|m| m.description.clone())
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| manifest.description.clone());
+    let summary = md.as_ref().and_then(|m| m.summary()).unwrap_or_default();
+    manifest
+        .tools
+        .iter()
+        .map(|tool| {
+            let section = md.as_ref().and_then(|m| m.tool_section(&tool.name));
+            let section_text = section.map(|s| prose(&s.text)).unwrap_or_default();
+            let section_text = section_text.as_str();
+            let excerpt = excerpt(if section_text.is_empty() {
+                summary
+            } else {
+                section_text
+            });
+            let example = section_text
+                .lines()
+                .map(|l| l.trim().trim_start_matches("$ "))
+                .find(|l| l.starts_with("skill run ") && !l.contains("=<"))
+                .map(str::to_string);
+            let params: String = tool
+                .params
+                .iter()
+                .map(|p| format!("{} {} {} ", p.name, p.description, p.choices.join(" ")))
+                .collect();
+            let fields = vec![
+                (NAME, tool.name.clone()),
+                (DESCRIPTION, tool.description.clone()),
+                (PARAMS, params),
+                (
+                    SKILL,
+                    format!(
+                        "{} {} {}",
+                        manifest.name, skill_description, manifest.description
+                    ),
+                ),
+                (SECTION, format!("{section_text} {summary}")),
+            ];
+            let entry = ToolEntry {
+                skill: manifest.name.clone(),
+                version: manifest.version.clone(),
+                tool: tool.name.clone(),
+                description: tool.description.clone(),
+                params: tool.params.clone(),
+                skill_description: skill_description.clone(),
+                excerpt,
+                example,
+            };
+            (entry, fields)
+        })
+        .collect()
+}
+
+/// A section without what `skill docs` generated in it (the parameters are shown anyway).
+fn prose(section: &str) -> String {
+    let mut out = String::new();
+    let mut generated = false;
+    for line in section.lines() {
+        match line.trim() {
+            "<!-- skill docs -->" => generated = true,
+            "<!-- /skill docs -->" => generated = false,
+            _ if !generated => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The first few lines of prose or code worth showing (no blank lines, headings, fences).
+fn excerpt(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| {
+            !l.trim().is_empty() && !l.starts_with(['#', '|']) && !l.trim_start().starts_with("```")
+        })
+        .take(EXCERPT_LINES)
+        .map(|l| l.chars().take(200).collect())
+        .collect()
+}

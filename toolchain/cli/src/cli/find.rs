@@ -1,0 +1,147 @@
+use std::process::ExitCode;
+
+use console::style;
+use skill_index::{Hit, Index};
+use skill_manifest::manifest::ToolDef;
+use skill_store::instance::Instances;
+
+use super::Context;
+use crate::ui::shown;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Searches the tools of installed skills: their names, descriptions and parameters, and what
+the skills' SKILL.md say about them. Words are matched after stemming (\"listing issues\"
+finds list-issues); the index is kept under $SKILL_HOME/index and updated on install,
+update and remove.
+
+Examples:
+  skill find \"open an issue on github\"
+  skill find weather --limit 3 --json")]
+pub struct Args {
+    /// What you want to do, in your own words
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
+    query: Vec<String>,
+
+    /// At most this many tools
+    #[arg(short = 'n', long, default_value_t = 5, value_name = "N")]
+    limit: usize,
+
+    /// Print the results as JSON on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let json = args.json || ctx.output_json;
+    let home = ctx.home()?;
+    let query = args.query.join(" ");
+    let index = Index::open(&home);
+    let hits = index.search(&query, args.limit);
+    let instances = Instances::new(home);
+    let found: Vec<Found> = hits
+        .iter()
+        .map(|hit| Found::new(hit, instances.list(&hit.entry.skill)))
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if index.is_empty() {
+        ctx.printer
+            .note("No skills installed. Install one with `skill install <path>`.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        ctx.printer.note(format!(
+            "No tool matches \"{}\" among {} installed tools; try other words, or `skill list -l`.",
+            shown(&query),
+            index.len()
+        ));
+        return Ok(ExitCode::FAILURE);
+    }
+    for (i, f) in found.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print_found(f);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One result, as `--json` prints it and as the terminal shows it.
+#[derive(serde::Serialize)]
+struct Found<'a> {
+    #[serde(flatten)]
+    hit: &'a Hit<'a>,
+    /// The instances that run this tool, `skill@instance`.
+    instances: Vec<String>,
+    /// The command that runs it, with its parameters as flags.
+    command: String,
+}
+
+impl<'a> Found<'a> {
+    fn new(hit: &'a Hit<'a>, instances: Vec<String>) -> Found<'a> {
+        let e = hit.entry;
+        // `skill:tool` runs the default instance; without one, name the first.
+        let target = match instances.first() {
+            Some(first) if !instances.iter().any(|i| i == "default") => {
+                format!("{}@{first}", e.skill)
+            }
+            _ => e.skill.clone(),
+        };
+        let tool = ToolDef {
+            name: e.tool.clone(),
+            description: String::new(),
+            params: e.params.clone(),
+        };
+        let usage = skill_manifest::args::usage_line(&tool);
+        let command = format!("skill run {target}:{} {usage}", e.tool)
+            .trim_end()
+            .to_string();
+        Found {
+            hit,
+            instances: instances
+                .iter()
+                .map(|i| format!("{}@{i}", e.skill))
+                .collect(),
+            command,
+        }
+    }
+}
+
+fn print_found(f: &Found<'_>) {
+    let e = f.hit.entry;
+    let at = if f.instances.is_empty() {
+        e.skill.clone()
+    } else {
+        f.instances.join(", ")
+    };
+    println!(
+        "{} {} → {}",
+        style(format!("{:5.2}", f.hit.score)).dim(),
+        style(shown(&at)).cyan(),
+        style(shown(&e.tool)).bold()
+    );
+    println!("      {}", shown(&e.description));
+    for line in &e.excerpt {
+        println!("      {} {}", style("│").dim(), shown(line));
+    }
+    println!("      {} {}", style("$").dim(), shown(&f.command));
+    for p in &e.params {
+        let mut about = format!("{} ({}", p.name, p.kind.as_str());
+        if p.required {
+            about.push_str(", required");
+        } else if let Some(default) = &p.default {
+            about.push_str(&format!(", default {default}"));
+        }
+        about.push(')');
+        if !p.description.is_empty() {
+            about.push_str(&format!(": {}", p.description));
+        }
+        println!("        {}", shown(&about));
+    }
+    if let Some(example) = &e.example {
+        println!("      e.g. {}", shown(example));
+    }
+}
