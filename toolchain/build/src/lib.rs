@@ -6,6 +6,7 @@
 //! It reports what it is doing through [`progress::Progress`] and never prints: the CLI shows
 //! spinners and status lines, other callers may show nothing.
 
+pub mod docs;
 pub mod doctor;
 pub mod lockfile;
 pub mod pipeline;

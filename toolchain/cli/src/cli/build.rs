@@ -57,6 +57,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let options = BuildOptions {
         locked: args.locked,
         dev: args.dev,
+        ..Default::default()
     };
     let (report, _) = pipeline::build(&project, &home, &runtime, &printer, options)?;
     if json {
