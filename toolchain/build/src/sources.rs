@@ -5,7 +5,7 @@
 //! Not sources: outputs and fetched dependencies (`target/`, `dist/`, `node_modules/`,
 //! `__pycache__/`, and the project's own `build.output` wherever it points), anything whose
 //! name starts with `.` (VCS metadata, editor state), editors' swap and backup files, and
-//! `skill.lock`, which the build writes.
+//! `skill.lock`, which the build writes, and `SKILL.md` (checked, never compiled).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -15,8 +15,10 @@ use crate::project::Project;
 /// Directories that hold outputs or fetched dependencies, never the author's sources.
 pub const IGNORED_DIRS: &[&str] = &["target", "node_modules", "dist", "__pycache__"];
 
-/// Files the build itself writes.
-const BUILD_WRITTEN: &[&str] = &["skill.lock"];
+/// Files the build itself writes, and SKILL.md, which is not compiled into the component:
+/// install and validate read it from the project as it is, so editing it (or `skill docs`
+/// writing it) needs no rebuild.
+const BUILD_WRITTEN: &[&str] = &["skill.lock", "SKILL.md"];
 
 /// A project's sources: everything under `root` except what the rules above leave out.
 #[derive(Debug, Clone)]

@@ -53,12 +53,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if found.is_empty() {
-        ctx.printer.note(format!(
-            "No tool matches \"{}\" among {} installed tools; try other words, or `skill list -l`.",
+        return Err(skill_engine::Error::not_found(format!(
+            "no tool matches \"{}\" among {} installed tools",
             shown(&query),
             index.len()
-        ));
-        return Ok(ExitCode::FAILURE);
+        ))
+        .with_hint(
+            "try other words (what the tool does, not how), or see them all with `skill list -l`",
+        )
+        .into());
     }
     for (i, f) in found.iter().enumerate() {
         if i > 0 {

@@ -155,6 +155,99 @@ fn skill_test_reports_each_case_and_fails_on_any_failure() {
     assert!(none.fails().contains("has no tests matching the filter"));
 }
 
+/// `skill docs` fills in the generated blocks and keeps the author's text; a broken SKILL.md
+/// fails validate and build with its line; `skill find` finds the tools it describes.
+fn skill_md_is_checked_refreshed_and_searched(env: &Env, dir: &str) {
+    let path = std::path::Path::new(dir).join("SKILL.md");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        original.replace(
+            "Describe what `list-issues` does and when to use it.",
+            "Lists the open issues of the tracker, newest first.",
+        ),
+    )
+    .unwrap();
+    env.skill(&["docs", dir]).ok();
+    let docs = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        docs.contains("Lists the open issues of the tracker, newest first."),
+        "{docs}"
+    );
+    assert!(
+        docs.contains("skill run tracker:close-issue input=<string>"),
+        "{docs}"
+    );
+    assert_eq!(docs.matches("<!-- skill docs -->").count(), 4, "{docs}");
+    let readme = std::fs::read_to_string(std::path::Path::new(dir).join("README.md")).unwrap();
+    assert!(
+        readme.contains("skill run tracker:check-config"),
+        "{readme}"
+    );
+    env.skill(&["docs", "--check", dir]).ok();
+    // Editing SKILL.md needs no rebuild, and validate reads it as it is now.
+    std::fs::write(&path, docs.replace("name: tracker", "name: Tracker")).unwrap();
+    let invalid = env.skill(&["validate", dir]);
+    assert!(
+        invalid
+            .fails()
+            .contains("SKILL.md:2: `name: Tracker` may hold only lowercase"),
+        "{}",
+        invalid.stderr
+    );
+    let stale = env.skill(&["docs", "--check", dir]);
+    assert!(
+        stale.fails().contains("SKILL.md not up to date"),
+        "{}",
+        stale.stderr
+    );
+    std::fs::write(&path, docs.replace("## close-issue", "## close-isue")).unwrap();
+    let validated = env.skill(&["validate", dir]);
+    validated.ok();
+    for advice in [
+        "section `close-isue` names no tool of this skill",
+        "tool `close-issue` has no section",
+    ] {
+        assert!(validated.stderr.contains(advice), "{}", validated.stderr);
+    }
+    std::fs::write(&path, &docs).unwrap();
+
+    // Installed, the tools are found by what they do, with SKILL.md's words.
+    env.skill(&["install", dir]).ok();
+    let found = env.skill(&["find", "--json", "open issues newest"]);
+    let found: serde_json::Value = serde_json::from_str(found.ok()).unwrap();
+    assert_eq!(found[0]["tool"], "list-issues", "{found:#}");
+    assert_eq!(
+        found[0]["instances"],
+        serde_json::json!(["tracker@default"])
+    );
+    assert_eq!(
+        found[0]["command"],
+        "skill run tracker:list-issues input=<string>"
+    );
+    assert_eq!(
+        found[0]["excerpt"][0],
+        "Lists the open issues of the tracker, newest first."
+    );
+    let shown = env.skill(&["find", "greet someone"]);
+    let shown = shown.ok();
+    assert!(shown.contains("tracker@default → greet"), "{shown}");
+    assert!(
+        shown.contains("e.g. skill run tracker:greet name=World"),
+        "{shown}"
+    );
+    let none = env.skill(&["find", "xylophone"]);
+    assert!(
+        none.fails()
+            .contains("no tool matches \"xylophone\" among 4 installed tools"),
+        "{}",
+        none.stderr
+    );
+    // Removed, they are gone from the index.
+    env.skill(&["remove", "tracker", "--yes"]).ok();
+    assert_eq!(env.skill(&["find", "--json", "greet"]).ok().trim(), "[]");
+}
+
 #[test]
 fn tools_and_config_from_flags_are_generated_and_run() {
     let env = Env::new();
@@ -172,7 +265,11 @@ fn tools_and_config_from_flags_are_generated_and_run() {
     .ok();
     let dir = env.path("tracker");
     let dir = dir.to_str().unwrap();
-    env.skill(&["build", dir]).ok();
+    let built = env.skill(&["build", dir]);
+    built.ok();
+    // The template's SKILL.md documents every tool it generated: no advice from the check.
+    assert!(!built.stderr.contains("SKILL.md"), "{}", built.stderr);
+    skill_md_is_checked_refreshed_and_searched(&env, dir);
     env.skill(&["install", dir]).ok();
     // The schema's required secret blocks every tool until it is set.
     let blocked = env.skill(&["run", "tracker:greet", "name=World"]);
