@@ -1,9 +1,8 @@
 //! One installed tool as a search document: what is scored, and what a hit shows.
 
 use serde::{Deserialize, Serialize};
-use skill_manifest::manifest::ParamDef;
+use skill_manifest::manifest::{PackageManifest, ParamDef};
 use skill_manifest::skill_md::SkillMd;
-use skill_store::store::InstalledSkill;
 
 /// Lines of SKILL.md a hit shows.
 const EXCERPT_LINES: usize = 5;
@@ -33,13 +32,12 @@ const PARAMS: f32 = 1.0;
 const SKILL: f32 = 1.0;
 const SECTION: f32 = 1.0;
 
-/// Each tool of `skill` with the weighted text fields it is found by.
-pub fn entries(skill: &InstalledSkill) -> Vec<(ToolEntry, Vec<(f32, String)>)> {
-    let md = skill
-        .skill_md
-        .as_deref()
-        .and_then(|text| SkillMd::parse(text).ok());
-    let manifest = &skill.manifest;
+/// Each tool of a skill with the weighted text fields it is found by.
+pub fn entries(
+    manifest: &PackageManifest,
+    skill_md: Option<&str>,
+) -> Vec<(ToolEntry, Vec<(f32, String)>)> {
+    let md = skill_md.and_then(|text| SkillMd::parse(text).ok());
     let skill_description = md
         .as_ref()
         .map(|m| m.description.clone())
@@ -53,11 +51,17 @@ pub fn entries(skill: &InstalledSkill) -> Vec<(ToolEntry, Vec<(f32, String)>)> {
             let section = md.as_ref().and_then(|m| m.tool_section(&tool.name));
             let section_text = section.map(|s| prose(&s.text)).unwrap_or_default();
             let section_text = section_text.as_str();
-            let excerpt = excerpt(if section_text.is_empty() {
+            let mut excerpt = excerpt(if section_text.is_empty() {
                 summary
             } else {
                 section_text
             });
+            // `skill docs` starts a section with the description, which a hit shows anyway.
+            let same =
+                |a: &str, b: &str| a.trim().trim_end_matches('.') == b.trim().trim_end_matches('.');
+            if excerpt.first().is_some_and(|l| same(l, &tool.description)) {
+                excerpt.remove(0);
+            }
             let example = section_text
                 .lines()
                 .map(|l| l.trim().trim_start_matches("$ "))
@@ -124,4 +128,33 @@ fn excerpt(text: &str) -> Vec<String> {
         .take(EXCERPT_LINES)
         .map(|l| l.chars().take(200).collect())
         .collect()
+}
+
+/// How many texts describe one tool to the embedding model ([`ToolEntry::embedding_texts`]).
+pub const VIEWS: usize = 3;
+
+impl ToolEntry {
+    /// What the embedding model reads about the tool, three ways: the tool itself, what
+    /// SKILL.md says about it, and its skill. A query is compared with each and the
+    /// similarities averaged: on the labelled set (`eval/`) that beat any single text, with or
+    /// without the parameters and the SKILL.md excerpt folded in.
+    pub fn embedding_texts(&self) -> [String; VIEWS] {
+        let tool = format!(
+            "{}: {}",
+            self.tool.replace(['-', '_'], " "),
+            self.description
+        );
+        let documented = if self.excerpt.is_empty() {
+            tool.clone()
+        } else {
+            format!(
+                "{} {}: {}",
+                self.skill,
+                self.tool.replace(['-', '_'], " "),
+                self.excerpt.join(" ")
+            )
+        };
+        let skill = format!("{}: {}", self.skill, self.skill_description);
+        [tool, documented, skill]
+    }
 }

@@ -11,7 +11,9 @@
 //! and install/update/remove call it so the first query after them does no work.
 
 mod document;
+pub mod embed;
 mod scoring;
+mod vectors;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,11 +24,14 @@ use skill_store::SkillHome;
 use skill_store::store::Store;
 
 pub use document::ToolEntry;
+use document::VIEWS;
+pub use embed::Embedder;
 use scoring::Bm25;
+pub use vectors::Vectors;
 
 /// Bumped when what is stored changes shape or meaning (tokenizer, fields, weights): an
 /// index of another format is rebuilt, never misread.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const INDEX_FILE: &str = "tools.json";
 /// A larger file is not read (it is a cache: rebuilt instead).
 const MAX_INDEX_FILE: u64 = 256 << 20;
@@ -91,10 +96,7 @@ impl Index {
             .and_then(|_| serde_json::from_slice::<Index>(&bytes).ok())
         {
             Some(index) if index.format == FORMAT => index,
-            _ => Index {
-                format: FORMAT,
-                skills: BTreeMap::new(),
-            },
+            _ => Index::empty(),
         }
     }
 
@@ -126,18 +128,41 @@ impl Index {
                 }
                 continue;
             };
-            let tools = document::entries(&skill)
-                .into_iter()
-                .map(|(entry, fields)| IndexedTool {
-                    terms: scoring::weighted_terms(&fields),
-                    entry,
-                })
-                .collect();
-            self.skills
-                .insert(name.clone(), IndexedSkill { version_key, tools });
+            self.insert(&version_key, &skill.manifest, skill.skill_md.as_deref());
             changes.indexed.push(name);
         }
         changes
+    }
+
+    /// Indexes (or re-indexes) one skill. `version_key` changes whenever the skill does.
+    pub fn insert(
+        &mut self,
+        version_key: &str,
+        manifest: &skill_manifest::manifest::PackageManifest,
+        skill_md: Option<&str>,
+    ) {
+        let tools = document::entries(manifest, skill_md)
+            .into_iter()
+            .map(|(entry, fields)| IndexedTool {
+                terms: scoring::weighted_terms(&fields),
+                entry,
+            })
+            .collect();
+        self.skills.insert(
+            manifest.name.clone(),
+            IndexedSkill {
+                version_key: version_key.to_string(),
+                tools,
+            },
+        );
+    }
+
+    /// An empty index (for a corpus that is not a store).
+    pub fn empty() -> Index {
+        Index {
+            format: FORMAT,
+            skills: BTreeMap::new(),
+        }
     }
 
     /// Saves the index (atomically: a reader sees the old one or the new one).
@@ -174,14 +199,21 @@ impl Index {
         self.len() == 0
     }
 
-    /// The tools best matching `query`, best first, at most `limit`. Tools sharing no word
-    /// with the query are not returned.
+    /// The tools best matching `query` by their words (BM25), best first, at most `limit`.
+    /// Tools sharing no word with the query are not returned.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit<'_>> {
+        let mut hits = self.keyword_ranking(query);
+        hits.truncate(limit);
+        hits
+    }
+
+    /// Every tool sharing a word with `query`, best first.
+    fn keyword_ranking(&self, query: &str) -> Vec<Hit<'_>> {
         let query_terms = scoring::query_terms(query);
-        if query_terms.is_empty() || limit == 0 {
+        if query_terms.is_empty() {
             return Vec::new();
         }
-        let tools: Vec<&IndexedTool> = self.skills.values().flat_map(|s| &s.tools).collect();
+        let tools: Vec<&IndexedTool> = self.tools().collect();
         let bm25 = Bm25::new(tools.iter().map(|t| t.terms.as_slice()), &query_terms);
         let mut hits: Vec<Hit<'_>> = tools
             .iter()
@@ -193,15 +225,100 @@ impl Index {
                 })
             })
             .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.entry.skill.cmp(&b.entry.skill))
-                .then_with(|| a.entry.tool.cmp(&b.entry.tool))
-        });
+        sort(&mut hits);
+        hits
+    }
+
+    /// Every tool by how close its meaning is to the query's vector (the mean similarity of
+    /// its views), best first.
+    fn semantic_ranking<'a>(&'a self, vectors: &Vectors, query: &[f32]) -> Vec<Hit<'a>> {
+        let mut hits: Vec<Hit<'_>> = self
+            .skills
+            .iter()
+            .flat_map(|(name, skill)| {
+                let found = vectors.of(name, &skill.version_key);
+                skill.tools.iter().enumerate().filter_map(move |(i, t)| {
+                    let views = found?.get(i * VIEWS..(i + 1) * VIEWS)?;
+                    let similarity: f32 = views
+                        .iter()
+                        .map(|v| embed::similarity(v, query))
+                        .sum::<f32>()
+                        / VIEWS as f32;
+                    Some(Hit {
+                        score: similarity,
+                        entry: &t.entry,
+                    })
+                })
+            })
+            .collect();
+        sort(&mut hits);
+        hits
+    }
+
+    /// The tools best matching `query` by meaning (`Semantic`), or by meaning with words as a
+    /// tie-breaker (`Hybrid`: the similarity plus [`KEYWORD_WEIGHT`] times the BM25 score
+    /// relative to the best one).
+    pub fn search_with(
+        &self,
+        query: &str,
+        limit: usize,
+        mode: Mode,
+        vectors: &Vectors,
+        query_vector: &[f32],
+    ) -> Vec<Hit<'_>> {
+        let mut hits = match mode {
+            Mode::Keywords => self.keyword_ranking(query),
+            Mode::Semantic => self.semantic_ranking(vectors, query_vector),
+            Mode::Hybrid => {
+                let keywords = self.keyword_ranking(query);
+                let best = keywords.first().map_or(1.0, |h| h.score);
+                let keyword_score: BTreeMap<(&str, &str), f32> = keywords
+                    .iter()
+                    .map(|h| {
+                        (
+                            (h.entry.skill.as_str(), h.entry.tool.as_str()),
+                            h.score / best,
+                        )
+                    })
+                    .collect();
+                let mut hits = self.semantic_ranking(vectors, query_vector);
+                for hit in &mut hits {
+                    let key = (hit.entry.skill.as_str(), hit.entry.tool.as_str());
+                    hit.score += KEYWORD_WEIGHT * keyword_score.get(&key).copied().unwrap_or(0.0);
+                }
+                sort(&mut hits);
+                hits
+            }
+        };
         hits.truncate(limit);
         hits
     }
+
+    fn tools(&self) -> impl Iterator<Item = &IndexedTool> {
+        self.skills.values().flat_map(|s| &s.tools)
+    }
+}
+
+/// How [`Index::search_with`] ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Keywords,
+    Semantic,
+    Hybrid,
+}
+
+/// How much words count beside meaning in [`Mode::Hybrid`]. Measured on the labelled set
+/// (docs/discovery.md): reciprocal rank fusion, and larger weights, let a tool sharing one
+/// incidental word with a paraphrased request push out the tool it meant.
+pub const KEYWORD_WEIGHT: f32 = 0.1;
+
+fn sort(hits: &mut [Hit<'_>]) {
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.entry.skill.cmp(&b.entry.skill))
+            .then_with(|| a.entry.tool.cmp(&b.entry.tool))
+    });
 }
 
 /// Brings the saved index in step with the store: what install, update and remove call.

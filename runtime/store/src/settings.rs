@@ -122,6 +122,27 @@ pub const DEFINITIONS: &[Definition] = &[
         about: "registry and namespace bare skill names resolve under, e.g. ghcr.io/acme (--registry)",
     },
     Definition {
+        key: "search.provider",
+        env: "SKILL_SEARCH_PROVIDER",
+        default: "auto",
+        allowed: &["auto", "local", "ollama", "openai", "none"],
+        about: "what `skill find` ranks by meaning with: the local model, an Ollama or OpenAI-compatible server, or none (words only); auto is local when it is installed",
+    },
+    Definition {
+        key: "search.url",
+        env: "SKILL_SEARCH_URL",
+        default: "",
+        allowed: &[],
+        about: "the embedding server of search.provider ollama (default http://127.0.0.1:11434) or openai (default https://api.openai.com); its key comes from SKILL_SEARCH_API_KEY or OPENAI_API_KEY",
+    },
+    Definition {
+        key: "search.model",
+        env: "SKILL_SEARCH_MODEL",
+        default: "",
+        allowed: &[],
+        about: "the embedding model that server runs (default all-minilm for ollama, text-embedding-3-small for openai)",
+    },
+    Definition {
         key: "registry.insecure",
         env: "SKILL_REGISTRY_INSECURE",
         default: "",

@@ -105,6 +105,7 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
     checks.push(shims_on_path(home));
     checks.push(helpers());
     checks.push(aot_cache(home));
+    checks.push(search_model(home));
     checks.push(check(
         "skill home",
         "all",
@@ -176,6 +177,17 @@ fn shims_on_path(home: &SkillHome) -> Check {
             bin.display()
         ),
     )
+}
+
+/// The local embedding model `skill find` uses when present. Optional (search falls back to
+/// keywords), so never a problem; the detail says how to add it.
+fn search_model(home: &SkillHome) -> Check {
+    let detail = match skill_index::embed::find_local_model(home) {
+        Some(dir) => format!("{} in {}", skill_index::embed::LOCAL_MODEL, dir.display()),
+        None => "not installed: `skill find` matches words only; `skill doctor --install` adds it"
+            .to_string(),
+    };
+    check("search model", "skill find", Ok(detail), "")
 }
 
 /// The binaries `skill` hands commands to, installed beside it.

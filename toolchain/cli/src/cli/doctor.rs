@@ -8,8 +8,9 @@ use skill_build::tools::Kit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Install the pinned JavaScript/TypeScript and Python build tools that are missing, and
-    /// remove AOT cache entries made by another engine
+    /// Install the pinned JavaScript/TypeScript and Python build tools and the search model
+    /// (`skill find`'s all-MiniLM-L6-v2) that are missing, and remove AOT cache entries made by
+    /// another engine
     #[arg(long)]
     install: bool,
 
@@ -27,6 +28,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
                 ctx.printer
                     .warn(format!("{} build tools: {e}", kit.label()));
             }
+        }
+        match skill_build::tools::install_search_model(&home, &ctx.printer) {
+            // The tools already indexed are embedded now, so the next search is quick.
+            Ok(_) => {
+                if let Err(e) = super::find::refresh_local_vectors(&home) {
+                    ctx.printer.warn(format!("the search index: {e}"));
+                }
+            }
+            Err(e) => ctx.printer.warn(format!("search model: {e}")),
         }
         let removed = skill_build::doctor::clean_aot_cache(&home);
         if removed > 0 {

@@ -1,8 +1,10 @@
 use std::process::ExitCode;
 
 use console::style;
-use skill_index::{Hit, Index};
+use skill_index::embed::{Api, Embedder, LocalModel, Remote, find_local_model};
+use skill_index::{Hit, Index, Mode, Vectors};
 use skill_manifest::manifest::ToolDef;
+use skill_store::SkillHome;
 use skill_store::instance::Instances;
 
 use super::Context;
@@ -11,9 +13,19 @@ use crate::ui::shown;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Searches the tools of installed skills: their names, descriptions and parameters, and what
-the skills' SKILL.md say about them. Words are matched after stemming (\"listing issues\"
-finds list-issues); the index is kept under $SKILL_HOME/index and updated on install,
-update and remove.
+the skills' SKILL.md say about them. Tools are ranked by meaning with an embedding model
+(the local all-MiniLM-L6-v2 that `skill doctor --install` adds, or an Ollama or
+OpenAI-compatible server), with matching words as a tie-breaker; without a model, by words
+alone (BM25, after stemming: \"listing issues\" finds list-issues). The index is kept under
+$SKILL_HOME/index and updated on install, update and remove.
+
+Providers (--provider, or `skill settings set search.provider …`):
+  auto     the local model when it is installed, else words only (the default)
+  local    all-MiniLM-L6-v2 on this machine's CPU
+  ollama   POST {url}/api/embed          (--url, default http://127.0.0.1:11434)
+  openai   POST {url}/v1/embeddings      (--url, default https://api.openai.com; the key
+           comes from SKILL_SEARCH_API_KEY or OPENAI_API_KEY)
+  none     words only
 
 Examples:
   skill find \"open an issue on github\"
@@ -27,6 +39,19 @@ pub struct Args {
     #[arg(short = 'n', long, default_value_t = 5, value_name = "N")]
     limit: usize,
 
+    /// What ranks tools by meaning: auto, local, ollama, openai or none (setting
+    /// search.provider)
+    #[arg(long, value_name = "PROVIDER")]
+    provider: Option<String>,
+
+    /// The embedding server's address, for ollama and openai (setting search.url)
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+
+    /// The embedding model the server runs (setting search.model)
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
+
     /// Print the results as JSON on stdout
     #[arg(long)]
     json: bool,
@@ -37,7 +62,47 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let home = ctx.home()?;
     let query = args.query.join(" ");
     let index = Index::open(&home);
-    let hits = index.search(&query, args.limit);
+    let provider = args
+        .provider
+        .clone()
+        .unwrap_or_else(|| ctx.settings.get("search.provider").to_string());
+    let url = args
+        .url
+        .clone()
+        .unwrap_or_else(|| ctx.settings.get("search.url").to_string());
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(|| ctx.settings.get("search.model").to_string());
+    let embedder = embedder(&home, &provider, &url, &model)?;
+    let (vectors, query_vector) = match &embedder {
+        Some(embedder) if !index.is_empty() => {
+            let mut vectors = Vectors::load(&home, &embedder.id());
+            if vectors.is_stale(&index) {
+                let stage = ctx
+                    .printer
+                    .stage("Indexing", "tools by meaning (once per change)");
+                let refreshed = vectors.refresh(&index, embedder.as_ref());
+                if refreshed.is_err() {
+                    stage.fail();
+                } else {
+                    stage.done();
+                }
+                refreshed?;
+                // A read-only home still searches; the next writer saves.
+                let _ = vectors.save(&home);
+            }
+            let query_vector = embedder.embed(std::slice::from_ref(&query))?.remove(0);
+            (Some(vectors), query_vector)
+        }
+        _ => (None, Vec::new()),
+    };
+    let hits = match &vectors {
+        Some(vectors) => {
+            index.search_with(&query, args.limit, Mode::Hybrid, vectors, &query_vector)
+        }
+        None => index.search(&query, args.limit),
+    };
     let instances = Instances::new(home);
     let found: Vec<Found> = hits
         .iter()
@@ -147,4 +212,81 @@ fn print_found(f: &Found<'_>) {
     if let Some(example) = &e.example {
         println!("      e.g. {}", shown(example));
     }
+}
+
+/// The embedder `provider` names; None for words only (`none`, or `auto` without a model).
+fn embedder(
+    home: &SkillHome,
+    provider: &str,
+    url: &str,
+    model: &str,
+) -> anyhow::Result<Option<Box<dyn Embedder>>> {
+    let or = |value: &str, default: &str| {
+        if value.is_empty() {
+            default.to_string()
+        } else {
+            value.to_string()
+        }
+    };
+    let key = std::env::var("SKILL_SEARCH_API_KEY")
+        .or_else(|_| std::env::var("OPENAI_API_KEY"))
+        .ok()
+        .filter(|k| !k.is_empty());
+    Ok(match provider {
+        "none" => None,
+        "auto" | "" => match find_local_model(home) {
+            Some(dir) => Some(Box::new(LocalModel::load(&dir)?)),
+            None => None,
+        },
+        "local" => {
+            let dir = find_local_model(home).ok_or_else(|| {
+                skill_engine::Error::not_found(format!(
+                    "the search model {} is not installed",
+                    skill_index::embed::LOCAL_MODEL
+                ))
+                .with_hint(
+                    "install it with `skill doctor --install`, or search by words: --provider none",
+                )
+            })?;
+            Some(Box::new(LocalModel::load(&dir)?))
+        }
+        "ollama" => Some(Box::new(Remote::new(
+            Api::Ollama,
+            &or(url, "http://127.0.0.1:11434"),
+            &or(model, "all-minilm"),
+            None,
+        )?)),
+        "openai" => Some(Box::new(Remote::new(
+            Api::OpenAi,
+            &or(url, "https://api.openai.com"),
+            &or(model, "text-embedding-3-small"),
+            key,
+        )?)),
+        other => {
+            return Err(skill_engine::Error::invalid(format!(
+                "unknown search provider `{}`",
+                shown(other)
+            ))
+            .with_hint("use auto, local, ollama, openai or none")
+            .into());
+        }
+    })
+}
+
+/// Embeds the tools installed or changed since the local model's vectors were made, when
+/// the local model is installed and search uses it: what install, update and remove do so
+/// that the next `skill find` does no work. The model is not even loaded when nothing changed.
+pub fn refresh_local_vectors(home: &SkillHome) -> skill_engine::Result<()> {
+    let Some(dir) = find_local_model(home) else {
+        return Ok(());
+    };
+    let index = Index::load(home);
+    let id = format!("local:{}", skill_index::embed::LOCAL_MODEL);
+    let mut vectors = Vectors::load(home, &id);
+    if !vectors.is_stale(&index) {
+        return Ok(());
+    }
+    let model = LocalModel::load(&dir)?;
+    vectors.refresh(&index, &model)?;
+    vectors.save(home)
 }

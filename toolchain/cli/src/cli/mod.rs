@@ -267,13 +267,21 @@ pub fn main_toolchain() -> ExitCode {
 /// After a command that changes what is installed (even one that failed half way: a
 /// dependency may be in), the search index follows, so the next `skill find` does no work.
 fn indexed(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
-    if let Ok(home) = ctx.home()
-        && let Err(e) = skill_index::update(&home)
-    {
-        ctx.printer.warn(format!(
-            "the search index was not updated ({}); `skill find` updates it next time",
-            e.message()
-        ));
+    if let Ok(home) = ctx.home() {
+        let local = matches!(ctx.settings.get("search.provider"), "auto" | "local" | "");
+        let updated = skill_index::update(&home).and_then(|_| {
+            if local {
+                find::refresh_local_vectors(&home)
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = updated {
+            ctx.printer.warn(format!(
+                "the search index was not updated ({}); `skill find` updates it next time",
+                e.message()
+            ));
+        }
     }
     result
 }

@@ -5,6 +5,7 @@
 mod attacks;
 mod bad_input;
 mod calls;
+mod discovery;
 mod examples;
 mod flow;
 mod git;
@@ -127,6 +128,9 @@ impl Env {
             .env("SKILL_HOME", self.home.path())
             .env("CARGO_TARGET_DIR", guest_target_dir())
             .env("SKILL_TOOLS_DIR", tools_dir())
+            // Not this machine's Hugging Face cache: a test sees the search model only when
+            // it passes SKILL_MODEL_DIR.
+            .env("HF_HOME", self.home.path().join("hf"))
             .env("NO_COLOR", "1")
             .env("PATH", path_with_skill())
             .stdin(Stdio::null());
@@ -286,6 +290,7 @@ impl ScriptedTerminal {
             .env("SKILL_HOME", env.home.path())
             .env("CARGO_TARGET_DIR", guest_target_dir())
             .env("SKILL_TOOLS_DIR", tools_dir())
+            .env("HF_HOME", env.home.path().join("hf"))
             .env("PATH", path_with_skill())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

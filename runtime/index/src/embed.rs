@@ -1,0 +1,291 @@
+//! Sentence embeddings for semantic search: a local model (all-MiniLM-L6-v2 run by candle on
+//! the CPU), or a server that speaks Ollama's `/api/embed` or OpenAI's `/v1/embeddings`.
+//!
+//! FastEmbed, the usual choice, downloads ONNX Runtime when it is built, which cannot happen
+//! where only package registries are reachable; candle is pure Rust and runs the same model.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use skill_manifest::{Error, Result};
+use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+
+/// The local model's name, and the folder name it is looked for under.
+pub const LOCAL_MODEL: &str = "all-MiniLM-L6-v2";
+/// The files the local model needs.
+const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+/// Longest input, in tokens (what the model was trained with).
+const MAX_TOKENS: usize = 256;
+/// Texts embedded at once by the local model (bounds its memory).
+const BATCH: usize = 16;
+/// A remote provider's answer is at most this large, and must come within this time.
+const MAX_RESPONSE: u64 = 64 << 20;
+const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What turns text into vectors.
+pub trait Embedder {
+    /// Names the provider and model: vectors of different ids are never compared.
+    fn id(&self) -> String;
+    /// One unit-length vector per text, in order.
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+}
+
+/// Where the local model's files are: `$SKILL_MODEL_DIR`, then
+/// `$SKILL_HOME/models/all-MiniLM-L6-v2`, then a Hugging Face hub cache
+/// (`$HF_HOME/hub`, `~/.cache/huggingface/hub`) holding `sentence-transformers/all-MiniLM-L6-v2`.
+pub fn find_local_model(home: &skill_store::SkillHome) -> Option<PathBuf> {
+    let complete = |dir: &Path| MODEL_FILES.iter().all(|f| dir.join(f).is_file());
+    if let Some(dir) = std::env::var_os("SKILL_MODEL_DIR").map(PathBuf::from) {
+        return complete(&dir).then_some(dir);
+    }
+    let installed = local_model_dir(home);
+    if complete(&installed) {
+        return Some(installed);
+    }
+    let hub = std::env::var_os("HF_HOME")
+        .map(|h| PathBuf::from(h).join("hub"))
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/huggingface/hub"))
+        })?;
+    let snapshots = hub.join("models--sentence-transformers--all-MiniLM-L6-v2/snapshots");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(snapshots)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| complete(p))
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+/// Where `skill` installs the local model.
+pub fn local_model_dir(home: &skill_store::SkillHome) -> PathBuf {
+    home.root().join("models").join(LOCAL_MODEL)
+}
+
+/// all-MiniLM-L6-v2 on the CPU: mean pooling over the last layer, then L2 normalization (as
+/// sentence-transformers does).
+pub struct LocalModel {
+    model: BertModel,
+    tokenizer: Tokenizer,
+}
+
+fn model_error(dir: &Path, e: impl std::fmt::Display) -> Error {
+    Error::invalid(format!(
+        "the embedding model in {} cannot be loaded: {e}",
+        dir.display()
+    ))
+    .with_hint(
+        "reinstall it with `skill find --install-model`, or search without it (--provider none)",
+    )
+}
+
+impl LocalModel {
+    pub fn load(dir: &Path) -> Result<LocalModel> {
+        let config = std::fs::read_to_string(dir.join("config.json"))
+            .map_err(|e| Error::io("read", &dir.join("config.json"), e))?;
+        let config: Config = serde_json::from_str(&config).map_err(|e| model_error(dir, e))?;
+        let mut tokenizer =
+            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| model_error(dir, e))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| model_error(dir, e))?;
+        tokenizer.with_padding(Some(PaddingParams::default()));
+        let weights = dir.join("model.safetensors");
+        let bytes = std::fs::read(&weights).map_err(|e| Error::io("read", &weights, e))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
+            .map_err(|e| model_error(dir, e))?;
+        let model = BertModel::load(vb, &config).map_err(|e| model_error(dir, e))?;
+        Ok(LocalModel { model, tokenizer })
+    }
+
+    fn embed_batch(&self, texts: &[String]) -> candle_core::Result<Vec<Vec<f32>>> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(candle_core::Error::msg)?;
+        let rows = |f: &dyn Fn(&tokenizers::Encoding) -> Vec<u32>| -> candle_core::Result<Tensor> {
+            let rows: Vec<Tensor> = encodings
+                .iter()
+                .map(|e| Tensor::new(f(e).as_slice(), &Device::Cpu))
+                .collect::<candle_core::Result<_>>()?;
+            Tensor::stack(&rows, 0)
+        };
+        let ids = rows(&|e| e.get_ids().to_vec())?;
+        let types = rows(&|e| e.get_type_ids().to_vec())?;
+        let mask = rows(&|e| e.get_attention_mask().to_vec())?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        // Mean over the real tokens (padding masked out).
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
+        mean.broadcast_div(&norm)?.to_vec2::<f32>()
+    }
+}
+
+impl Embedder for LocalModel {
+    fn id(&self) -> String {
+        format!("local:{LOCAL_MODEL}")
+    }
+
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(BATCH) {
+            let vectors = self
+                .embed_batch(chunk)
+                .map_err(|e| Error::internal(format!("the embedding model failed: {e}")))?;
+            out.extend(vectors);
+        }
+        Ok(out)
+    }
+}
+
+/// A server's API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `POST {url}/api/embed` with `{"model", "input": [...]}` → `{"embeddings": [[...]]}`.
+    Ollama,
+    /// `POST {url}/v1/embeddings` with `{"model", "input": [...]}` → `{"data": [{"embedding"}]}`.
+    OpenAi,
+}
+
+/// An embedding server (Ollama, OpenAI, or anything that speaks one of their APIs).
+pub struct Remote {
+    api: Api,
+    url: String,
+    model: String,
+    key: Option<String>,
+    client: reqwest::blocking::Client,
+}
+
+impl Remote {
+    pub fn new(api: Api, url: &str, model: &str, key: Option<String>) -> Result<Remote> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(REMOTE_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::internal(format!("cannot start an HTTP client: {e}")))?;
+        Ok(Remote {
+            api,
+            url: url.trim_end_matches('/').to_string(),
+            model: model.to_string(),
+            key,
+            client,
+        })
+    }
+
+    fn endpoint(&self) -> String {
+        match self.api {
+            Api::Ollama => format!("{}/api/embed", self.url),
+            Api::OpenAi if self.url.ends_with("/v1") => format!("{}/embeddings", self.url),
+            Api::OpenAi => format!("{}/v1/embeddings", self.url),
+        }
+    }
+}
+
+impl Embedder for Remote {
+    fn id(&self) -> String {
+        let api = match self.api {
+            Api::Ollama => "ollama",
+            Api::OpenAi => "openai",
+        };
+        format!("{api}:{}:{}", self.url, self.model)
+    }
+
+    fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        use std::io::Read;
+        let endpoint = self.endpoint();
+        let failed = |what: String| {
+            Error::new(
+                skill_manifest::ErrorKind::Io,
+                format!("the embedding server at {endpoint} {what}"),
+            )
+            .with_hint("check --url and --model (or settings search.url, search.model), or search without it: --provider none")
+        };
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(64) {
+            let mut request = self
+                .client
+                .post(&endpoint)
+                .json(&serde_json::json!({ "model": self.model, "input": chunk }));
+            if let Some(key) = &self.key {
+                request = request.bearer_auth(key);
+            }
+            let response = request
+                .send()
+                .map_err(|e| failed(format!("did not answer: {e}")))?;
+            let status = response.status();
+            let mut body = Vec::new();
+            response
+                .take(MAX_RESPONSE)
+                .read_to_end(&mut body)
+                .map_err(|e| failed(format!("broke off its answer: {e}")))?;
+            if !status.is_success() {
+                let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+                return Err(failed(format!(
+                    "answered {status}: {}",
+                    skill_manifest::text::escape(&text, false)
+                )));
+            }
+            let json: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| failed(format!("answered something that is not JSON: {e}")))?;
+            let vectors: Vec<&serde_json::Value> = match self.api {
+                Api::Ollama => json["embeddings"].as_array().map(|a| a.iter().collect()),
+                Api::OpenAi => json["data"]
+                    .as_array()
+                    .map(|a| a.iter().map(|d| &d["embedding"]).collect()),
+            }
+            .ok_or_else(|| failed("answered without embeddings".to_string()))?;
+            if vectors.len() != chunk.len() {
+                return Err(failed(format!(
+                    "answered {} embeddings for {} texts",
+                    vectors.len(),
+                    chunk.len()
+                )));
+            }
+            for v in vectors {
+                let v: Vec<f32> = v
+                    .as_array()
+                    .ok_or_else(|| failed("answered an embedding that is not a list".to_string()))?
+                    .iter()
+                    .map(|x| x.as_f64().map(|x| x as f32))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        failed("answered an embedding that is not numbers".to_string())
+                    })?;
+                out.push(normalized(v));
+            }
+        }
+        if let Some(first) = out.first() {
+            let dims = first.len();
+            if dims == 0 || dims > 16_384 || out.iter().any(|v| v.len() != dims) {
+                return Err(failed(format!(
+                    "answered embeddings of unusable sizes ({dims})"
+                )));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn normalized(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+/// Cosine similarity of two unit vectors.
+pub fn similarity(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

