@@ -49,7 +49,9 @@ pub fn entries(
         .iter()
         .map(|tool| {
             let section = md.as_ref().and_then(|m| m.tool_section(&tool.name));
-            let section_text = section.map(|s| prose(&s.text)).unwrap_or_default();
+            let section_text = section
+                .map(|s| skill_manifest::skill_md::authored(&s.text))
+                .unwrap_or_default();
             let section_text = section_text.as_str();
             let mut excerpt = excerpt(if section_text.is_empty() {
                 summary
@@ -98,24 +100,6 @@ pub fn entries(
             (entry, fields)
         })
         .collect()
-}
-
-/// A section without what `skill docs` generated in it (the parameters are shown anyway).
-fn prose(section: &str) -> String {
-    let mut out = String::new();
-    let mut generated = false;
-    for line in section.lines() {
-        match line.trim() {
-            "<!-- skill docs -->" => generated = true,
-            "<!-- /skill docs -->" => generated = false,
-            _ if !generated => {
-                out.push_str(line);
-                out.push('\n');
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The first few lines of prose or code worth showing (no blank lines, headings, fences).

@@ -439,6 +439,25 @@ impl SkillMd {
     }
 }
 
+/// A section's text without the block `skill docs` generates in it (its command line and
+/// parameter table, which say again what the input schema says).
+pub fn authored(section: &str) -> String {
+    let mut out = String::new();
+    let mut generated = false;
+    for line in section.lines() {
+        match line.trim() {
+            "<!-- skill docs -->" => generated = true,
+            "<!-- /skill docs -->" => generated = false,
+            _ if !generated => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out.trim_end().to_string()
+}
+
 /// Parses and checks SKILL.md: the parsed file when it has no error, and every finding.
 pub fn review(
     text: &str,

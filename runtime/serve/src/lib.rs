@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod mcp_direct;
 pub mod metrics;
 pub mod rest;
+pub mod search;
 pub mod security;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,10 +34,22 @@ pub use executor::Executor;
 /// How long file events settle before the catalog is reloaded.
 const RELOAD_DEBOUNCE: Duration = Duration::from_millis(150);
 
+/// What MCP clients see in `tools/list`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ToolsMode {
+    /// Every tool of every served instance.
+    #[default]
+    All,
+    /// Three meta tools: find, describe and call (see `search`).
+    Search,
+}
+
 /// Everything the MCP handler and the REST routes share.
 pub struct ServeState {
     pub home: SkillHome,
     pub selection: Selection,
+    pub tools_mode: ToolsMode,
+    searcher: search::Searcher,
     catalog: RwLock<Arc<Catalog>>,
     pub executor: Arc<Executor>,
     /// Bumped whenever the tools a client sees change; MCP sessions watch it.
@@ -50,6 +63,7 @@ impl ServeState {
     pub fn new(
         home: SkillHome,
         selection: Selection,
+        tools_mode: ToolsMode,
         reuse_instances: bool,
         memory_budget_mib: u32,
     ) -> Result<Arc<Self>> {
@@ -63,6 +77,8 @@ impl ServeState {
         Ok(Arc::new(ServeState {
             home,
             selection,
+            tools_mode,
+            searcher: Default::default(),
             catalog: RwLock::new(Arc::new(catalog)),
             executor,
             tools_changed,

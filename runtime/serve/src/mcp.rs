@@ -17,8 +17,8 @@ use skill_engine::host::{Event, EventSink};
 use skill_engine::{Error, ErrorKind};
 use skill_host::{Finished, Overrides};
 
-use super::ServeState;
 use super::catalog::Route;
+use super::{ServeState, ToolsMode};
 
 /// Tools per `tools/list` page.
 pub const TOOLS_PAGE: usize = 100;
@@ -84,10 +84,13 @@ pub fn call_result(route: &Route, outcome: Result<Finished, Error>) -> CallToolR
 /// `tools/call`, for the rmcp handler and for the direct HTTP path (`mcp_direct`). Only an
 /// unknown tool is a protocol error.
 pub async fn run_tool(
-    state: &ServeState,
+    state: &Arc<ServeState>,
     request: CallToolRequestParams,
     events: Option<EventSink>,
 ) -> Result<CallToolResult, McpError> {
+    if state.tools_mode == ToolsMode::Search {
+        return crate::search::call(state, request, events).await;
+    }
     let catalog = state.catalog();
     let Some(route) = catalog.route(&request.name) else {
         return Err(McpError::invalid_params(
@@ -112,10 +115,18 @@ impl ServerHandler for SkillMcp {
                 .build(),
         )
         .with_server_info(Implementation::new("skill", env!("CARGO_PKG_VERSION")))
-        .with_instructions(
-            "Tools of installed WebAssembly skills, named <skill>_<instance>__<tool>. \
-             Each runs sandboxed with only the permissions its instance was granted.",
-        )
+        .with_instructions(match self.state.tools_mode {
+            ToolsMode::All => {
+                "Tools of installed WebAssembly skills, named <skill>_<instance>__<tool>. \
+                 Each runs sandboxed with only the permissions its instance was granted."
+            }
+            ToolsMode::Search => {
+                "Tools of installed WebAssembly skills, found on demand: call find_tools with \
+                 the task in plain words, describe_tool for a tool's input schema, then \
+                 call_tool with its name and arguments. Each runs sandboxed with only the \
+                 permissions its instance was granted."
+            }
+        })
     }
 
     /// Pages of [`TOOLS_PAGE`] tools; the cursor is the last name of the previous page.
@@ -124,6 +135,9 @@ impl ServerHandler for SkillMcp {
         request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
+        if self.state.tools_mode == ToolsMode::Search {
+            return Ok(ListToolsResult::with_all_items(crate::search::meta_tools()));
+        }
         let catalog = self.state.catalog();
         let after = request.and_then(|r| r.cursor);
         let mut page: Vec<Tool> = catalog
@@ -141,7 +155,12 @@ impl ServerHandler for SkillMcp {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.state.catalog().route(name).map(tool_of)
+        match self.state.tools_mode {
+            ToolsMode::All => self.state.catalog().route(name).map(tool_of),
+            ToolsMode::Search => crate::search::meta_tools()
+                .into_iter()
+                .find(|t| t.name == name),
+        }
     }
 
     async fn call_tool(

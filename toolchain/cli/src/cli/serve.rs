@@ -100,6 +100,12 @@ pub struct Args {
     #[arg(long)]
     fresh_instances: bool,
 
+    /// What MCP clients see: `all` lists every tool of every instance; `search` lists three
+    /// tools (find_tools, describe_tool, call_tool) so an agent loads a few hundred tokens
+    /// instead of every schema, and finds tools by task (docs/discovery.md)
+    #[arg(long, value_name = "all|search", default_value = "all", value_parser = ["all", "search"])]
+    tools: String,
+
     /// Log as JSON lines (on stderr)
     #[arg(long)]
     log_json: bool,
@@ -154,9 +160,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .thread_name("skill-serve")
         .build()?;
     let served = runtime.block_on(async move {
+        let tools_mode = match args.tools.as_str() {
+            "search" => skill_serve::ToolsMode::Search,
+            _ => skill_serve::ToolsMode::All,
+        };
         let state = ServeState::new(
             home.clone(),
             selection,
+            tools_mode,
             !args.fresh_instances,
             memory_budget_mib,
         )?;

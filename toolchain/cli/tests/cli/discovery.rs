@@ -6,6 +6,7 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
+use crate::serve::{client_script, inspector, python};
 use crate::{Env, HttpResponse, example, repo_root, rust_skill, serve_http};
 
 fn model_dir() -> PathBuf {
@@ -246,6 +247,8 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
         "escapes from a server reach the terminal: {stderr}"
     );
 
+    mcp_search_mode(&env, &model);
+
     // Removed, gone from words and meaning alike.
     env.skill_with_env(&["remove", "simple-skill", "--yes"], &with_model)
         .ok();
@@ -264,4 +267,100 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
             "{found:#}"
         );
     }
+}
+
+/// `skill serve --tools=search` as an agent drives it: the Python MCP client lists three
+/// tools, finds one for a task, describes it and calls it; the MCP Inspector CLI does too.
+fn mcp_search_mode(env: &Env, model: &std::path::Path) {
+    let output = std::process::Command::new(python())
+        .arg(client_script("mcp_search.py"))
+        .arg(env!("CARGO_BIN_EXE_skill"))
+        .env("SKILL_HOME", env.home.path())
+        .env("SKILL_MODEL_DIR", model)
+        .env("HF_HOME", env.home.path().join("hf"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "client failed\n{stdout}\n{stderr}");
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"));
+    let names: Vec<&String> = seen["tools"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        ["find_tools", "describe_tool", "call_tool"],
+        "{seen:#}"
+    );
+    // A few hundred tokens, whatever is installed (all four examples' tools are 25 KB+).
+    assert!(seen["listed_bytes"].as_u64().unwrap() < 3000, "{seen:#}");
+    let found = &seen["find"]["structured"]["tools"];
+    assert_eq!(found[0]["name"], "rust-skill_default__divide", "{seen:#}");
+    assert_eq!(found[0]["instance"], "default");
+    assert_eq!(found.as_array().unwrap().len(), 3);
+    assert!(
+        seen["find"]["text"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("rust-skill_default__divide — [rust-skill@default]"),
+        "{seen:#}"
+    );
+    let described = &seen["describe"]["structured"];
+    assert_eq!(
+        described["inputSchema"]["required"],
+        serde_json::json!(["a", "b"]),
+        "{seen:#}"
+    );
+    let documentation = described["documentation"].as_str().unwrap();
+    assert!(
+        documentation.contains("Dividing by\nzero is a tool error"),
+        "{seen:#}"
+    );
+    assert!(
+        !documentation.contains("skill docs"),
+        "the generated table repeats the schema: {documentation}"
+    );
+    assert_eq!(seen["call"]["is_error"], false, "{seen:#}");
+    assert_eq!(seen["call"]["structured"]["quotient"], 0.25, "{seen:#}");
+    assert_eq!(seen["call_error"]["is_error"], true);
+    assert!(
+        seen["call_error"]["text"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("rust-skill@default:divide:"),
+        "{seen:#}"
+    );
+    assert_eq!(seen["call_unknown"]["is_error"], true);
+    assert!(
+        seen["call_unknown"]["text"][0]
+            .as_str()
+            .unwrap()
+            .contains("use find_tools"),
+        "{seen:#}"
+    );
+    assert!(
+        seen["direct"].as_str().unwrap().contains("no tool named"),
+        "{seen:#}"
+    );
+
+    let skill = env!("CARGO_BIN_EXE_skill");
+    let serve = [skill, "serve", "--stdio", "--tools", "search"];
+    let listed = inspector(&[&serve[..], &["--method", "tools/list"]].concat(), env);
+    assert_eq!(listed["tools"].as_array().unwrap().len(), 3, "{listed}");
+    let call = [
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "find_tools",
+        "--tool-arg",
+        "query=reverse a text",
+    ];
+    let found = inspector(&[&serve[..], &call[..]].concat(), env);
+    assert!(
+        found["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("simple-skill_default__reverse"),
+        "{found}"
+    );
 }

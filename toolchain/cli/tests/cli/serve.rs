@@ -23,11 +23,11 @@ fn clients_dir() -> PathBuf {
     dir
 }
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     clients_dir().join("venv/bin/python")
 }
 
-fn client_script(name: &str) -> PathBuf {
+pub(crate) fn client_script(name: &str) -> PathBuf {
     repo_root().join("toolchain/cli/tests/clients").join(name)
 }
 
@@ -355,7 +355,7 @@ fn clients_hear_tools_list_changed_on_install_and_remove() {
     }
 }
 
-fn inspector(args: &[&str], env: &Env) -> Value {
+pub(crate) fn inspector(args: &[&str], env: &Env) -> Value {
     let output = Command::new("node")
         .arg(clients_dir().join("node_modules/@modelcontextprotocol/inspector/cli/build/cli.js"))
         .arg("--cli")
