@@ -64,6 +64,17 @@ impl Vectors {
         let rest = bytes.strip_prefix(MAGIC)?;
         let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
         let header: Header = serde_json::from_slice(rest.get(4..4 + len)?).ok()?;
+        // The counts must account for exactly the data that follows (a planted header with
+        // zero dimensions and a huge count would otherwise loop for ever).
+        let floats = rest.len().checked_sub(4 + len)? / 4;
+        let declared = header
+            .skills
+            .iter()
+            .try_fold(0usize, |sum, (_, _, count)| sum.checked_add(*count))?
+            .checked_mul(header.dims)?;
+        if header.dims == 0 || header.dims > 16_384 || declared != floats {
+            return None;
+        }
         let mut data = rest
             .get(4 + len..)?
             .chunks_exact(4)
@@ -193,5 +204,41 @@ impl Vectors {
             changes.indexed.push(name.clone());
         }
         Ok(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(header: &str, floats: usize) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(header.as_bytes());
+        out.extend(std::iter::repeat_n(0u8, floats * 4));
+        out
+    }
+
+    #[test]
+    fn planted_or_damaged_files_are_ignored_quickly() {
+        let good = encode(r#"{"id":"m","dims":2,"skills":[["a","k",2]]}"#, 4);
+        let v = Vectors::decode(&good).unwrap();
+        assert_eq!(v.of("a", "k").unwrap().len(), 2);
+        for bad in [
+            encode(
+                r#"{"id":"m","dims":0,"skills":[["a","k",18446744073709551615]]}"#,
+                0,
+            ),
+            encode(
+                r#"{"id":"m","dims":2,"skills":[["a","k",9223372036854775807],["b","k",9223372036854775807]]}"#,
+                4,
+            ),
+            encode(r#"{"id":"m","dims":2,"skills":[["a","k",3]]}"#, 4),
+            encode(r#"{"id":"m","dims":2,"skills":[["a","k",1]]}"#, 4),
+            good[..good.len() - 1].to_vec(),
+            b"SKILLVEC1\n\xff\xff\xff\xff".to_vec(),
+        ] {
+            assert!(Vectors::decode(&bad).is_none());
+        }
     }
 }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
-    ServerConfig, SubscriptionFilter, Tool,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -112,6 +113,7 @@ impl ServerHandler for SkillMcp {
             ServerCapabilities::builder()
                 .enable_tools()
                 .enable_tool_list_changed()
+                .enable_resources()
                 .build(),
         )
         .with_server_info(Implementation::new("skill", env!("CARGO_PKG_VERSION")))
@@ -152,6 +154,48 @@ impl ServerHandler for SkillMcp {
             result.next_cursor = result.tools.last().map(|t| t.name.to_string());
         }
         Ok(result)
+    }
+
+    /// Each served skill's SKILL.md, as `skill://<skill>/SKILL.md`.
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let catalog = self.state.catalog();
+        let resources = served_skill_docs(&catalog)
+            .map(|(skill, text)| {
+                Resource::new(
+                    skill_md_uri(&skill.manifest.name),
+                    skill.manifest.name.clone(),
+                )
+                .with_title(format!("{} SKILL.md", skill.manifest.name))
+                .with_description(skill.manifest.description.clone())
+                .with_mime_type("text/markdown")
+                .with_size(text.len() as u64)
+            })
+            .collect();
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let catalog = self.state.catalog();
+        let found = served_skill_docs(&catalog)
+            .find(|(skill, _)| skill_md_uri(&skill.manifest.name) == request.uri);
+        match found {
+            Some((_, text)) => Ok(ReadResourceResult::new(vec![
+                ResourceContents::text(text, request.uri.clone()).with_mime_type("text/markdown"),
+            ])
+            .into()),
+            None => Err(McpError::resource_not_found(
+                format!("no resource `{}`", request.uri),
+                None,
+            )),
+        }
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -220,6 +264,25 @@ impl ServerHandler for SkillMcp {
             }
         }
     }
+}
+
+fn skill_md_uri(skill: &str) -> String {
+    format!("skill://{skill}/SKILL.md")
+}
+
+/// The SKILL.md of each skill this server serves a tool of (`--only` applies).
+fn served_skill_docs(
+    catalog: &super::Catalog,
+) -> impl Iterator<Item = (&skill_store::store::InstalledSkill, &str)> {
+    let served: std::collections::BTreeSet<&str> = catalog
+        .routes()
+        .map(|r| r.skill.manifest.name.as_str())
+        .collect();
+    catalog
+        .skills
+        .iter()
+        .filter(move |s| served.contains(s.manifest.name.as_str()))
+        .filter_map(|s| Some((s.as_ref(), s.skill_md.as_deref()?)))
 }
 
 /// Forwards the guest's progress reports (made on the blocking call thread) to the client,

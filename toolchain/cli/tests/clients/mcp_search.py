@@ -42,6 +42,16 @@ async def main() -> None:
         unknown = await client.call_tool("call_tool", {"name": "nothing_default__here", "arguments": {}})
         seen["call_unknown"] = {"is_error": unknown.is_error, "text": texts(unknown)}
 
+        resources = await client.list_resources()
+        seen["resources"] = {str(r.uri): {"name": r.name, "mime_type": r.mime_type} for r in resources.resources}
+        doc = await client.read_resource("skill://rust-skill/SKILL.md")
+        seen["resource_text"] = doc.contents[0].text
+        try:
+            await client.read_resource("skill://nothing/SKILL.md")
+            seen["resource_unknown"] = "no error"
+        except Exception as e:
+            seen["resource_unknown"] = f"{type(e).__name__}: {e}"
+
         try:
             await client.call_tool("rust-skill_default__divide", {"a": 1, "b": 2})
             seen["direct"] = "no error"
