@@ -25,6 +25,18 @@ pub struct ToolEntry {
     pub example: Option<String>,
 }
 
+/// The most of a SKILL.md section, and of the skill's summary, a tool's document takes: the
+/// summary is in every tool's document, and a skill with 256 tools and a 1 MiB summary would
+/// otherwise make an index of hundreds of MB that every query rebuilds.
+const MAX_FIELD: usize = 4096;
+
+fn capped(text: &str) -> &str {
+    match text.char_indices().nth(MAX_FIELD) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// Field weights: a word in the tool's name says more than one in a long SKILL.md section.
 const NAME: f32 = 3.0;
 const DESCRIPTION: f32 = 2.0;
@@ -43,7 +55,7 @@ pub fn entries(
         .map(|m| m.description.clone())
         .filter(|d| !d.trim().is_empty())
         .unwrap_or_else(|| manifest.description.clone());
-    let summary = md.as_ref().and_then(|m| m.summary()).unwrap_or_default();
+    let summary = capped(md.as_ref().and_then(|m| m.summary()).unwrap_or_default());
     manifest
         .tools
         .iter()
@@ -52,7 +64,7 @@ pub fn entries(
             let section_text = section
                 .map(|s| skill_manifest::skill_md::authored(&s.text))
                 .unwrap_or_default();
-            let section_text = section_text.as_str();
+            let section_text = capped(&section_text);
             let mut excerpt = excerpt(if section_text.is_empty() {
                 summary
             } else {
@@ -67,7 +79,7 @@ pub fn entries(
             let example = section_text
                 .lines()
                 .map(|l| l.trim().trim_start_matches("$ "))
-                .find(|l| l.starts_with("skill run ") && !l.contains("=<"))
+                .find(|l| is_example_of(l, &manifest.name))
                 .map(str::to_string);
             let params: String = tool
                 .params
@@ -100,6 +112,15 @@ pub fn entries(
             (entry, fields)
         })
         .collect()
+}
+
+/// A line SKILL.md may offer as an example: `skill run` of this skill's own tools, concrete (no
+/// `<placeholders>`), and nothing a shell would read as a second command.
+fn is_example_of(line: &str, skill: &str) -> bool {
+    let own = line.strip_prefix("skill run ").is_some_and(|rest| {
+        rest.starts_with(&format!("{skill}:")) || rest.starts_with(&format!("{skill}@"))
+    });
+    own && !line.contains("=<") && !line.contains([';', '|', '&', '`', '$', '>', '<', '\n', '\\'])
 }
 
 /// The first few lines of prose or code worth showing (no blank lines, headings, fences).

@@ -168,7 +168,22 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// `key` is sent only over HTTPS, or to a server on this machine: a key must not cross a
+    /// network in the clear.
     pub fn new(api: Api, url: &str, model: &str, key: Option<String>) -> Result<Remote> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            Error::invalid(format!("`{url}` is not a URL: {e}"))
+                .with_hint("e.g. http://127.0.0.1:11434 or https://api.openai.com")
+        })?;
+        let host = parsed
+            .host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']']);
+        let local = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        let key = key.filter(|_| parsed.scheme() == "https" || local);
         let client = reqwest::blocking::Client::builder()
             .timeout(REMOTE_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -211,6 +226,7 @@ impl Embedder for Remote {
             )
             .with_hint("check --url and --model (or settings search.url, search.model), or search without it: --provider none")
         };
+        let started = std::time::Instant::now();
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(64) {
             let mut request = self
@@ -224,11 +240,31 @@ impl Embedder for Remote {
                 .send()
                 .map_err(|e| failed(format!("did not answer: {e}")))?;
             let status = response.status();
+            // The client's timeout bounds each read, not the whole answer: a server sending a
+            // byte a second would never be cut off. The deadline is checked between reads.
             let mut body = Vec::new();
-            response
-                .take(MAX_RESPONSE)
-                .read_to_end(&mut body)
-                .map_err(|e| failed(format!("broke off its answer: {e}")))?;
+            let mut response = response.take(MAX_RESPONSE);
+            let mut buffer = [0u8; 16 << 10];
+            loop {
+                if started.elapsed() > REMOTE_TIMEOUT {
+                    return Err(failed(format!(
+                        "did not finish answering within {} s",
+                        REMOTE_TIMEOUT.as_secs()
+                    )));
+                }
+                match response.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => body.extend_from_slice(&buffer[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(failed(format!("broke off its answer: {e}"))),
+                }
+            }
+            if body.len() as u64 >= MAX_RESPONSE {
+                return Err(failed(format!(
+                    "answered more than {} MiB",
+                    MAX_RESPONSE >> 20
+                )));
+            }
             if !status.is_success() {
                 let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
                 return Err(failed(format!(
@@ -257,7 +293,7 @@ impl Embedder for Remote {
                     .as_array()
                     .ok_or_else(|| failed("answered an embedding that is not a list".to_string()))?
                     .iter()
-                    .map(|x| x.as_f64().map(|x| x as f32))
+                    .map(|x| x.as_f64().map(|x| x as f32).filter(|x| x.is_finite()))
                     .collect::<Option<_>>()
                     .ok_or_else(|| {
                         failed("answered an embedding that is not numbers".to_string())

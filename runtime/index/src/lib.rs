@@ -239,6 +239,10 @@ impl Index {
                 let found = vectors.of(name, &skill.version_key);
                 skill.tools.iter().enumerate().filter_map(move |(i, t)| {
                     let views = found?.get(i * VIEWS..(i + 1) * VIEWS)?;
+                    // A query of another size (a server that changed models) matches nothing.
+                    if views.iter().any(|v| v.len() != query.len()) {
+                        return None;
+                    }
                     let similarity: f32 = views
                         .iter()
                         .map(|v| embed::similarity(v, query))
@@ -319,6 +323,24 @@ fn sort(hits: &mut [Hit<'_>]) {
             .then_with(|| a.entry.skill.cmp(&b.entry.skill))
             .then_with(|| a.entry.tool.cmp(&b.entry.tool))
     });
+}
+
+/// Drops from the saved index every skill that is no longer installed as it was indexed,
+/// without indexing anything (no tokenizer is needed, so a small binary can call it).
+pub fn forget_changed(home: &SkillHome) -> Result<()> {
+    let mut index = Index::load(home);
+    let current: BTreeMap<String, String> = Store::new(home.clone())
+        .current_versions()
+        .into_iter()
+        .collect();
+    let before = index.skills.len();
+    index
+        .skills
+        .retain(|name, skill| current.get(name) == Some(&skill.version_key));
+    if index.skills.len() == before {
+        return Ok(());
+    }
+    index.save(home)
 }
 
 /// Brings the saved index in step with the store: what install, update and remove call.

@@ -340,6 +340,15 @@ impl SkillMd {
                 ));
             }
         }
+        // The body reaches terminals (`skill find`) and agents: no escapes or direction marks.
+        if let Some((i, _)) = self.body.lines().enumerate().find(|(_, line)| {
+            crate::text::check_text("", line.trim_end_matches('\r'), usize::MAX, true).is_err()
+        }) {
+            out.push(Diagnostic::error(
+                self.body_line + i,
+                "this line contains a control character (a terminal escape, a direction mark…)",
+            ));
+        }
         let body_lines = self.body.lines().count();
         if body_lines > MAX_BODY_LINES {
             out.push(Diagnostic::warning(
@@ -682,6 +691,10 @@ mod tests {
     #[test]
     fn each_rule_of_the_specification_is_reported_on_its_line() {
         let cases: &[(&str, &str)] = &[
+            (
+                "---\nname: hello\ndescription: x\n---\n## greet\nok\nred \u{1b}[31m\n",
+                "SKILL.md:7: this line contains a control character",
+            ),
             (
                 "no frontmatter\n",
                 "SKILL.md:1: SKILL.md must start with YAML frontmatter",

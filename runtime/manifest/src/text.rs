@@ -13,6 +13,9 @@ fn is_dangerous(c: char, multiline: bool) -> bool {
         '\n' | '\t' => !multiline,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
         '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => true,
+        // The Arabic letter mark (also a direction mark), line and paragraph separators
+        // (line breaks to a terminal), and the invisible tag characters.
+        '\u{061c}' | '\u{2028}' | '\u{2029}' | '\u{e0000}'..='\u{e007f}' => true,
         _ => false,
     }
 }

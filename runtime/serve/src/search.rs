@@ -170,10 +170,12 @@ fn find(state: &ServeState, query: &str, limit: usize) -> CallToolResult {
         let query_vector = model.embed(&[query.to_string()]).ok()?.remove(0);
         Some((vectors, query_vector))
     });
-    // More hits than asked: some may be skills this server does not serve.
+    // Every hit: those of skills this server does not serve are dropped below, and must not
+    // push served ones out first.
+    let all = index.len();
     let hits = match &ranked {
-        Some((vectors, q)) => index.search_with(query, limit * 4, Mode::Hybrid, vectors, q),
-        None => index.search(query, limit * 4),
+        Some((vectors, q)) => index.search_with(query, all, Mode::Hybrid, vectors, q),
+        None => index.search(query, all),
     };
     let mut found = Vec::new();
     for hit in &hits {
@@ -201,12 +203,14 @@ fn find(state: &ServeState, query: &str, limit: usize) -> CallToolResult {
         found
             .iter()
             .map(|f| {
+                // One line a tool: a description with line breaks could forge another entry.
+                let description = f["description"].as_str().unwrap_or_default();
                 format!(
                     "{} — [{}@{}] {}",
                     f["name"].as_str().unwrap_or_default(),
                     f["skill"].as_str().unwrap_or_default(),
                     f["instance"].as_str().unwrap_or_default(),
-                    f["description"].as_str().unwrap_or_default()
+                    description.split_whitespace().collect::<Vec<_>>().join(" ")
                 )
             })
             .collect::<Vec<_>>()

@@ -70,7 +70,7 @@ pub fn skill_md(
     for tool in &manifest.tools {
         let block = generated_block(&manifest.name, tool);
         body = match tool_section_range(&body, &tool.name) {
-            Some((start, end)) => match block_range(&body[start..end]) {
+            Some((start, end)) => match block_range(&body[start..end])? {
                 Some((b, e)) => format!("{}{block}{}", &body[..start + b], &body[start + e..]),
                 None => {
                     let head = body[..end].trim_end();
@@ -101,7 +101,7 @@ pub fn skill_md(
 
 /// The usage section of a README: replaced between its markers, or appended under
 /// `## Usage` when the README has none.
-pub fn readme(existing: &str, manifest: &PackageManifest) -> String {
+pub fn readme(existing: &str, manifest: &PackageManifest) -> Result<String> {
     let mut block = format!("{USAGE_BEGIN}\n```sh\nskill install {}\n", manifest.name);
     for tool in &manifest.tools {
         block.push_str(&run_line(&manifest.name, tool));
@@ -109,17 +109,17 @@ pub fn readme(existing: &str, manifest: &PackageManifest) -> String {
     }
     block.push_str("```\n");
     block.push_str(END);
-    match existing.find(USAGE_BEGIN) {
-        Some(begin) => match existing[begin..].find(END) {
+    Ok(match marker_line(existing, USAGE_BEGIN, 0) {
+        Some(begin) => match marker_line(existing, END, begin) {
             Some(end) => format!(
                 "{}{block}{}",
                 &existing[..begin],
-                &existing[begin + end + END.len()..]
+                &existing[end + END.len()..]
             ),
-            None => format!("{}{block}\n", &existing[..begin]),
+            None => return Err(unclosed("README.md", USAGE_BEGIN)),
         },
         None => format!("{}\n\n## Usage\n\n{block}\n", existing.trim_end()),
-    }
+    })
 }
 
 fn run_line(skill: &str, tool: &ToolDef) -> String {
@@ -169,14 +169,18 @@ fn new_frontmatter(manifest: &PackageManifest, description: &str) -> String {
     out
 }
 
-/// A YAML scalar that reads back as `text` (quoted unless plainly safe).
+/// A YAML scalar that reads back as `text`: plain when it is simple words starting with a
+/// letter and not a word YAML reads as something else (`true`, `no`, `null`...), else quoted.
 fn yaml_string(text: &str) -> String {
     let text = text.trim();
-    let plain = !text.is_empty()
+    const NOT_TEXT: [&str; 11] = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", "nan",
+    ];
+    let plain = text.starts_with(|c: char| c.is_alphabetic())
         && text
             .chars()
             .all(|c| c.is_alphanumeric() || " .,()-/'".contains(c))
-        && !text.starts_with(['-', '\'', ' ']);
+        && !NOT_TEXT.contains(&text.to_lowercase().as_str());
     if plain {
         text.to_string()
     } else {
@@ -211,7 +215,12 @@ fn replace_key(frontmatter: &str, key: &str, value: &str) -> String {
             }
             skipping = false;
         }
-        if !done && line.starts_with(&format!("{key}:")) {
+        let quoted = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        if !done && quoted.iter().any(|k| line.starts_with(k.as_str())) {
             out.push_str(&format!("{key}: {value}\n"));
             done = true;
             skipping = true;
@@ -257,11 +266,38 @@ fn tool_section_range(body: &str, tool: &str) -> Option<(usize, usize)> {
     start.map(|s| (s, body.len()))
 }
 
-/// The generated block inside `section`, markers included.
-fn block_range(section: &str) -> Option<(usize, usize)> {
-    let begin = section.find(BEGIN)?;
-    let end = section[begin..].find(END)? + begin + END.len();
-    Some((begin, end))
+/// The generated block inside `section`, markers included: the markers must stand on lines of
+/// their own (a mention in prose is the author's text), and an opening marker without its
+/// closing one is refused rather than taken to run to the end.
+fn block_range(section: &str) -> Result<Option<(usize, usize)>> {
+    let Some(begin) = marker_line(section, BEGIN, 0) else {
+        return Ok(None);
+    };
+    match marker_line(section, END, begin) {
+        Some(end) => Ok(Some((begin, end + END.len()))),
+        None => Err(unclosed(SKILL_MD, BEGIN)),
+    }
+}
+
+/// The offset of the first line from `from` on that is exactly `marker`.
+fn marker_line(text: &str, marker: &str, from: usize) -> Option<usize> {
+    let mut offset = from;
+    for line in text[from..].split_inclusive('\n') {
+        if line.trim_end() == marker {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn unclosed(file: &str, marker: &str) -> Error {
+    Error::invalid(format!(
+        "{file} has a `{marker}` line without its closing `{END}`"
+    ))
+    .with_hint(format!(
+        "add the `{END}` line where the generated text ends (or remove the opening one); nothing was written"
+    ))
 }
 
 fn tail_after(body: &str, end: usize) -> String {
@@ -361,6 +397,20 @@ mod tests {
         assert_eq!(text.matches(BEGIN).count(), 2);
         // A second run changes nothing.
         assert_eq!(skill_md(Some(text), &m, "ignored").unwrap().text, *text);
+        // A marker mentioned in the author's prose is the author's text.
+        let mentioned = text.replace(
+            "My own words about greeting.",
+            "My own words; `<!-- skill docs -->` marks the generated part.\n\nIMPORTANT: keep this.",
+        );
+        let again = skill_md(Some(&mentioned), &m, "x").unwrap().text;
+        assert!(again.contains("IMPORTANT: keep this."), "{again}");
+        assert_eq!(skill_md(Some(&again), &m, "x").unwrap().text, again);
+        assert!(
+            skill_md(None, &m, "True")
+                .unwrap()
+                .text
+                .contains("description: \"True\"")
+        );
     }
 
     #[test]
@@ -390,7 +440,7 @@ mod tests {
     #[test]
     fn the_readme_section_is_appended_once_then_replaced() {
         let m = manifest(&["greet"]);
-        let once = readme("# hello\n\nIntro.\n", &m);
+        let once = readme("# hello\n\nIntro.\n", &m).unwrap();
         assert!(
             once.contains("## Usage")
                 && once.contains("skill run hello:greet name=<string> [times=<integer>]"),
@@ -398,7 +448,21 @@ mod tests {
         );
         let mut m2 = m.clone();
         m2.tools[0].name = "wave".into();
-        let twice = readme(&once, &m2);
+        let twice = readme(&once, &m2).unwrap();
+        // A marker without its end, or one mentioned in prose, never costs the author text.
+        let unclosed = format!("# hello\n\n{USAGE_BEGIN}\n\n## License\n\nMIT\n");
+        assert!(
+            readme(&unclosed, &m)
+                .unwrap_err()
+                .message()
+                .contains("without its closing")
+        );
+        let mentioned = format!("Mention `{USAGE_BEGIN}` here.\n\n## License\n\nMIT\n");
+        assert!(
+            readme(&mentioned, &m)
+                .unwrap()
+                .contains("## License\n\nMIT")
+        );
         assert_eq!(twice.matches("## Usage").count(), 1);
         assert!(
             twice.contains("hello:wave") && !twice.contains("hello:greet"),

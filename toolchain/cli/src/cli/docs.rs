@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         && meta.is_file()
     {
         let text = skill_manifest::manifest::read_text(&readme_path, 1 << 20)?;
-        let refreshed = docs::readme(&text, &manifest);
+        let refreshed = docs::readme(&text, &manifest)?;
         if refreshed != text {
             changes.push((readme_path, refreshed));
         }

@@ -191,7 +191,13 @@ fn print_found(f: &Found<'_>) {
         style(shown(&at)).cyan(),
         style(shown(&e.tool)).bold()
     );
-    println!("      {}", shown(&e.description));
+    // One line: a description's line breaks could pass for another result.
+    let description = e
+        .description
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    println!("      {}", shown(&description));
     for line in &e.excerpt {
         println!("      {} {}", style("│").dim(), shown(line));
     }

@@ -257,6 +257,7 @@ pub fn main_toolchain() -> ExitCode {
         Command::Trust(args) => trust::trust(ctx, args),
         Command::Validate(args) => validate::run(ctx, args),
         Command::Docs(args) => docs::run(ctx, args),
+        Command::Find(args) => find::run(ctx, args),
         Command::Doctor(args) => doctor::run(ctx, args),
         Command::Version(args) => version::run(ctx, args),
         Command::Serve(args) => serve::run(ctx, args),
@@ -286,6 +287,21 @@ fn indexed(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<Ex
     result
 }
 
+/// After `remove` or `rollback` in `skill` itself: skills no longer installed as indexed are
+/// dropped from the index (no tokenizer or model is linked into `skill`, which starts on every
+/// `skill run`; `skill find` indexes a rolled-back version on its next query).
+fn forgotten(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    if let Ok(home) = ctx.home()
+        && let Err(e) = skill_index::forget_changed(&home)
+    {
+        ctx.printer.warn(format!(
+            "the search index was not updated ({}); `skill find` updates it next time",
+            e.message()
+        ));
+    }
+    result
+}
+
 /// The commands `skill` runs itself: calling tools and looking after the store.
 fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
     match command {
@@ -295,13 +311,12 @@ fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
         Command::Shims(args) => shim::list(ctx, args),
         Command::McpConfig(args) => mcp_config::run(ctx, args),
         Command::List(args) => list::run(ctx, args),
-        Command::Find(args) => find::run(ctx, args),
         Command::Instances(args) => instances::run(ctx, args),
         Command::Config(args) => config::run(ctx, args),
         Command::Grant(args) => grant::grant(ctx, args),
         Command::Revoke(args) => grant::revoke(ctx, args),
-        Command::Remove(args) => indexed(ctx, remove::run(ctx, args)),
-        Command::Rollback(args) => indexed(ctx, versions::rollback(ctx, args)),
+        Command::Remove(args) => forgotten(ctx, remove::run(ctx, args)),
+        Command::Rollback(args) => forgotten(ctx, versions::rollback(ctx, args)),
         Command::Prune(args) => versions::prune(ctx, args),
         Command::Completion(args) => completion::run(ctx, args),
         Command::PullRun(args) => match pull_run::run_cached(ctx, args)? {
@@ -356,6 +371,7 @@ impl Command {
             | Command::Trust(_)
             | Command::Validate(_)
             | Command::Docs(_)
+            | Command::Find(_)
             | Command::Doctor(_)
             | Command::Version(_) => Binary::Toolchain,
             _ => Binary::Skill,
