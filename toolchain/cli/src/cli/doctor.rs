@@ -32,7 +32,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         match skill_build::tools::install_search_model(&home, &ctx.printer) {
             // The tools already indexed are embedded now, so the next search is quick.
             Ok(_) => {
-                if let Err(e) = super::find::refresh_local_vectors(&home) {
+                if let Err(e) = skill_index::embed_with_local_model(&home) {
                     ctx.printer.warn(format!("the search index: {e}"));
                 }
             }

@@ -278,21 +278,3 @@ fn embedder(
         }
     })
 }
-
-/// Embeds the tools installed or changed since the local model's vectors were made, when
-/// the local model is installed and search uses it: what install, update and remove do so
-/// that the next `skill find` does no work. The model is not even loaded when nothing changed.
-pub fn refresh_local_vectors(home: &SkillHome) -> skill_engine::Result<()> {
-    let Some(dir) = find_local_model(home) else {
-        return Ok(());
-    };
-    let index = Index::load(home);
-    let id = format!("local:{}", skill_index::embed::LOCAL_MODEL);
-    let mut vectors = Vectors::load(home, &id);
-    if !vectors.is_stale(&index) {
-        return Ok(());
-    }
-    let model = LocalModel::load(&dir)?;
-    vectors.refresh(&index, &model)?;
-    vectors.save(home)
-}

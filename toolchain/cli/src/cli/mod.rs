@@ -272,7 +272,7 @@ fn indexed(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<Ex
         let local = matches!(ctx.settings.get("search.provider"), "auto" | "local" | "");
         let updated = skill_index::update(&home).and_then(|_| {
             if local {
-                find::refresh_local_vectors(&home)
+                skill_index::embed_with_local_model(&home)
             } else {
                 Ok(())
             }
