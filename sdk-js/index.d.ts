@@ -22,8 +22,31 @@ export type ToolResult = string | {
     text: string;
     data?: unknown;
 } | unknown;
+/**
+ * How a tool behaves, for hosts deciding whether to ask before a call (MCP tool annotations).
+ * Leave out what you do not know: hosts then assume MCP's defaults (not read-only,
+ * destructive, not idempotent, open world).
+ */
+export interface ToolAnnotations {
+    /** Changes nothing in its environment. */
+    readOnly?: boolean;
+    /** May delete or overwrite (meaningful when not read-only). */
+    destructive?: boolean;
+    /** Calling it again with the same arguments changes nothing more. */
+    idempotent?: boolean;
+    /** Reaches outside entities (the web), not a closed domain. */
+    openWorld?: boolean;
+}
 export interface ToolDef<P extends Record<string, ParamDef> = Record<string, ParamDef>> {
     description: string;
+    /** A short name people read ("List S3 buckets"). */
+    title?: string;
+    annotations?: ToolAnnotations;
+    /**
+     * JSON Schema (`type: 'object'`) of the `data` the handler returns. When declared, every
+     * successful call must return `{ text, data }` with `data` an object.
+     */
+    outputSchema?: Record<string, unknown>;
     params?: P;
     /** May be async (fetch, timers): the call waits for the promise. */
     handler: (args: Args<P>) => ToolResult | Promise<ToolResult>;
@@ -57,6 +80,17 @@ interface WitTool {
     name: string;
     description: string;
     params: WitParam[];
+}
+interface WitToolDetails {
+    tool: string;
+    title: string | undefined;
+    annotations: {
+        readOnly: boolean | undefined;
+        destructive: boolean | undefined;
+        idempotent: boolean | undefined;
+        openWorld: boolean | undefined;
+    };
+    outputSchema: string | undefined;
 }
 type WitValue = {
     tag: 'text';
@@ -121,6 +155,7 @@ export declare const guest: {
         repository: string | undefined;
     };
     tools(): WitTool[];
+    describeTools(): WitToolDetails[];
     execute(name: string, args: {
         name: string;
         value: WitValue;

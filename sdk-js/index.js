@@ -3,7 +3,7 @@
 //
 // This file is the source; index.js and index.d.ts beside package.json are what tsc makes of
 // it (`npm run build`, checked by the tests), so the SDK needs no build step where it is used.
-import * as host from 'skill-engine:skill/host@0.2.0';
+import * as host from 'skill-engine:skill/host@0.3.0';
 const KINDS = ['string', 'integer', 'number', 'boolean', 'json', 'file'];
 const ERROR_KINDS = ['invalid-args', 'not-configured', 'failed'];
 /** A tool error the caller sees as such (not a crash). */
@@ -51,10 +51,43 @@ export function defineSkill(definition) {
                 choices: (p.choices ?? []).map(String),
             };
         });
-        tools.push({ name, description: def.description ?? '', params, handler: def.handler });
+        tools.push({
+            name,
+            description: def.description ?? '',
+            params,
+            handler: def.handler,
+            details: toolDetails(name, def),
+        });
     }
     registered = { tools, validateConfig: definition.validateConfig };
     return definition;
+}
+const ANNOTATIONS = ['readOnly', 'destructive', 'idempotent', 'openWorld'];
+function toolDetails(name, def) {
+    const given = (def.annotations ?? {});
+    for (const key of Object.keys(given)) {
+        if (!ANNOTATIONS.includes(key)) {
+            throw new Error(`tool '${name}' has unknown annotation '${key}' (use ${ANNOTATIONS.join(', ')})`);
+        }
+    }
+    const hint = (key) => {
+        const value = given[key];
+        if (value !== undefined && typeof value !== 'boolean') {
+            throw new Error(`annotation '${key}' of tool '${name}' must be true or false`);
+        }
+        return value;
+    };
+    return {
+        tool: name,
+        title: def.title === undefined ? undefined : String(def.title),
+        annotations: {
+            readOnly: hint('readOnly'),
+            destructive: hint('destructive'),
+            idempotent: hint('idempotent'),
+            openWorld: hint('openWorld'),
+        },
+        outputSchema: def.outputSchema === undefined ? undefined : JSON.stringify(def.outputSchema),
+    };
 }
 /** Identity helper so TypeScript infers each tool's argument types from its params. */
 export function tool(def) {
@@ -207,7 +240,10 @@ export const guest = {
         };
     },
     tools() {
-        return (registered?.tools ?? []).map(({ handler: _handler, ...t }) => t);
+        return (registered?.tools ?? []).map(({ handler: _handler, details: _details, ...t }) => t);
+    },
+    describeTools() {
+        return (registered?.tools ?? []).map((t) => t.details);
     },
     execute(name, args) {
         const tool = registered?.tools.find((t) => t.name === name);

@@ -18,7 +18,15 @@ def greet(name: str) -> str:
     return f"Hello, {name}!"
 
 
-@tool
+@tool(
+    title="Describe numbers",
+    read_only=True,
+    open_world=False,
+    output_schema={
+        "type": "object",
+        "properties": {m: {"type": "number"} for m in ("mean", "median", "stdev")},
+    },
+)
 def stats(numbers: list[float], measure: Literal["mean", "median", "stdev", "all"] = "all") -> dict:
     """Describe a list of numbers.
 

@@ -1,5 +1,5 @@
 // The contract's host interface (wit/skill.wit), as componentize-js exposes it to the bundle.
-declare module 'skill-engine:skill/host@0.2.0' {
+declare module 'skill-engine:skill/host@0.3.0' {
   export function configGet(key: string): string | undefined;
   export function log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', message: string): void;
   export function progress(percent: number | undefined, message: string): void;

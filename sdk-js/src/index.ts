@@ -3,7 +3,7 @@
 //
 // This file is the source; index.js and index.d.ts beside package.json are what tsc makes of
 // it (`npm run build`, checked by the tests), so the SDK needs no build step where it is used.
-import * as host from 'skill-engine:skill/host@0.2.0';
+import * as host from 'skill-engine:skill/host@0.3.0';
 
 /** The type of a tool parameter, as the host checks and converts it. */
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'json' | 'file';
@@ -39,8 +39,32 @@ export type Args<P extends Record<string, ParamDef>> = {
 /** What a handler returns: text, `{ text, data }`, or any JSON value (shown as JSON). */
 export type ToolResult = string | { text: string; data?: unknown } | unknown;
 
+/**
+ * How a tool behaves, for hosts deciding whether to ask before a call (MCP tool annotations).
+ * Leave out what you do not know: hosts then assume MCP's defaults (not read-only,
+ * destructive, not idempotent, open world).
+ */
+export interface ToolAnnotations {
+  /** Changes nothing in its environment. */
+  readOnly?: boolean;
+  /** May delete or overwrite (meaningful when not read-only). */
+  destructive?: boolean;
+  /** Calling it again with the same arguments changes nothing more. */
+  idempotent?: boolean;
+  /** Reaches outside entities (the web), not a closed domain. */
+  openWorld?: boolean;
+}
+
 export interface ToolDef<P extends Record<string, ParamDef> = Record<string, ParamDef>> {
   description: string;
+  /** A short name people read ("List S3 buckets"). */
+  title?: string;
+  annotations?: ToolAnnotations;
+  /**
+   * JSON Schema (`type: 'object'`) of the `data` the handler returns. When declared, every
+   * successful call must return `{ text, data }` with `data` an object.
+   */
+  outputSchema?: Record<string, unknown>;
   params?: P;
   /** May be async (fetch, timers): the call waits for the promise. */
   handler: (args: Args<P>) => ToolResult | Promise<ToolResult>;
@@ -97,6 +121,17 @@ interface WitTool {
   description: string;
   params: WitParam[];
 }
+interface WitToolDetails {
+  tool: string;
+  title: string | undefined;
+  annotations: {
+    readOnly: boolean | undefined;
+    destructive: boolean | undefined;
+    idempotent: boolean | undefined;
+    openWorld: boolean | undefined;
+  };
+  outputSchema: string | undefined;
+}
 type WitValue =
   | { tag: 'text'; val: string }
   | { tag: 'integer'; val: bigint }
@@ -113,7 +148,7 @@ interface WitToolError {
 }
 
 interface Registered {
-  tools: (WitTool & { handler: (args: never) => unknown })[];
+  tools: (WitTool & { handler: (args: never) => unknown; details: WitToolDetails })[];
   validateConfig?: (config: Record<string, string>) => string | void;
 }
 
@@ -145,10 +180,45 @@ export function defineSkill<D extends SkillDefinition>(definition: D): D {
         };
       },
     );
-    tools.push({ name, description: def.description ?? '', params, handler: def.handler });
+    tools.push({
+      name,
+      description: def.description ?? '',
+      params,
+      handler: def.handler,
+      details: toolDetails(name, def),
+    });
   }
   registered = { tools, validateConfig: definition.validateConfig };
   return definition;
+}
+
+const ANNOTATIONS = ['readOnly', 'destructive', 'idempotent', 'openWorld'] as const;
+
+function toolDetails(name: string, def: ToolDef<Record<string, ParamDef>>): WitToolDetails {
+  const given = (def.annotations ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(ANNOTATIONS as readonly string[]).includes(key)) {
+      throw new Error(`tool '${name}' has unknown annotation '${key}' (use ${ANNOTATIONS.join(', ')})`);
+    }
+  }
+  const hint = (key: (typeof ANNOTATIONS)[number]): boolean | undefined => {
+    const value = given[key];
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new Error(`annotation '${key}' of tool '${name}' must be true or false`);
+    }
+    return value;
+  };
+  return {
+    tool: name,
+    title: def.title === undefined ? undefined : String(def.title),
+    annotations: {
+      readOnly: hint('readOnly'),
+      destructive: hint('destructive'),
+      idempotent: hint('idempotent'),
+      openWorld: hint('openWorld'),
+    },
+    outputSchema: def.outputSchema === undefined ? undefined : JSON.stringify(def.outputSchema),
+  };
 }
 
 /** Identity helper so TypeScript infers each tool's argument types from its params. */
@@ -323,7 +393,10 @@ export const guest = {
     };
   },
   tools(): WitTool[] {
-    return (registered?.tools ?? []).map(({ handler: _handler, ...t }) => t);
+    return (registered?.tools ?? []).map(({ handler: _handler, details: _details, ...t }) => t);
+  },
+  describeTools(): WitToolDetails[] {
+    return (registered?.tools ?? []).map((t) => t.details);
   },
   execute(
     name: string,

@@ -34,6 +34,43 @@ test('defineSkill turns params into the contract shape and hides handlers', asyn
   ]);
 });
 
+test('title, annotations and output schema go to describeTools; undeclared stays undefined', async () => {
+  const sdk = await fresh();
+  sdk.defineSkill({
+    tools: {
+      list: {
+        description: 'Lists',
+        title: 'List things',
+        annotations: { readOnly: true, openWorld: false },
+        outputSchema: { type: 'object', properties: { n: { type: 'integer' } } },
+        handler: () => ({ text: '1', data: { n: 1 } }),
+      },
+      plain: { description: 'Plain', handler: () => '' },
+    },
+  });
+  assert.equal(sdk.guest.tools()[0].details, undefined);
+  const none = { readOnly: undefined, destructive: undefined, idempotent: undefined, openWorld: undefined };
+  assert.deepEqual(sdk.guest.describeTools(), [
+    {
+      tool: 'list',
+      title: 'List things',
+      annotations: { ...none, readOnly: true, openWorld: false },
+      outputSchema: '{"type":"object","properties":{"n":{"type":"integer"}}}',
+    },
+    { tool: 'plain', title: undefined, annotations: none, outputSchema: undefined },
+  ]);
+  const typo = await fresh();
+  assert.throws(
+    () => typo.defineSkill({ tools: { a: { annotations: { readonly: true }, handler: () => '' } } }),
+    /tool 'a' has unknown annotation 'readonly'/,
+  );
+  const wrong = await fresh();
+  assert.throws(
+    () => wrong.defineSkill({ tools: { a: { annotations: { readOnly: 'yes' }, handler: () => '' } } }),
+    /annotation 'readOnly' of tool 'a' must be true or false/,
+  );
+});
+
 test('mistakes in the definition are named', async () => {
   const sdk = await fresh();
   assert.throws(() => sdk.defineSkill({ tools: { a: {} } }), /tool 'a' has no handler function/);

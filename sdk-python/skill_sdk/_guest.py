@@ -9,7 +9,7 @@ from componentize_py_types import Err
 from wit_world import exports
 from wit_world.imports import types as t
 
-from ._tools import ToolError, registered_command, registered_tools
+from ._tools import ANNOTATIONS, ToolError, registered_command, registered_tools
 
 # Set by the entry module `skill build` generates, from skill.yaml.
 INFO = {"name": "unnamed", "version": "0.0.0", "description": ""}
@@ -69,6 +69,17 @@ class Guest(exports.Guest):
                     t.Param(p.name, p.description, _KINDS[p.kind], p.required, p.default, list(p.choices))
                     for p in spec.params
                 ],
+            )
+            for spec in registered_tools()
+        ]
+
+    def describe_tools(self) -> List[t.ToolDetails]:
+        return [
+            t.ToolDetails(
+                spec.name,
+                spec.title,
+                t.ToolAnnotations(*(spec.annotations.get(key) for key in ANNOTATIONS)),
+                spec.output_schema,
             )
             for spec in registered_tools()
         ]

@@ -48,6 +48,13 @@ class ToolSpec:
     description: str
     params: list
     func: Callable[..., Any]
+    title: Optional[str] = None
+    # read_only, destructive, idempotent, open_world: True, False, or None (not declared).
+    annotations: "dict[str, Optional[bool]]" = field(default_factory=dict)
+    output_schema: Optional[str] = None  # JSON text
+
+
+ANNOTATIONS = ("read_only", "destructive", "idempotent", "open_world")
 
 
 _TOOLS: "dict[str, ToolSpec]" = {}
@@ -110,8 +117,32 @@ def _parse_docstring(doc: str) -> "tuple[str, dict[str, str]]":
     return " ".join(first_para), params
 
 
-def tool(func=None, *, name: Optional[str] = None, description: Optional[str] = None):
-    """Declares a tool. Use as `@tool` or `@tool(name="other-name")`."""
+def tool(
+    func=None,
+    *,
+    name: Optional[str] = None,
+    description: Optional[str] = None,
+    title: Optional[str] = None,
+    read_only: Optional[bool] = None,
+    destructive: Optional[bool] = None,
+    idempotent: Optional[bool] = None,
+    open_world: Optional[bool] = None,
+    output_schema: Optional[dict] = None,
+):
+    """Declares a tool. Use as `@tool` or `@tool(name="other-name")`.
+
+    What hosts show and decide by: `title` (a short name people read), the hints
+    `read_only`, `destructive`, `idempotent` and `open_world` (leave out what you do not know:
+    hosts then assume MCP's defaults, never "read-only"), and `output_schema`, a JSON Schema
+    of type "object" that the `data` of every successful call follows (return
+    `{"text": ..., "data": {...}}`).
+    """
+    declared = {"read_only": read_only, "destructive": destructive, "idempotent": idempotent, "open_world": open_world}
+    for key, value in declared.items():
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{key} must be True or False, not {value!r}")
+    if output_schema is not None and not isinstance(output_schema, dict):
+        raise TypeError("output_schema must be a dict (a JSON Schema of type \"object\")")
 
     def register(f):
         summary, docs = _parse_docstring(f.__doc__ or "")
@@ -137,7 +168,15 @@ def tool(func=None, *, name: Optional[str] = None, description: Optional[str] = 
         tool_name = name or f.__name__.replace("_", "-")
         if tool_name in _TOOLS:
             raise ValueError(f"tool {tool_name!r} is declared twice")
-        _TOOLS[tool_name] = ToolSpec(tool_name, description or summary, params, f)
+        _TOOLS[tool_name] = ToolSpec(
+            tool_name,
+            description or summary,
+            params,
+            f,
+            title=title,
+            annotations=declared,
+            output_schema=None if output_schema is None else json.dumps(output_schema),
+        )
         return f
 
     return register(func) if func is not None else register

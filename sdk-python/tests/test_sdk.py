@@ -68,6 +68,30 @@ def test_names_and_descriptions_can_be_given():
     assert (spec.name, spec.description) == ("do-it", "Does it.")
 
 
+def test_title_annotations_and_output_schema_are_declared_and_checked():
+    @tool(title="List things", read_only=True, open_world=False, output_schema={"type": "object"})
+    def list_things() -> dict:
+        return {"text": "none", "data": {"n": 0}}
+
+    spec = only_tool()
+    assert spec.title == "List things"
+    assert spec.annotations == {"read_only": True, "destructive": None, "idempotent": None, "open_world": False}
+    assert spec.output_schema == '{"type": "object"}'
+
+    _tools._TOOLS.clear()
+
+    @tool
+    def plain() -> str:
+        return ""
+
+    # Undeclared means unknown (MCP's defaults), never "read-only".
+    assert only_tool().title is None and set(only_tool().annotations.values()) == {None}
+    with pytest.raises(TypeError, match="read_only must be True or False"):
+        tool(read_only="yes")
+    with pytest.raises(TypeError, match="output_schema must be a dict"):
+        tool(output_schema='{"type": "object"}')
+
+
 def test_a_tool_declared_twice_is_refused():
     @tool
     def greet(name: str) -> str:

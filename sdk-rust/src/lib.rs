@@ -34,7 +34,7 @@ pub mod bindings {
         inline: "
             package skill-engine:sdk-rust;
             world skill-guest {
-                include skill-engine:skill/skill@0.2.0;
+                include skill-engine:skill/skill@0.3.0;
                 export wizer-initialize: func();
             }
         ",
@@ -100,7 +100,8 @@ pub fn __run_main<R: MainResult>(main: impl FnOnce() -> R) -> bool {
 /// The contract's types.
 pub mod types {
     pub use crate::bindings::skill_engine::skill::types::{
-        Arg, LogLevel, Output, Param, ParamKind, SkillInfo, Tool, ToolError, Value,
+        Arg, LogLevel, Output, Param, ParamKind, SkillInfo, Tool, ToolAnnotations, ToolDetails,
+        ToolError, Value,
     };
 }
 
@@ -110,6 +111,8 @@ use types::{Arg, Output, Param, ParamKind, ToolError, Value};
 pub trait ToolFn {
     const NAME: &'static str;
     fn definition() -> types::Tool;
+    /// Title, annotations and output schema (`#[tool(title = "...", read_only, ...)]`).
+    fn details() -> types::ToolDetails;
     fn call(args: Args) -> Result<Output, ToolError>;
 }
 
@@ -611,6 +614,10 @@ macro_rules! export {
 
             fn tools() -> ::std::vec::Vec<$crate::types::Tool> {
                 ::std::vec![$(<$tool as $crate::ToolFn>::definition()),+]
+            }
+
+            fn describe_tools() -> ::std::vec::Vec<$crate::types::ToolDetails> {
+                ::std::vec![$(<$tool as $crate::ToolFn>::details()),+]
             }
 
             fn execute(

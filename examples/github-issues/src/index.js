@@ -46,6 +46,8 @@ defineSkill({
   tools: {
     'list-issues': {
       description: 'List the issues of a repository (pull requests left out)',
+      title: 'List GitHub issues',
+      annotations: { readOnly: true, openWorld: true },
       params: {
         repo: { type: 'string', description: 'owner/name (default: the configured repo)', default: '' },
         state: { type: 'string', description: 'Which issues', choices: ['open', 'closed', 'all'], default: 'open' },
@@ -66,6 +68,13 @@ defineSkill({
     },
     'create-issue': {
       description: 'Open a new issue',
+      title: 'Open a GitHub issue',
+      annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
+      outputSchema: {
+        type: 'object',
+        properties: { number: { type: 'integer' }, url: { type: 'string' } },
+        required: ['number', 'url'],
+      },
       params: {
         title: { type: 'string', description: 'The title' },
         body: { type: 'string', description: 'The text (Markdown)', default: '' },

@@ -8,7 +8,7 @@
 use skill_sdk::{Error, tool};
 
 /// Greets someone by name.
-#[tool]
+#[tool(read_only, open_world = false)]
 fn greet(#[arg("Who to greet")] name: String) -> String {
     format!("Hello, {name}!")
 }
@@ -32,7 +32,13 @@ fn repeat(
 }
 
 /// Divides one number by another, with the result also as JSON data.
-#[tool]
+#[tool(
+    title = "Divide two numbers",
+    read_only,
+    idempotent,
+    open_world = false,
+    output_schema = r#"{"type":"object","properties":{"quotient":{"type":"number"}},"required":["quotient"]}"#
+)]
 fn divide(#[arg("Dividend")] a: f64, #[arg("Divisor (not zero)")] b: f64) -> Result<skill_sdk::types::Output, String> {
     if b == 0.0 {
         return Err("cannot divide by zero".to_string());

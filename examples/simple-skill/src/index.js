@@ -14,6 +14,13 @@ defineSkill({
     },
     sum: {
       description: 'Add up numbers',
+      title: 'Add up numbers',
+      annotations: { readOnly: true, idempotent: true, openWorld: false },
+      outputSchema: {
+        type: 'object',
+        properties: { total: { type: 'number' }, count: { type: 'integer' } },
+        required: ['total', 'count'],
+      },
       params: { numbers: { type: 'json', description: 'A JSON array of numbers' } },
       handler: ({ numbers }) => {
         if (!Array.isArray(numbers) || !numbers.every((n) => typeof n === 'number')) {

@@ -1,7 +1,7 @@
 //! Host bindings generated from the one contract package in `wit/`.
 //!
 //! Only the current version is generated. Older versions differ from it by what they lack
-//! (0.1.0 has no `call-tool`), and their types are the same shapes, which wasmtime checks
+//! (0.1.0 has no `call-tool`, 0.2.0 no `describe-tools`), and their types are the same shapes, which wasmtime checks
 //! structurally: `engine.rs` links each version's host interface by name with these types, and
 //! `runtime.rs` finds the guest export under whichever version a component implements.
 
@@ -19,11 +19,15 @@ pub use exports::skill_engine::skill::guest;
 pub use self::skill_engine::skill::{host, types};
 
 /// The contract package this runtime builds against, as shown to users.
-pub const CONTRACT: &str = "skill-engine:skill@0.2.0";
+pub const CONTRACT: &str = "skill-engine:skill@0.3.0";
 
 /// Contract versions the runtime links, newest first. A component implements exactly one
 /// (its `guest` export says which); older ones keep running unchanged (wit/README.md).
-pub const CONTRACT_VERSIONS: &[ContractVersion] = &[ContractVersion::V0_2, ContractVersion::V0_1];
+pub const CONTRACT_VERSIONS: &[ContractVersion] = &[
+    ContractVersion::V0_3,
+    ContractVersion::V0_2,
+    ContractVersion::V0_1,
+];
 
 /// One supported version of the contract package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,6 +36,8 @@ pub enum ContractVersion {
     V0_1,
     /// `host.call-tool`: calling the tools of declared dependencies.
     V0_2,
+    /// `guest.describe-tools`: titles, annotations and output schemas of tools.
+    V0_3,
 }
 
 impl ContractVersion {
@@ -39,6 +45,7 @@ impl ContractVersion {
         match self {
             ContractVersion::V0_1 => "0.1.0",
             ContractVersion::V0_2 => "0.2.0",
+            ContractVersion::V0_3 => "0.3.0",
         }
     }
 
@@ -66,10 +73,15 @@ impl ContractVersion {
     pub fn has_call_tool(self) -> bool {
         self >= ContractVersion::V0_2
     }
+
+    /// Whether the guest interface of this version exports `describe-tools`.
+    pub fn has_tool_details(self) -> bool {
+        self >= ContractVersion::V0_3
+    }
 }
 
 /// The current version: what SDKs and `skill build` produce.
-pub const CURRENT: ContractVersion = ContractVersion::V0_2;
+pub const CURRENT: ContractVersion = ContractVersion::V0_3;
 
 /// The optional command export `skill exec` runs (`wasi:cli/run`, any 0.2.x).
 pub const COMMAND_EXPORT: &str = "wasi:cli/run";

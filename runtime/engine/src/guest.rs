@@ -16,6 +16,8 @@ pub(crate) struct GuestIndices {
     pub version: ContractVersion,
     info: ComponentExportIndex,
     tools: ComponentExportIndex,
+    /// Only from 0.3.0.
+    tool_details: Option<ComponentExportIndex>,
     execute: ComponentExportIndex,
     validate_config: ComponentExportIndex,
 }
@@ -27,6 +29,7 @@ type Config = (Vec<(String, String)>,);
 pub(crate) struct GuestFuncs {
     pub info: TypedFunc<(), (wit::SkillInfo,)>,
     pub tools: TypedFunc<(), (Vec<wit::Tool>,)>,
+    pub tool_details: Option<TypedFunc<(), (Vec<wit::ToolDetails>,)>>,
     pub execute: TypedFunc<(String, Vec<wit::Arg>), ExecuteResult>,
     pub validate_config: TypedFunc<Config, (Result<(), String>,)>,
 }
@@ -53,6 +56,10 @@ impl GuestIndices {
             version,
             info: lookup("info")?,
             tools: lookup("tools")?,
+            tool_details: match version.has_tool_details() {
+                true => Some(lookup("describe-tools")?),
+                false => None,
+            },
             execute: lookup("execute")?,
             validate_config: lookup("validate-config")?,
         })
@@ -67,6 +74,10 @@ impl GuestIndices {
         Ok(GuestFuncs {
             info: instance.get_typed_func(&mut *store, self.info)?,
             tools: instance.get_typed_func(&mut *store, self.tools)?,
+            tool_details: match self.tool_details {
+                Some(index) => Some(instance.get_typed_func(&mut *store, index)?),
+                None => None,
+            },
             execute: instance.get_typed_func(&mut *store, self.execute)?,
             validate_config: instance.get_typed_func(&mut *store, self.validate_config)?,
         })

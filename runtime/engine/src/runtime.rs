@@ -34,7 +34,9 @@ use skill_manifest::limits::{
     REUSE_OUTPUT_BUDGET,
 };
 use skill_manifest::manifest::ToolDef;
-use skill_manifest::manifest::{GuestParam, GuestTool, ParamKind, SkillInfo};
+use skill_manifest::manifest::{
+    GuestParam, GuestTool, GuestToolDetails, ParamKind, SkillInfo, ToolAnnotations,
+};
 use skill_store::dirs::Sandbox;
 use skill_store::fsutil::sha256_hex;
 use skill_store::home::SkillHome;
@@ -279,10 +281,15 @@ impl LoadedSkill {
             let guest = self.guest.load(&mut store, &instance)?;
             let (info,) = guest.info.call_async(&mut store, ()).await?;
             let (tools,) = guest.tools.call_async(&mut store, ()).await?;
-            wasmtime::Result::Ok((info, tools))
+            let details = match &guest.tool_details {
+                Some(func) => func.call_async(&mut store, ()).await?.0,
+                None => Vec::new(),
+            };
+            wasmtime::Result::Ok((info, tools, details))
         };
         let what = "describing the skill";
-        let (info, tools) = match tokio::time::timeout(options.limits.timeout, work).await {
+        let (info, tools, details) = match tokio::time::timeout(options.limits.timeout, work).await
+        {
             Ok(Ok(described)) => described,
             Ok(Err(e)) if mentions_fuel(&e) => {
                 return Err(Error::contract(format!(
@@ -317,7 +324,10 @@ impl LoadedSkill {
         skill_manifest::manifest::check_info(&info)?;
         Ok((
             info,
-            ToolDef::from_guest(tools.into_iter().map(guest_tool).collect())?,
+            ToolDef::from_guest(
+                tools.into_iter().map(guest_tool).collect(),
+                details.into_iter().map(guest_tool_details).collect(),
+            )?,
         ))
     }
 
@@ -900,6 +910,21 @@ fn guest_tool(tool: wit::Tool) -> GuestTool {
                 choices: p.choices,
             })
             .collect(),
+    }
+}
+
+fn guest_tool_details(details: wit::ToolDetails) -> GuestToolDetails {
+    let a = details.annotations;
+    GuestToolDetails {
+        tool: details.tool,
+        title: details.title,
+        annotations: ToolAnnotations {
+            read_only: a.read_only,
+            destructive: a.destructive,
+            idempotent: a.idempotent,
+            open_world: a.open_world,
+        },
+        output_schema: details.output_schema,
     }
 }
 

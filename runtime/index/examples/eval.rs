@@ -60,6 +60,7 @@ fn package(skill: &Skill) -> (PackageManifest, Option<String>) {
                     choices: vec![],
                 })
                 .collect(),
+            ..ToolDef::default()
         })
         .collect();
     let manifest = PackageManifest {
@@ -70,7 +71,7 @@ fn package(skill: &Skill) -> (PackageManifest, Option<String>) {
         author: None,
         license: None,
         repository: None,
-        contract: "skill-engine:skill@0.2.0".into(),
+        contract: "skill-engine:skill@0.3.0".into(),
         component: ComponentDigest {
             sha256: String::new(),
             size: 0,

@@ -307,6 +307,7 @@ mod tests {
                 region,
                 param("filter", ParamKind::Json, false),
             ],
+            ..ToolDef::default()
         }
     }
 

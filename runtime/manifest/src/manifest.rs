@@ -38,6 +38,8 @@ pub const MAX_CHOICES: usize = 256;
 /// Choices, defaults, author, license, repository, version.
 pub const MAX_SHORT_TEXT: usize = 256;
 pub const MAX_DEFAULT: usize = 4096;
+/// A tool's declared output schema, as JSON text (contract 0.3.0).
+pub const MAX_OUTPUT_SCHEMA: usize = 8 << 10;
 /// skill.yaml itself, and its deepest nesting, checked before it is parsed (a YAML parser's
 /// time grows with the square of the nesting depth).
 pub const MAX_SKILL_YAML: usize = 256 << 10;
@@ -451,11 +453,60 @@ pub struct ComponentDigest {
     pub size: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolDef {
     pub name: String,
     pub description: String,
     pub params: Vec<ParamDef>,
+    /// A short name people read (contract 0.3.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// How the tool behaves, as its author declared it (contract 0.3.0). Only hints: the
+    /// sandbox, not these, is what limits a call.
+    #[serde(default, skip_serializing_if = "ToolAnnotations::is_empty")]
+    pub annotations: ToolAnnotations,
+    /// JSON Schema of the object the tool returns as `data` (contract 0.3.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
+}
+
+/// MCP's tool annotations. `None` is "not declared", which MCP hosts read as its defaults:
+/// not read-only, destructive, not idempotent, open world.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolAnnotations {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_world: Option<bool>,
+}
+
+impl ToolAnnotations {
+    pub fn is_empty(&self) -> bool {
+        *self == ToolAnnotations::default()
+    }
+
+    /// The hints as a host passes them on: a claim the skill's own declared permissions
+    /// contradict is dropped, so MCP's default applies. `read_only` goes when the skill may
+    /// write files or call other skills; `open_world: false` when it may reach network
+    /// hosts or call other skills. (The sandbox limits every call either way.)
+    pub fn within(self, declared: &Capabilities) -> ToolAnnotations {
+        let writes = declared
+            .filesystem
+            .iter()
+            .any(|g| g.access == crate::capabilities::Access::ReadWrite);
+        let calls = !declared.calls.is_empty();
+        ToolAnnotations {
+            read_only: self.read_only.filter(|&claim| !claim || !(writes || calls)),
+            open_world: self
+                .open_world
+                .filter(|&claim| claim || (declared.network.is_empty() && !calls)),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -502,6 +553,16 @@ pub struct GuestTool {
     pub params: Vec<GuestParam>,
 }
 
+/// What a guest's `describe-tools()` (contract 0.3.0) said about the tool named `tool`.
+#[derive(Debug, Clone, Default)]
+pub struct GuestToolDetails {
+    pub tool: String,
+    pub title: Option<String>,
+    pub annotations: ToolAnnotations,
+    /// JSON text, unchecked.
+    pub output_schema: Option<String>,
+}
+
 /// A parameter as a guest described it; `default_value` is a JSON literal, unchecked.
 #[derive(Debug, Clone)]
 pub struct GuestParam {
@@ -514,9 +575,13 @@ pub struct GuestParam {
 }
 
 impl ToolDef {
-    /// Converts and checks what a guest's `tools()` returned: names unique and usable on a
-    /// command line, defaults valid JSON of the right kind.
-    pub fn from_guest(tools: Vec<GuestTool>) -> Result<Vec<ToolDef>> {
+    /// Converts and checks what a guest's `tools()` and `describe-tools()` returned: names
+    /// unique and usable on a command line, defaults valid JSON of the right kind, details
+    /// only for declared tools, output schemas JSON Schema objects.
+    pub fn from_guest(
+        tools: Vec<GuestTool>,
+        details: Vec<GuestToolDetails>,
+    ) -> Result<Vec<ToolDef>> {
         if tools.len() > MAX_TOOLS {
             return Err(Error::contract(format!(
                 "the skill declares {} tools; at most {MAX_TOOLS} are allowed",
@@ -621,7 +686,52 @@ impl ToolDef {
                 name: tool.name,
                 description: tool.description,
                 params,
+                ..ToolDef::default()
             });
+        }
+        if details.len() > defs.len() {
+            return Err(Error::contract(format!(
+                "describe-tools() describes {} tools; tools() declares {}",
+                details.len(),
+                defs.len()
+            ))
+            .with_hint("fix the tool declarations in the skill's source"));
+        }
+        let mut detailed = BTreeSet::new();
+        for detail in details {
+            let bad = |what: String| {
+                Error::contract(format!("describe-tools() {what}"))
+                    .with_hint("fix the tool declarations in the skill's source")
+            };
+            let Some(def) = defs.iter_mut().find(|d| d.name == detail.tool) else {
+                let name: String = detail.tool.chars().take(64).collect();
+                let name = crate::text::escape(&name, false);
+                return Err(bad(format!(
+                    "describes `{name}`, a tool that tools() does not declare"
+                )));
+            };
+            if !detailed.insert(detail.tool.clone()) {
+                return Err(bad(format!("describes `{}` twice", detail.tool)));
+            }
+            if let Some(title) = &detail.title {
+                check_text(
+                    &format!("tool `{}`'s title", def.name),
+                    title,
+                    MAX_SHORT_TEXT,
+                    false,
+                )
+                .map_err(as_contract)?;
+            }
+            let output_schema = match &detail.output_schema {
+                None => None,
+                Some(text) => Some(
+                    parse_output_schema(text)
+                        .map_err(|why| bad(format!("gives tool `{}` {why}", def.name)))?,
+                ),
+            };
+            def.title = detail.title;
+            def.annotations = detail.annotations;
+            def.output_schema = output_schema;
         }
         Ok(defs)
     }
@@ -660,6 +770,23 @@ impl ToolDef {
             "required": required,
             "additionalProperties": false,
         })
+    }
+}
+
+/// A declared output schema: a JSON object of bounded size whose `type` is `object` (MCP's
+/// rule: `structuredContent` is always an object).
+fn parse_output_schema(text: &str) -> std::result::Result<Value, String> {
+    if text.len() > MAX_OUTPUT_SCHEMA {
+        return Err(format!(
+            "an output schema of {} bytes; at most {MAX_OUTPUT_SCHEMA} are allowed",
+            text.len()
+        ));
+    }
+    let schema: Value = serde_json::from_str(text)
+        .map_err(|e| format!("an output schema that is not JSON ({e})"))?;
+    match schema.get("type") {
+        Some(Value::String(t)) if t == "object" => Ok(schema),
+        _ => Err("an output schema whose \"type\" is not \"object\"".to_string()),
     }
 }
 
@@ -817,6 +944,7 @@ mod tests {
                     choices: vec![],
                 },
             ],
+            ..ToolDef::default()
         };
         assert_eq!(
             tool.input_schema(),
@@ -830,5 +958,160 @@ mod tests {
                 "additionalProperties": false,
             })
         );
+    }
+
+    #[test]
+    fn details_attach_to_declared_tools_and_are_checked() {
+        let tools = || {
+            ["greet", "wave"]
+                .map(|name| GuestTool {
+                    name: name.into(),
+                    description: format!("{name}s"),
+                    params: vec![],
+                })
+                .to_vec()
+        };
+        let detail = |tool: &str| GuestToolDetails {
+            tool: tool.into(),
+            ..GuestToolDetails::default()
+        };
+        let read_only = ToolAnnotations {
+            read_only: Some(true),
+            open_world: Some(false),
+            ..ToolAnnotations::default()
+        };
+        let defs = ToolDef::from_guest(
+            tools(),
+            vec![GuestToolDetails {
+                title: Some("Wave at someone".into()),
+                annotations: read_only,
+                output_schema: Some(
+                    r#"{"type":"object","properties":{"n":{"type":"integer"}}}"#.into(),
+                ),
+                ..detail("wave")
+            }],
+        )
+        .unwrap();
+        // A tool without details has none: no title, no hints (never "read-only").
+        assert_eq!(
+            (defs[0].title.as_ref(), defs[0].annotations),
+            (None, ToolAnnotations::default())
+        );
+        assert_eq!(defs[1].title.as_deref(), Some("Wave at someone"));
+        assert_eq!(defs[1].annotations, read_only);
+        assert_eq!(defs[1].output_schema.as_ref().unwrap()["type"], "object");
+        // Serialized without the empty parts, and read back the same.
+        let json = serde_json::to_value(&defs).unwrap();
+        assert!(json[0].get("annotations").is_none() && json[0].get("title").is_none());
+        assert_eq!(
+            json[1]["annotations"],
+            json!({ "read_only": true, "open_world": false })
+        );
+        assert_eq!(serde_json::from_value::<Vec<ToolDef>>(json).unwrap(), defs);
+
+        let refused = |details: Vec<GuestToolDetails>| {
+            ToolDef::from_guest(tools(), details)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = refused(vec![detail("rm\u{1b}[2J")]);
+        assert!(
+            e.contains("a tool that tools() does not declare") && !e.contains('\u{1b}'),
+            "{e}"
+        );
+        assert!(refused(vec![detail("wave"), detail("wave")]).contains("twice"));
+        assert!(
+            refused(vec![detail("greet"), detail("wave"), detail("x")])
+                .contains("describes 3 tools")
+        );
+        let with_schema = |schema: String| GuestToolDetails {
+            output_schema: Some(schema),
+            ..detail("greet")
+        };
+        for (schema, why) in [
+            ("[1]".to_string(), "\"type\" is not \"object\""),
+            (
+                r#"{"type":"string"}"#.to_string(),
+                "\"type\" is not \"object\"",
+            ),
+            ("{".to_string(), "not JSON"),
+            (
+                format!(
+                    r#"{{"type":"object","description":"{}"}}"#,
+                    "x".repeat(9000)
+                ),
+                "at most",
+            ),
+        ] {
+            let e = refused(vec![with_schema(schema)]);
+            assert!(e.contains(why), "{e}");
+        }
+        let e = refused(vec![GuestToolDetails {
+            title: Some("two\nlines".into()),
+            ..detail("greet")
+        }]);
+        assert!(e.contains("title"), "{e}");
+    }
+
+    #[test]
+    fn hints_the_declared_permissions_contradict_are_dropped() {
+        use crate::capabilities::{Access, PathGrant};
+        let claims = ToolAnnotations {
+            read_only: Some(true),
+            destructive: Some(false),
+            idempotent: Some(true),
+            open_world: Some(false),
+        };
+        assert_eq!(claims.within(&Capabilities::default()), claims);
+        let reads = Capabilities {
+            filesystem: vec![PathGrant {
+                path: "~/notes".into(),
+                access: Access::Read,
+            }],
+            ..Capabilities::default()
+        };
+        assert_eq!(claims.within(&reads), claims);
+        let writes = Capabilities {
+            filesystem: vec![PathGrant {
+                path: "~/notes".into(),
+                access: Access::ReadWrite,
+            }],
+            ..Capabilities::default()
+        };
+        assert_eq!(
+            claims.within(&writes),
+            ToolAnnotations {
+                read_only: None,
+                ..claims
+            }
+        );
+        let network = Capabilities {
+            network: vec!["api.example.com".into()],
+            ..Capabilities::default()
+        };
+        assert_eq!(
+            claims.within(&network),
+            ToolAnnotations {
+                open_world: None,
+                ..claims
+            }
+        );
+        let calls = Capabilities {
+            calls: vec!["other".into()],
+            ..Capabilities::default()
+        };
+        let none = ToolAnnotations {
+            read_only: None,
+            open_world: None,
+            ..claims
+        };
+        assert_eq!(claims.within(&calls), none);
+        // What costs nothing to believe stays: "not read-only", "open world".
+        let modest = ToolAnnotations {
+            read_only: Some(false),
+            open_world: Some(true),
+            ..claims
+        };
+        assert_eq!(modest.within(&calls), modest);
     }
 }

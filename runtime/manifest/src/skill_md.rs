@@ -646,6 +646,7 @@ mod tests {
                 default: None,
                 choices: vec![],
             }],
+            ..ToolDef::default()
         }
     }
 

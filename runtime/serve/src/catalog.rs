@@ -120,8 +120,9 @@ impl Catalog {
                 }
                 ok
             });
+            let tools = served_tools(&skill);
             for instance in &names {
-                for tool in &skill.manifest.tools {
+                for tool in &tools {
                     let mcp_name = mcp_tool_name(&name, instance, &tool.name);
                     if let Some(other) = catalog.routes.get(&mcp_name) {
                         tracing::warn!(
@@ -199,6 +200,16 @@ impl Catalog {
             text.push_str(&r.description());
             text.push('\0');
             text.push_str(&Value::Object((*r.input_schema).clone()).to_string());
+            text.push('\0');
+            text.push_str(&serde_json::to_string(&r.tool.annotations).unwrap_or_default());
+            text.push_str(r.tool.title.as_deref().unwrap_or_default());
+            text.push_str(
+                &r.tool
+                    .output_schema
+                    .as_ref()
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+            );
             text.push('\n');
         }
         sha256_hex(text.as_bytes())
@@ -213,13 +224,45 @@ impl Catalog {
             "version": m.version,
             "description": m.description,
             "instances": instances,
-            "tools": m.tools.iter().map(|t| json!({
-                "name": t.name,
-                "description": t.description,
-                "input_schema": t.input_schema(),
-            })).collect::<Vec<_>>(),
+            "tools": served_tools(skill).iter().map(|t| {
+                let mut tool = json!({
+                    "name": t.name,
+                    "description": t.description,
+                    "input_schema": t.input_schema(),
+                });
+                if let Some(title) = &t.title {
+                    tool["title"] = json!(title);
+                }
+                if !t.annotations.is_empty() {
+                    tool["annotations"] = json!(t.annotations);
+                }
+                if let Some(schema) = &t.output_schema {
+                    tool["output_schema"] = schema.clone();
+                }
+                tool
+            }).collect::<Vec<_>>(),
         })
     }
+}
+
+/// The skill's tools as they are served: annotations its own declared permissions contradict
+/// are dropped ([`ToolAnnotations::within`]); an unreadable skill.yaml backs none.
+///
+/// [`ToolAnnotations::within`]: skill_manifest::manifest::ToolAnnotations::within
+fn served_tools(skill: &InstalledSkill) -> Vec<ToolDef> {
+    let declared = skill_host::instances::installed_yaml(skill).map(|y| y.capabilities);
+    skill
+        .manifest
+        .tools
+        .iter()
+        .map(|tool| ToolDef {
+            annotations: match &declared {
+                Ok(declared) => tool.annotations.within(declared),
+                Err(_) => Default::default(),
+            },
+            ..tool.clone()
+        })
+        .collect()
 }
 
 /// `<skill>_<instance>__<tool>`, with any character MCP does not allow replaced by `_` and

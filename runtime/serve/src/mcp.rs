@@ -10,7 +10,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool,
+    ResourceContents, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool, ToolAnnotations,
 };
 use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -38,12 +38,34 @@ impl SkillMcp {
     }
 }
 
+/// A route as MCP lists it: its title names the instance too (a host may show the title
+/// instead of the name when it asks for permission), and its annotations are those the
+/// skill's permissions do not contradict.
 pub fn tool_of(route: &Route) -> Tool {
-    Tool::new(
+    let mut tool = Tool::new(
         route.mcp_name.clone(),
         route.description(),
         route.input_schema.clone(),
-    )
+    );
+    let def = &route.tool;
+    if let Some(title) = &def.title {
+        tool.title = Some(format!(
+            "{title} ({}@{})",
+            route.skill.manifest.name, route.instance
+        ));
+    }
+    if !def.annotations.is_empty() {
+        let mut annotations = ToolAnnotations::default();
+        annotations.read_only_hint = def.annotations.read_only;
+        annotations.destructive_hint = def.annotations.destructive;
+        annotations.idempotent_hint = def.annotations.idempotent;
+        annotations.open_world_hint = def.annotations.open_world;
+        tool.annotations = Some(annotations);
+    }
+    if let Some(serde_json::Value::Object(schema)) = &def.output_schema {
+        tool.output_schema = Some(Arc::new(schema.clone()));
+    }
+    tool
 }
 
 /// A call's outcome as MCP content: text (and structured data) on success; everything else
@@ -61,11 +83,20 @@ pub fn call_result(route: &Route, outcome: Result<Finished, Error>) -> CallToolR
             } else {
                 output.text
             };
+            let declared = route.tool.output_schema.is_some();
+            let data = match output.data {
+                // structuredContent must be an object; other JSON stays in the text.
+                Some(data @ serde_json::Value::Object(_)) => Some(data),
+                _ if declared => {
+                    return CallToolResult::error(vec![ContentBlock::text(format!(
+                        "{}: the tool declares an output schema but returned no JSON object as data",
+                        route.qualified()
+                    ))]);
+                }
+                _ => None,
+            };
             let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-            // structuredContent must be an object; other JSON stays in the text.
-            if let Some(data @ serde_json::Value::Object(_)) = output.data {
-                result.structured_content = Some(data);
-            }
+            result.structured_content = data;
             result
         }
         // A tool's own error reads as it wrote it; the runtime's errors carry their hint.

@@ -243,11 +243,9 @@ fn describe(state: &ServeState, name: &str) -> CallToolResult {
         route.description(),
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     );
-    if !documentation.is_empty() {
-        text.push_str(&format!("\n\nDocumentation:\n{documentation}"));
-    }
-    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
-    result.structured_content = Some(json!({
+    // Title, annotations and output schema exactly as `--tools=all` would list them.
+    let listed = serde_json::to_value(crate::mcp::tool_of(route)).unwrap_or_default();
+    let mut described = json!({
         "name": route.mcp_name,
         "skill": route.skill.manifest.name,
         "instance": route.instance,
@@ -255,6 +253,17 @@ fn describe(state: &ServeState, name: &str) -> CallToolResult {
         "description": route.description(),
         "inputSchema": schema,
         "documentation": documentation,
-    }));
+    });
+    for key in ["title", "annotations", "outputSchema"] {
+        if let Some(value) = listed.get(key) {
+            text.push_str(&format!("\n{key}: {value}"));
+            described[key] = value.clone();
+        }
+    }
+    if !documentation.is_empty() {
+        text.push_str(&format!("\n\nDocumentation:\n{documentation}"));
+    }
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(described);
     result
 }

@@ -34,31 +34,77 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// `#[tool]`, `#[tool(name = "s3-list")]`, `#[tool(description = "...")]`.
+/// `#[tool]`, `#[tool(name = "s3-list")]`, `#[tool(description = "...")]`, and what hosts
+/// show and decide by: `title = "..."`, the hints `read_only`, `destructive`, `idempotent`,
+/// `open_world` (alone for `true`, or `= false`), and `output_schema = "<JSON Schema>"`.
 #[derive(Default)]
 struct ToolOptions {
     name: Option<LitStr>,
     description: Option<LitStr>,
+    title: Option<LitStr>,
+    output_schema: Option<LitStr>,
+    read_only: Option<bool>,
+    destructive: Option<bool>,
+    idempotent: Option<bool>,
+    open_world: Option<bool>,
 }
+
+const TOOL_OPTIONS: &str = "expected `name`, `description`, `title` or `output_schema` = \"...\", \
+     or `read_only`, `destructive`, `idempotent`, `open_world` (optionally `= false`)";
 
 impl Parse for ToolOptions {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut options = ToolOptions::default();
-        let pairs = Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated(input)?;
-        for pair in pairs {
-            let value = lit_str(&pair.value)?;
-            if pair.path.is_ident("name") {
-                options.name = Some(value);
-            } else if pair.path.is_ident("description") {
-                options.description = Some(value);
-            } else {
-                return Err(syn::Error::new(
-                    pair.path.span(),
-                    "expected `name = \"...\"` or `description = \"...\"`",
-                ));
+        let metas = Punctuated::<syn::Meta, Token![,]>::parse_terminated(input)?;
+        for meta in metas {
+            let path = meta.path();
+            let hint = [
+                ("read_only", &mut options.read_only),
+                ("destructive", &mut options.destructive),
+                ("idempotent", &mut options.idempotent),
+                ("open_world", &mut options.open_world),
+            ]
+            .into_iter()
+            .find(|(name, _)| path.is_ident(name));
+            match (&meta, hint) {
+                (syn::Meta::Path(_), Some((_, slot))) => *slot = Some(true),
+                (syn::Meta::NameValue(pair), Some((_, slot))) => {
+                    *slot = Some(lit_bool(&pair.value)?)
+                }
+                (syn::Meta::NameValue(pair), None) => {
+                    let value = Some(lit_str(&pair.value)?);
+                    if path.is_ident("name") {
+                        options.name = value;
+                    } else if path.is_ident("description") {
+                        options.description = value;
+                    } else if path.is_ident("title") {
+                        options.title = value;
+                    } else if path.is_ident("output_schema") {
+                        options.output_schema = value;
+                    } else {
+                        return Err(syn::Error::new(path.span(), TOOL_OPTIONS));
+                    }
+                }
+                _ => return Err(syn::Error::new(path.span(), TOOL_OPTIONS)),
             }
         }
         Ok(options)
+    }
+}
+
+fn lit_bool(expr: &Expr) -> syn::Result<bool> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        other => Err(syn::Error::new(other.span(), "expected `true` or `false`")),
+    }
+}
+
+fn option_tokens<T: quote::ToTokens>(value: Option<T>) -> proc_macro2::TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
     }
 }
 
@@ -183,6 +229,23 @@ fn expand(options: ToolOptions, mut function: ItemFn) -> syn::Result<proc_macro2
         .description
         .map(|d| d.value())
         .unwrap_or_else(|| doc_text(&function.attrs));
+    let title = option_tokens(
+        options
+            .title
+            .map(|t| quote!(::std::string::String::from(#t))),
+    );
+    let output_schema = option_tokens(
+        options
+            .output_schema
+            .map(|t| quote!(::std::string::String::from(#t))),
+    );
+    let [read_only, destructive, idempotent, open_world] = [
+        options.read_only,
+        options.destructive,
+        options.idempotent,
+        options.open_world,
+    ]
+    .map(option_tokens);
 
     let mut param_defs = Vec::new();
     let mut takes = Vec::new();
@@ -241,6 +304,20 @@ fn expand(options: ToolOptions, mut function: ItemFn) -> syn::Result<proc_macro2
                     name: ::std::string::String::from(#tool_name),
                     description: ::std::string::String::from(#description),
                     params: ::std::vec![#(#param_defs),*],
+                }
+            }
+
+            fn details() -> ::skill_sdk::types::ToolDetails {
+                ::skill_sdk::types::ToolDetails {
+                    tool: ::std::string::String::from(#tool_name),
+                    title: #title,
+                    annotations: ::skill_sdk::types::ToolAnnotations {
+                        read_only: #read_only,
+                        destructive: #destructive,
+                        idempotent: #idempotent,
+                        open_world: #open_world,
+                    },
+                    output_schema: #output_schema,
                 }
             }
 

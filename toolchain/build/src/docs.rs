@@ -323,7 +323,7 @@ mod tests {
             author: None,
             license: Some("MIT".into()),
             repository: None,
-            contract: "skill-engine:skill@0.2.0".into(),
+            contract: "skill-engine:skill@0.3.0".into(),
             component: ComponentDigest {
                 sha256: String::new(),
                 size: 0,
@@ -351,6 +351,7 @@ mod tests {
                             choices: vec![],
                         },
                     ],
+                    ..ToolDef::default()
                 })
                 .collect(),
         }

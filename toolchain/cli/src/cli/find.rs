@@ -162,6 +162,7 @@ impl<'a> Found<'a> {
             name: e.tool.clone(),
             description: String::new(),
             params: e.params.clone(),
+            ..ToolDef::default()
         };
         let usage = skill_manifest::args::usage_line(&tool);
         let command = format!("skill run {target}:{} {usage}", e.tool)

@@ -1350,3 +1350,72 @@ fn serve_can_be_private_to_its_user() {
         200
     );
 }
+
+/// Hole 22: tool annotations are the author's claims, and hosts skip permission prompts for
+/// tools marked read-only. A skill that may write files or reach the network claimed its
+/// writer was read-only and closed, and the claims went to clients as they were. And a tool
+/// declaring an output schema that returned no data sent clients a result their schema check
+/// rejects.
+#[test]
+fn claims_a_skills_permissions_contradict_are_not_passed_on() {
+    let env = Env::new();
+    let listed = |env: &Env| {
+        let tools = Stdio::start(env).request("tools/list", json!({}))["tools"].clone();
+        let tool = |name: &str| {
+            tools
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["name"] == format!("misbehave_default__{name}"))
+                .cloned()
+                .unwrap_or_else(|| panic!("{name} is not listed: {tools}"))
+        };
+        (tool("write-file"), tool("fetch"))
+    };
+    // As built, misbehave declares no files and no network: nothing contradicts the claims.
+    env.skill(&["install", "--yes", misbehave().to_str().unwrap()])
+        .ok();
+    let (write, fetch) = listed(&env);
+    let claims = json!({"readOnlyHint": true, "openWorldHint": false});
+    assert_eq!(write["annotations"], claims, "{write}");
+    assert_eq!(fetch["annotations"], claims, "{fetch}");
+    // The title names the real skill and instance: a host may show it instead of the name.
+    assert_eq!(write["title"], "Read a note (misbehave@default)", "{write}");
+
+    // The same component, now declaring a writable directory and a network host.
+    let notes = env.path("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    let hostile = misbehave_with(&env, "claims", |yaml| {
+        add_capabilities(
+            yaml,
+            &format!(
+                "  network: [example.com]\n  filesystem:\n    - {{ path: {}, access: read-write }}",
+                notes.display()
+            ),
+        )
+    });
+    env.skill(&["install", "--yes", hostile.to_str().unwrap()])
+        .ok();
+    let (write, fetch) = listed(&env);
+    for tool in [&write, &fetch] {
+        assert!(tool.get("annotations").is_none(), "{tool}");
+    }
+    let rest = Server::start(&env, &[]);
+    let skill = http(&rest.addr, "GET", "/api/v1/skills/misbehave", &[], "").json();
+    let tools = skill["tools"].as_array().unwrap();
+    let write_file = tools.iter().find(|t| t["name"] == "write-file").unwrap();
+    assert!(write_file.get("annotations").is_none(), "{skill}");
+    assert_eq!(write_file["title"], "Read a note", "{skill}");
+
+    // `peek` declares an output schema and returns text only: an error, not a bad result.
+    let called = Stdio::start(&env).request(
+        "tools/call",
+        json!({"name": "misbehave_default__peek", "arguments": {}}),
+    );
+    assert_eq!(called["isError"], true, "{called}");
+    assert!(called.get("structuredContent").is_none(), "{called}");
+    assert!(
+        called.to_string().contains("misbehave@default:peek: the tool declares an output schema but returned no JSON object as data"),
+        "{called}"
+    );
+}

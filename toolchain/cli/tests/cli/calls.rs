@@ -1,4 +1,4 @@
-//! Skills calling skills (`call-tool`, contract 0.2.0), with a chain built from all three
+//! Skills calling skills (`call-tool`, contract 0.2.0 and later), with a chain built from all three
 //! SDKs: relay-a (Python) → relay-b (JavaScript) → misbehave (Rust). Each call runs in the
 //! callee's own instance, sandbox and limits; only declared skills can be called; calls nest
 //! at most 4 deep; the first caller's deadline bounds the whole chain. A component built
@@ -234,8 +234,28 @@ fn skills_call_the_skills_they_declared_in_the_callees_own_sandbox() {
         invalid.stderr
     );
 
-    // A component built against contract 0.1.0 installs and runs unchanged, and its manifest
-    // says which contract it implements.
+    // Components built against contracts 0.2.0 and 0.1.0 install and run unchanged, and
+    // their manifests say which contract they implement. 0.2.0 has no `describe-tools`: its
+    // tools have no title, annotations or output schema (never "read-only").
+    let older = fixture("contract-0.2.0/rust-skill.wasm");
+    env.skill(&["install", older.to_str().unwrap(), "--yes"])
+        .ok();
+    assert_eq!(
+        env.skill(&["run", "rust-skill:divide", "a=1", "b=4"]).ok(),
+        "0.25\n"
+    );
+    let info: serde_json::Value =
+        serde_json::from_str(env.skill(&["info", "rust-skill", "--json"]).ok()).unwrap();
+    let manifest = &info["manifest"];
+    assert_eq!(manifest["contract"], "skill-engine:skill@0.2.0", "{info}");
+    let tools = manifest["tools"].as_array().unwrap();
+    assert!(
+        tools.len() == 4
+            && tools.iter().all(|t| t.get("annotations").is_none()
+                && t.get("title").is_none()
+                && t.get("output_schema").is_none()),
+        "{info}"
+    );
     let old = fixture("contract-0.1.0/rust-skill.wasm");
     env.skill(&["install", old.to_str().unwrap(), "--yes"]).ok();
     assert_eq!(
@@ -257,7 +277,7 @@ fn skills_call_the_skills_they_declared_in_the_callees_own_sandbox() {
         .collect();
     assert!(
         contracts.contains(&("rust-skill".into(), "skill-engine:skill@0.1.0".into()))
-            && contracts.contains(&("relay-a".into(), "skill-engine:skill@0.2.0".into())),
+            && contracts.contains(&("relay-a".into(), "skill-engine:skill@0.3.0".into())),
         "{contracts:?}"
     );
 }

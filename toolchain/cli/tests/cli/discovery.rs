@@ -311,6 +311,16 @@ fn mcp_search_mode(env: &Env, model: &std::path::Path) {
         serde_json::json!(["a", "b"]),
         "{seen:#}"
     );
+    // What `--tools=all` would list: title, annotations, output schema.
+    assert_eq!(
+        described["title"], "Divide two numbers (rust-skill@default)",
+        "{seen:#}"
+    );
+    assert_eq!(described["annotations"]["readOnlyHint"], true, "{seen:#}");
+    assert_eq!(
+        described["outputSchema"]["required"],
+        serde_json::json!(["quotient"])
+    );
     let documentation = described["documentation"].as_str().unwrap();
     assert!(
         documentation.contains("Dividing by\nzero is a tool error"),
@@ -347,6 +357,49 @@ fn mcp_search_mode(env: &Env, model: &std::path::Path) {
     let serve = [skill, "serve", "--stdio", "--tools", "search"];
     let listed = inspector(&[&serve[..], &["--method", "tools/list"]].concat(), env);
     assert_eq!(listed["tools"].as_array().unwrap().len(), 3, "{listed}");
+    // All tools: the Inspector sees the declared annotations and output schemas of every
+    // SDK's tools (Rust; JavaScript on QuickJS and StarlingMonkey; Python).
+    let all = [skill, "serve", "--stdio"];
+    let listed = inspector(&[&all[..], &["--method", "tools/list"]].concat(), env);
+    let tool = |name: &str| {
+        listed["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: {listed}"))
+    };
+    for (name, title) in [
+        ("rust-skill_default__divide", "Divide two numbers"),
+        ("simple-skill_default__sum", "Add up numbers"),
+        ("github-issues_default__list-issues", "List GitHub issues"),
+        ("python-skill_default__stats", "Describe numbers"),
+    ] {
+        let t = tool(name);
+        assert_eq!(t["annotations"]["readOnlyHint"], true, "{t}");
+        let skill_name = name.split('_').next().unwrap();
+        assert_eq!(t["title"], format!("{title} ({skill_name}@default)"), "{t}");
+    }
+    let create = tool("github-issues_default__create-issue");
+    assert_eq!(
+        create["annotations"],
+        serde_json::json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": true}),
+        "{create}"
+    );
+    assert_eq!(
+        create["outputSchema"]["required"],
+        serde_json::json!(["number", "url"])
+    );
+    assert_eq!(
+        tool("python-skill_default__stats")["outputSchema"]["type"],
+        "object"
+    );
+    assert!(
+        tool("simple-skill_default__greet")
+            .get("annotations")
+            .is_none()
+    );
     let call = [
         "--method",
         "tools/call",

@@ -256,6 +256,32 @@ fn check_python_session(seen: &Value, protocol: &str) {
         seen["greet"],
         json!({"is_error": false, "text": ["Hello, Python!"]})
     );
+    // Title, annotations and output schema as the author declared them (contract 0.3.0);
+    // a tool that declares none has none, never "read-only".
+    let divide = &seen["tools"]["rust-skill_default__divide"];
+    assert_eq!(
+        divide["title"], "Divide two numbers (rust-skill@default)",
+        "{divide}"
+    );
+    assert_eq!(
+        divide["annotations"],
+        json!({"readOnlyHint": true, "idempotentHint": true, "openWorldHint": false}),
+        "{divide}"
+    );
+    assert_eq!(
+        divide["output_schema"]["required"],
+        json!(["quotient"]),
+        "{divide}"
+    );
+    let repeat = &seen["tools"]["rust-skill_default__repeat"];
+    assert!(
+        repeat["annotations"].is_null() && repeat["title"].is_null(),
+        "{repeat}"
+    );
+    assert_eq!(
+        seen["divide"],
+        json!({"is_error": false, "structured": {"quotient": 0.25}})
+    );
     assert_eq!(seen["divide_by_zero"]["is_error"], true);
     assert!(
         seen["divide_by_zero"]["text"][0]

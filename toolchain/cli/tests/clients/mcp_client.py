@@ -26,10 +26,23 @@ async def main() -> None:
     async with Client(server, mode=mode) as client:
         seen["protocol_version"] = client.session.protocol_version
         tools = await client.list_tools()
-        seen["tools"] = {t.name: {"description": t.description, "input_schema": t.input_schema} for t in tools.tools}
+        seen["tools"] = {
+            t.name: {
+                "description": t.description,
+                "input_schema": t.input_schema,
+                "title": t.title,
+                "annotations": t.annotations.model_dump(mode="json", exclude_none=True, by_alias=True) if t.annotations else None,
+                "output_schema": t.output_schema,
+            }
+            for t in tools.tools
+        }
 
         ok = await client.call_tool("rust-skill_default__greet", {"name": "Python"})
         seen["greet"] = {"is_error": ok.is_error, "text": [c.text for c in ok.content]}
+
+        # The client checks structuredContent against the declared outputSchema.
+        quotient = await client.call_tool("rust-skill_default__divide", {"a": 1, "b": 4})
+        seen["divide"] = {"is_error": quotient.is_error, "structured": quotient.structured_content}
 
         failed = await client.call_tool("rust-skill_default__divide", {"a": 1, "b": 0})
         seen["divide_by_zero"] = {"is_error": failed.is_error, "text": [c.text for c in failed.content]}
