@@ -10,6 +10,7 @@
 //! the one indexed and re-reads only what changed, so it is cheap to call before every query,
 //! and install/update/remove call it so the first query after them does no work.
 
+pub mod agents;
 mod document;
 pub mod embed;
 mod scoring;

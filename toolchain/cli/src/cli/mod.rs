@@ -6,6 +6,7 @@ mod config;
 mod docs;
 mod doctor;
 mod exec;
+mod export_skills;
 mod find;
 mod grant;
 mod info;
@@ -151,6 +152,8 @@ enum Command {
     Find(find::Args),
     /// Write SKILL.md (and README usage) from the tool definitions, keeping your text
     Docs(docs::Args),
+    /// Write a SKILL.md per installed instance into an agent's skills folder (Claude Code, ~/.agents)
+    ExportSkills(export_skills::Args),
     /// Check what building skills needs (Rust target, node, python, pinned build tools)
     Doctor(doctor::Args),
     /// Print the versions of skill, the contract and every bundled or pinned tool
@@ -284,6 +287,32 @@ fn indexed(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<Ex
             ));
         }
     }
+    exported(ctx, result)
+}
+
+/// After a command that may change the installed instances: the agents' skills folders kept
+/// in sync (`skill export-skills --keep-in-sync`) follow.
+fn exported(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    let Ok(home) = ctx.home() else {
+        return result;
+    };
+    match skill_index::agents::sync(&home) {
+        Ok(reports) => {
+            for report in reports {
+                for (folder, why) in report.skipped {
+                    ctx.printer.warn(format!(
+                        "did not export {} to {}: {why}",
+                        crate::ui::shown(&folder),
+                        report.dir.display()
+                    ));
+                }
+            }
+        }
+        Err(e) => ctx.printer.warn(format!(
+            "the agents' skills folders were not refreshed ({}); run `skill export-skills` again",
+            e.message()
+        )),
+    }
     result
 }
 
@@ -299,7 +328,7 @@ fn forgotten(ctx: &Context, result: anyhow::Result<ExitCode>) -> anyhow::Result<
             e.message()
         ));
     }
-    result
+    exported(ctx, result)
 }
 
 /// The commands `skill` runs itself: calling tools and looking after the store.
@@ -312,11 +341,12 @@ fn run_path(ctx: &Context, command: Command) -> anyhow::Result<ExitCode> {
         Command::McpConfig(args) => mcp_config::run(ctx, args),
         Command::List(args) => list::run(ctx, args),
         Command::Instances(args) => instances::run(ctx, args),
-        Command::Config(args) => config::run(ctx, args),
         Command::Grant(args) => grant::grant(ctx, args),
         Command::Revoke(args) => grant::revoke(ctx, args),
         Command::Remove(args) => forgotten(ctx, remove::run(ctx, args)),
         Command::Rollback(args) => forgotten(ctx, versions::rollback(ctx, args)),
+        Command::Config(args) => exported(ctx, config::run(ctx, args)),
+        Command::ExportSkills(args) => export_skills::run(ctx, args),
         Command::Prune(args) => versions::prune(ctx, args),
         Command::Completion(args) => completion::run(ctx, args),
         Command::PullRun(args) => match pull_run::run_cached(ctx, args)? {

@@ -248,10 +248,23 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
     );
 
     mcp_search_mode(&env, &model);
+    let skills = export_to_an_agent(&env);
 
-    // Removed, gone from words and meaning alike.
+    // Removed, gone from words and meaning alike, and from the agent's folder.
     env.skill_with_env(&["remove", "simple-skill", "--yes"], &with_model)
         .ok();
+    assert!(!skills.join("simple-skill").exists());
+    assert!(skills.join("rust-skill-staging/SKILL.md").is_file());
+    let stopped = env.skill_with_env(
+        &["export-skills", "--agent", "claude-code", "--stop"],
+        &[("CLAUDE_CONFIG_DIR", env.path("claude").as_os_str())],
+    );
+    assert!(stopped.ok().is_empty(), "{}", stopped.stdout);
+    let left: Vec<String> = std::fs::read_dir(&skills)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["python-skill"], "only the user's own folder is left");
     for provider in ["none", "local"] {
         let found = find(
             &env,
@@ -267,6 +280,79 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
             "{found:#}"
         );
     }
+}
+
+/// `skill export-skills`: a folder per instance in Claude Code's skills folder, kept in sync,
+/// never touching a folder the user made. Returns the folder.
+fn export_to_an_agent(env: &Env) -> PathBuf {
+    let claude = env.path("claude");
+    let vars = [("CLAUDE_CONFIG_DIR", claude.as_os_str())];
+    let skills = claude.join("skills");
+    let mine = skills.join("python-skill");
+    std::fs::create_dir_all(&mine).unwrap();
+    let own = "---\nname: python-skill\ndescription: My own notes.\n---\nmine\n";
+    std::fs::write(mine.join("SKILL.md"), own).unwrap();
+
+    let exported = env.skill_with_env(
+        &[
+            "export-skills",
+            "--agent",
+            "claude-code",
+            "--keep-in-sync",
+            "--json",
+        ],
+        &vars,
+    );
+    let report: serde_json::Value = serde_json::from_str(exported.ok()).unwrap();
+    assert_eq!(
+        report["written"],
+        serde_json::json!(["github-issues", "rust-skill", "simple-skill"]),
+        "{report:#}"
+    );
+    assert_eq!(report["skipped"][0][0], "python-skill", "{report:#}");
+    assert_eq!(report["kept_in_sync"], true);
+    assert_eq!(std::fs::read_to_string(mine.join("SKILL.md")).unwrap(), own);
+    let written = std::fs::read_to_string(skills.join("github-issues/SKILL.md")).unwrap();
+    assert!(
+        written.starts_with("---\nname: \"github-issues\"\ndescription: \"Lists and opens issues of a GitHub repository"),
+        "{written}"
+    );
+    assert!(
+        written.contains("generated-by: \"skill export-skills\""),
+        "{written}"
+    );
+    assert!(
+        written.contains("- `skill run github-issues:create-issue title=<string> [body=<string>] [repo=<string>]`: Open a new issue"),
+        "{written}"
+    );
+
+    // Kept in sync: a new instance gets its folder, its commands pointed at it.
+    let installed = env.skill_with_env(
+        &[
+            "install",
+            rust_skill().to_str().unwrap(),
+            "-i",
+            "staging",
+            "--yes",
+        ],
+        &vars,
+    );
+    assert!(
+        installed.stderr.contains("did not export python-skill"),
+        "{}",
+        installed.stderr
+    );
+    let staging = std::fs::read_to_string(skills.join("rust-skill-staging/SKILL.md")).unwrap();
+    assert!(
+        staging.contains("name: \"rust-skill-staging\""),
+        "{staging}"
+    );
+    assert!(
+        staging.contains("skill run rust-skill@staging:greet name=World"),
+        "{staging}"
+    );
+    assert!(!staging.contains("skill run rust-skill:greet"), "{staging}");
+    skills
 }
 
 /// `skill serve --tools=search` as an agent drives it: the Python MCP client lists three
