@@ -26,11 +26,90 @@ const MAX_RESPONSE: u64 = 64 << 20;
 const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What turns text into vectors.
-pub trait Embedder {
+/// Send + Sync: `skill serve` keeps one for every search of every session.
+pub trait Embedder: Send + Sync {
     /// Names the provider and model: vectors of different ids are never compared.
     fn id(&self) -> String;
     /// One unit-length vector per text, in order.
     fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+}
+
+/// What `search.provider`, `search.url` and `search.model` (or `skill find`'s flags) name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provider {
+    /// auto, local, ollama, openai or none; empty is auto.
+    pub name: String,
+    /// The server of ollama or openai; empty for its default.
+    pub url: String,
+    /// The server's model; empty for its default.
+    pub model: String,
+}
+
+impl Provider {
+    /// The embedder this names; None for words only (`none`, or `auto` without a model).
+    /// Loads the local model when it is the one; contacts no server.
+    pub fn embedder(&self, home: &skill_store::SkillHome) -> Result<Option<Box<dyn Embedder>>> {
+        let or = |value: &str, default: &str| {
+            if value.is_empty() {
+                default.to_string()
+            } else {
+                value.to_string()
+            }
+        };
+        let key = std::env::var("SKILL_SEARCH_API_KEY")
+            .or_else(|_| std::env::var("OPENAI_API_KEY"))
+            .ok()
+            .filter(|k| !k.is_empty());
+        Ok(match self.name.as_str() {
+            "none" => None,
+            "auto" | "" => match find_local_model(home) {
+                Some(dir) => Some(Box::new(LocalModel::load(&dir)?)),
+                None => None,
+            },
+            "local" => {
+                let dir = find_local_model(home).ok_or_else(|| {
+                    Error::not_found(format!("the search model {LOCAL_MODEL} is not installed"))
+                        .with_hint(
+                            "install it with `skill doctor --install`, or search by words: --provider none",
+                        )
+                })?;
+                Some(Box::new(LocalModel::load(&dir)?))
+            }
+            "ollama" => Some(Box::new(Remote::new(
+                Api::Ollama,
+                &or(&self.url, "http://127.0.0.1:11434"),
+                &or(&self.model, "all-minilm"),
+                None,
+            )?)),
+            "openai" => Some(Box::new(Remote::new(
+                Api::OpenAi,
+                &or(&self.url, "https://api.openai.com"),
+                &or(&self.model, "text-embedding-3-small"),
+                key,
+            )?)),
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown search provider `{}`",
+                    skill_manifest::text::escape(other, false)
+                ))
+                .with_hint("use auto, local, ollama, openai or none"));
+            }
+        })
+    }
+
+    /// Whether it names a server (Ollama, OpenAI-compatible).
+    pub fn is_remote(&self) -> bool {
+        matches!(self.name.as_str(), "ollama" | "openai")
+    }
+
+    /// Whether it names a server (checked at once, without contacting it) rather than the
+    /// local model, which is loaded when first needed.
+    pub fn check(&self, home: &skill_store::SkillHome) -> Result<()> {
+        match self.name.as_str() {
+            "auto" | "" | "local" | "none" => Ok(()),
+            _ => self.embedder(home).map(|_| ()),
+        }
+    }
 }
 
 /// Where the local model's files are: `$SKILL_MODEL_DIR`, then

@@ -64,6 +64,7 @@ impl ServeState {
         home: SkillHome,
         selection: Selection,
         tools_mode: ToolsMode,
+        search: skill_index::embed::Provider,
         reuse_instances: bool,
         memory_budget_mib: u32,
     ) -> Result<Arc<Self>> {
@@ -78,7 +79,7 @@ impl ServeState {
             home,
             selection,
             tools_mode,
-            searcher: Default::default(),
+            searcher: search::Searcher::new(search),
             catalog: RwLock::new(Arc::new(catalog)),
             executor,
             tools_changed,

@@ -12,7 +12,7 @@ use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock, Tool};
 use serde_json::{Map, Value, json};
 use skill_engine::host::EventSink;
 use skill_host::Overrides;
-use skill_index::embed::{Embedder, LocalModel, find_local_model};
+use skill_index::embed::{Embedder, Provider};
 use skill_index::{Index, Mode, Vectors};
 
 use super::ServeState;
@@ -24,24 +24,38 @@ pub const CALL: &str = "call_tool";
 /// Most tools one `find_tools` returns.
 const MAX_LIMIT: usize = 20;
 
-/// The local model, loaded on the first search and kept (about 90 MB); None when it is not
-/// installed (search is then by words).
+/// The embedder of the server's search settings, made on the first search and kept (the
+/// local model is about 90 MB); None when there is none (search is then by words).
 #[derive(Default)]
 pub struct Searcher {
-    model: OnceLock<Option<Arc<LocalModel>>>,
+    provider: Provider,
+    embedder: OnceLock<Option<Arc<dyn Embedder>>>,
 }
 
 impl Searcher {
-    fn model(&self, home: &skill_engine::SkillHome) -> Option<Arc<LocalModel>> {
-        self.model
-            .get_or_init(|| {
-                let dir = find_local_model(home)?;
-                LocalModel::load(&dir)
-                    .map_err(|e| tracing::warn!("searching by words only: {e}"))
-                    .ok()
-                    .map(Arc::new)
-            })
-            .clone()
+    pub fn new(provider: Provider) -> Self {
+        Searcher {
+            provider,
+            embedder: OnceLock::new(),
+        }
+    }
+
+    /// Called on a blocking thread (`spawn_blocking`).
+    fn embedder(&self, home: &skill_engine::SkillHome) -> Option<Arc<dyn Embedder>> {
+        let make = || {
+            self.provider
+                .embedder(home)
+                .map_err(|e| tracing::warn!("searching by words only: {e}"))
+                .ok()
+                .flatten()
+                .map(Arc::from)
+        };
+        // A server's blocking HTTP client must not be dropped on an async thread (as a kept
+        // one would be when the server stops): one per search, made and dropped here.
+        if self.provider.is_remote() {
+            return make();
+        }
+        self.embedder.get_or_init(make).clone()
     }
 }
 
@@ -160,15 +174,20 @@ fn unknown(name: &str) -> CallToolResult {
 fn find(state: &ServeState, query: &str, limit: usize) -> CallToolResult {
     let catalog = state.catalog();
     let index = Index::open(&state.home);
-    let model = state.searcher.model(&state.home);
-    let ranked = model.as_ref().and_then(|model| {
-        let mut vectors = Vectors::load(&state.home, &model.id());
+    let embedder = state.searcher.embedder(&state.home);
+    // A server that fails (down, slow, lying) leaves the search to words, with a warning.
+    let ranked = embedder.as_ref().and_then(|embedder| {
+        let warn = |e: skill_engine::Error| tracing::warn!("searching by words only: {e}");
+        let mut vectors = Vectors::load(&state.home, &embedder.id());
         if vectors.is_stale(&index) {
-            vectors.refresh(&index, model.as_ref()).ok()?;
+            vectors
+                .refresh(&index, embedder.as_ref())
+                .map_err(warn)
+                .ok()?;
             let _ = vectors.save(&state.home);
         }
-        let query_vector = model.embed(&[query.to_string()]).ok()?.remove(0);
-        Some((vectors, query_vector))
+        let mut query_vector = embedder.embed(&[query.to_string()]).map_err(warn).ok()?;
+        Some((vectors, query_vector.pop()?))
     });
     // Every hit: those of skills this server does not serve are dropped below, and must not
     // push served ones out first.

@@ -1,10 +1,9 @@
 use std::process::ExitCode;
 
 use console::style;
-use skill_index::embed::{Api, Embedder, LocalModel, Remote, find_local_model};
+use skill_index::embed::Provider;
 use skill_index::{Hit, Index, Mode, Vectors};
 use skill_manifest::manifest::ToolDef;
-use skill_store::SkillHome;
 use skill_store::instance::Instances;
 
 use super::Context;
@@ -74,7 +73,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .model
         .clone()
         .unwrap_or_else(|| ctx.settings.get("search.model").to_string());
-    let embedder = embedder(&home, &provider, &url, &model)?;
+    let embedder = Provider {
+        name: provider,
+        url,
+        model,
+    }
+    .embedder(&home)?;
     let (vectors, query_vector) = match &embedder {
         Some(embedder) if !index.is_empty() => {
             let mut vectors = Vectors::load(&home, &embedder.id());
@@ -219,63 +223,4 @@ fn print_found(f: &Found<'_>) {
     if let Some(example) = &e.example {
         println!("      e.g. {}", shown(example));
     }
-}
-
-/// The embedder `provider` names; None for words only (`none`, or `auto` without a model).
-fn embedder(
-    home: &SkillHome,
-    provider: &str,
-    url: &str,
-    model: &str,
-) -> anyhow::Result<Option<Box<dyn Embedder>>> {
-    let or = |value: &str, default: &str| {
-        if value.is_empty() {
-            default.to_string()
-        } else {
-            value.to_string()
-        }
-    };
-    let key = std::env::var("SKILL_SEARCH_API_KEY")
-        .or_else(|_| std::env::var("OPENAI_API_KEY"))
-        .ok()
-        .filter(|k| !k.is_empty());
-    Ok(match provider {
-        "none" => None,
-        "auto" | "" => match find_local_model(home) {
-            Some(dir) => Some(Box::new(LocalModel::load(&dir)?)),
-            None => None,
-        },
-        "local" => {
-            let dir = find_local_model(home).ok_or_else(|| {
-                skill_engine::Error::not_found(format!(
-                    "the search model {} is not installed",
-                    skill_index::embed::LOCAL_MODEL
-                ))
-                .with_hint(
-                    "install it with `skill doctor --install`, or search by words: --provider none",
-                )
-            })?;
-            Some(Box::new(LocalModel::load(&dir)?))
-        }
-        "ollama" => Some(Box::new(Remote::new(
-            Api::Ollama,
-            &or(url, "http://127.0.0.1:11434"),
-            &or(model, "all-minilm"),
-            None,
-        )?)),
-        "openai" => Some(Box::new(Remote::new(
-            Api::OpenAi,
-            &or(url, "https://api.openai.com"),
-            &or(model, "text-embedding-3-small"),
-            key,
-        )?)),
-        other => {
-            return Err(skill_engine::Error::invalid(format!(
-                "unknown search provider `{}`",
-                shown(other)
-            ))
-            .with_hint("use auto, local, ollama, openai or none")
-            .into());
-        }
-    })
 }

@@ -155,6 +155,17 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "--cors-origin '*' lets any web page you visit run your tools; give the server a token (--token auto)",
         );
     }
+    // The search settings, as `skill find` reads them. A server's are checked here, before the
+    // async runtime (its blocking HTTP client may not be made there); the local model is
+    // loaded on the first search.
+    let search = skill_index::embed::Provider {
+        name: settings.get("search.provider").to_string(),
+        url: settings.get("search.url").to_string(),
+        model: settings.get("search.model").to_string(),
+    };
+    if args.tools == "search" {
+        search.check(&home)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("skill-serve")
@@ -168,6 +179,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             home.clone(),
             selection,
             tools_mode,
+            search,
             !args.fresh_instances,
             memory_budget_mib,
         )?;

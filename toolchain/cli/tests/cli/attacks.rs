@@ -1117,7 +1117,8 @@ fn what_a_skill_describes_is_bounded() {
 }
 
 /// `skill serve --stdio` in a handshake-era MCP session, driven line by line.
-struct Stdio {
+/// `skill serve --stdio` driven line by line.
+pub(crate) struct Stdio {
     child: std::process::Child,
     lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
     next_id: u64,
@@ -1125,9 +1126,15 @@ struct Stdio {
 
 impl Stdio {
     fn start(env: &Env) -> Stdio {
+        Stdio::start_with(env, &[], &[])
+    }
+
+    /// With more `serve` arguments and environment variables.
+    pub(crate) fn start_with(env: &Env, args: &[&str], vars: &[(&str, &std::ffi::OsStr)]) -> Stdio {
         use std::io::BufRead;
         let mut child = env
-            .command(&["serve", "--stdio"])
+            .command(&[&["serve", "--stdio"], args].concat())
+            .envs(vars.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -1154,7 +1161,7 @@ impl Stdio {
     }
 
     /// The `result` of one request (its notifications are skipped).
-    fn request(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));

@@ -225,6 +225,51 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
     assert_eq!(top(&ollama), "github-issues/list-issues", "{ollama:#}");
     assert!(seen.lock().unwrap().iter().any(|r| r.path == "/api/embed"));
 
+    // `skill serve --tools=search` ranks with the same settings: the query goes to the server.
+    let asked = seen.lock().unwrap().len();
+    let settings = [
+        ("SKILL_SEARCH_PROVIDER", OsStr::new("ollama")),
+        ("SKILL_SEARCH_URL", OsStr::new(&url)),
+    ];
+    let mut server = crate::attacks::Stdio::start_with(&env, &["--tools", "search"], &settings);
+    let found = server.request(
+        "tools/call",
+        serde_json::json!({"name": "find_tools", "arguments": {"query": "list issues of a repository"}}),
+    );
+    assert_eq!(
+        found["structuredContent"]["tools"][0]["name"], "github-issues_default__list-issues",
+        "{found:#}"
+    );
+    {
+        let seen = seen.lock().unwrap();
+        let query = seen[asked..]
+            .iter()
+            .filter(|r| r.path == "/api/embed")
+            .map(|r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["input"].clone())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            query,
+            [serde_json::json!(["list issues of a repository"])],
+            "only the query"
+        );
+    }
+    drop(server);
+    // A provider that cannot work is refused at start, not at the first search.
+    let refused = env.skill_with_env(
+        &["serve", "--stdio", "--tools", "search"],
+        &[
+            ("SKILL_SEARCH_PROVIDER", OsStr::new("openai")),
+            ("SKILL_SEARCH_URL", OsStr::new("embeddings, please")),
+        ],
+    );
+    assert!(
+        refused
+            .fails()
+            .contains("`embeddings, please` is not a URL"),
+        "{}",
+        refused.stderr
+    );
+
     // Servers that fail or lie are reported, never trusted.
     let (bad, _) = serve_http(|request, _| {
         if request.path == "/v1/embeddings" {
