@@ -302,10 +302,12 @@ mod tests {
         assert!(!same_interface("skill-engine:skill/guest@0.2.0", &v01));
         assert!(!same_interface("skill-engine:skill/guest", &v01));
         assert!(is_guest("skill-engine:skill/guest@0.2.1"));
-        assert!(!is_guest("skill-engine:skill/guest@0.3.0"));
+        assert!(is_guest("skill-engine:skill/guest@0.3.0"));
+        assert!(!is_guest("skill-engine:skill/guest@0.4.0"));
         assert!(is_provided_import("skill-engine:skill/host@0.1.0"));
         assert!(is_provided_import("skill-engine:skill/host@0.2.0"));
-        assert!(!is_provided_import("skill-engine:skill/host@0.3.0"));
+        assert!(is_provided_import("skill-engine:skill/host@0.3.0"));
+        assert!(!is_provided_import("skill-engine:skill/host@0.4.0"));
         assert!(is_command("wasi:cli/run@0.2.6"));
         assert!(!is_command("wasi:cli/run@0.3.0"));
         assert!(is_provided_import("wasi:cli/environment@0.2.3"));
@@ -333,8 +335,10 @@ mod tests {
         let old = check_component(&component("0.1.0")).unwrap();
         assert_eq!(old.contract, Some(ContractVersion::V0_1));
         assert!(old.command && old.is_ok() && old.warnings().is_empty());
-        let new = check_component(&component("0.2.0")).unwrap();
-        assert_eq!(new.contract, Some(ContractVersion::V0_2));
+        let v02 = check_component(&component("0.2.0")).unwrap();
+        assert_eq!(v02.contract, Some(ContractVersion::V0_2));
+        let new = check_component(&component("0.3.0")).unwrap();
+        assert_eq!(new.contract, Some(ContractVersion::V0_3));
         let mixed = wat::parse_str(
             r#"(component
                 (import "skill-engine:skill/host@0.2.0" (instance))
@@ -348,15 +352,15 @@ mod tests {
             mixed.unexpected_imports,
             ["skill-engine:skill/host@0.2.0".to_string()]
         );
-        let future = check_component(&component("0.3.0")).unwrap();
+        let future = check_component(&component("0.4.0")).unwrap();
         assert_eq!(future.contract, None);
         assert_eq!(
             future.missing_exports,
-            ["skill-engine:skill/guest@0.2.0".to_string()]
+            ["skill-engine:skill/guest@0.3.0".to_string()]
         );
         assert_eq!(
             future.unexpected_imports,
-            ["skill-engine:skill/host@0.3.0".to_string()]
+            ["skill-engine:skill/host@0.4.0".to_string()]
         );
     }
 
@@ -384,8 +388,8 @@ mod tests {
         let err = report.into_result().unwrap_err();
         assert_eq!(
             err.message(),
-            "component does not implement skill-engine:skill@0.2.0: missing export \
-             `skill-engine:skill/guest@0.2.0`; unexpected import `wasi:keyvalue/store@0.2.0`"
+            "component does not implement skill-engine:skill@0.3.0: missing export \
+             `skill-engine:skill/guest@0.3.0`; unexpected import `wasi:keyvalue/store@0.2.0`"
         );
         assert!(err.hint().unwrap().contains("the sandbox provides only"));
     }
@@ -398,7 +402,7 @@ mod tests {
             .unwrap_err();
         assert!(
             err.message()
-                .contains("missing export `skill-engine:skill/guest@0.2.0`"),
+                .contains("missing export `skill-engine:skill/guest@0.3.0`"),
             "{err}"
         );
         assert!(err.hint().unwrap().contains("skill_sdk::export!"));

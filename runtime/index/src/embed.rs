@@ -24,6 +24,25 @@ const BATCH: usize = 16;
 /// A remote provider's answer is at most this large, and must come within this time.
 const MAX_RESPONSE: u64 = 64 << 20;
 const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest embedding a server may answer (the largest models give 4096).
+const MAX_DIMENSIONS: usize = 16_384;
+
+/// Ollama's `/api/embed` answer.
+#[derive(serde::Deserialize)]
+struct OllamaAnswer {
+    embeddings: Vec<Vec<f32>>,
+}
+
+/// An OpenAI-compatible `/v1/embeddings` answer.
+#[derive(serde::Deserialize)]
+struct OpenAiAnswer {
+    data: Vec<OpenAiEmbedding>,
+}
+
+#[derive(serde::Deserialize)]
+struct OpenAiEmbedding {
+    embedding: Vec<f32>,
+}
 
 /// What turns text into vectors.
 /// Send + Sync: `skill serve` keeps one for every search of every session.
@@ -56,10 +75,19 @@ impl Provider {
                 value.to_string()
             }
         };
+        let openai_url = or(&self.url, "https://api.openai.com");
+        // OPENAI_API_KEY is the user's key for OpenAI: it goes to OpenAI only, never to
+        // another OpenAI-compatible server that search.url names.
+        let to_openai = reqwest::Url::parse(&openai_url)
+            .is_ok_and(|u| u.scheme() == "https" && u.host_str() == Some("api.openai.com"));
         let key = std::env::var("SKILL_SEARCH_API_KEY")
-            .or_else(|_| std::env::var("OPENAI_API_KEY"))
             .ok()
-            .filter(|k| !k.is_empty());
+            .filter(|k| !k.is_empty())
+            .or_else(|| {
+                std::env::var("OPENAI_API_KEY")
+                    .ok()
+                    .filter(|k| !k.is_empty() && to_openai)
+            });
         Ok(match self.name.as_str() {
             "none" => None,
             "auto" | "" => match find_local_model(home) {
@@ -83,7 +111,7 @@ impl Provider {
             )?)),
             "openai" => Some(Box::new(Remote::new(
                 Api::OpenAi,
-                &or(&self.url, "https://api.openai.com"),
+                &openai_url,
                 &or(&self.model, "text-embedding-3-small"),
                 key,
             )?)),
@@ -158,9 +186,7 @@ fn model_error(dir: &Path, e: impl std::fmt::Display) -> Error {
         "the embedding model in {} cannot be loaded: {e}",
         dir.display()
     ))
-    .with_hint(
-        "reinstall it with `skill find --install-model`, or search without it (--provider none)",
-    )
+    .with_hint("reinstall it with `skill doctor --install`, or search without it (--provider none)")
 }
 
 impl LocalModel {
@@ -321,8 +347,12 @@ impl Embedder for Remote {
             let status = response.status();
             // The client's timeout bounds each read, not the whole answer: a server sending a
             // byte a second would never be cut off. The deadline is checked between reads.
+            // What an honest answer can need: at most 16,384 numbers a text, each under 32
+            // bytes of JSON. A single query's answer is then at most half a MiB.
+            let limit =
+                (chunk.len() as u64 * MAX_DIMENSIONS as u64 * 32 + (64 << 10)).min(MAX_RESPONSE);
             let mut body = Vec::new();
-            let mut response = response.take(MAX_RESPONSE);
+            let mut response = response.take(limit);
             let mut buffer = [0u8; 16 << 10];
             loop {
                 if started.elapsed() > REMOTE_TIMEOUT {
@@ -338,10 +368,11 @@ impl Embedder for Remote {
                     Err(e) => return Err(failed(format!("broke off its answer: {e}"))),
                 }
             }
-            if body.len() as u64 >= MAX_RESPONSE {
+            if body.len() as u64 >= limit {
                 return Err(failed(format!(
-                    "answered more than {} MiB",
-                    MAX_RESPONSE >> 20
+                    "answered more than {} KiB for {} texts",
+                    limit >> 10,
+                    chunk.len()
                 )));
             }
             if !status.is_success() {
@@ -351,15 +382,14 @@ impl Embedder for Remote {
                     skill_manifest::text::escape(&text, false)
                 )));
             }
-            let json: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| failed(format!("answered something that is not JSON: {e}")))?;
-            let vectors: Vec<&serde_json::Value> = match self.api {
-                Api::Ollama => json["embeddings"].as_array().map(|a| a.iter().collect()),
-                Api::OpenAi => json["data"]
-                    .as_array()
-                    .map(|a| a.iter().map(|d| &d["embedding"]).collect()),
+            // Read straight into numbers (4 bytes each), not a JSON tree (about 16 times the
+            // answer's size).
+            let vectors: Vec<Vec<f32>> = match self.api {
+                Api::Ollama => serde_json::from_slice::<OllamaAnswer>(&body).map(|a| a.embeddings),
+                Api::OpenAi => serde_json::from_slice::<OpenAiAnswer>(&body)
+                    .map(|a| a.data.into_iter().map(|d| d.embedding).collect()),
             }
-            .ok_or_else(|| failed("answered without embeddings".to_string()))?;
+            .map_err(|e| failed(format!("answered no usable embeddings: {e}")))?;
             if vectors.len() != chunk.len() {
                 return Err(failed(format!(
                     "answered {} embeddings for {} texts",
@@ -368,21 +398,17 @@ impl Embedder for Remote {
                 )));
             }
             for v in vectors {
-                let v: Vec<f32> = v
-                    .as_array()
-                    .ok_or_else(|| failed("answered an embedding that is not a list".to_string()))?
-                    .iter()
-                    .map(|x| x.as_f64().map(|x| x as f32).filter(|x| x.is_finite()))
-                    .collect::<Option<_>>()
-                    .ok_or_else(|| {
-                        failed("answered an embedding that is not numbers".to_string())
-                    })?;
+                if !v.iter().all(|x| x.is_finite()) {
+                    return Err(failed(
+                        "answered an embedding that is not numbers".to_string(),
+                    ));
+                }
                 out.push(normalized(v));
             }
         }
         if let Some(first) = out.first() {
             let dims = first.len();
-            if dims == 0 || dims > 16_384 || out.iter().any(|v| v.len() != dims) {
+            if dims == 0 || dims > MAX_DIMENSIONS || out.iter().any(|v| v.len() != dims) {
                 return Err(failed(format!(
                     "answered embeddings of unusable sizes ({dims})"
                 )));

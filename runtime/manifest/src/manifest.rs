@@ -489,21 +489,23 @@ impl ToolAnnotations {
         *self == ToolAnnotations::default()
     }
 
-    /// The hints as a host passes them on: a claim the skill's own declared permissions
-    /// contradict is dropped, so MCP's default applies. `read_only` goes when the skill may
-    /// write files or call other skills; `open_world: false` when it may reach network
-    /// hosts or call other skills. (The sandbox limits every call either way.)
-    pub fn within(self, declared: &Capabilities) -> ToolAnnotations {
-        let writes = declared
+    /// The hints as a host passes them on: a reassuring claim the permissions contradict is
+    /// dropped, so MCP's cautious default applies. `read_only: true` and `destructive: false`
+    /// go when the skill may write files, reach network hosts (a request can change what is
+    /// there) or call other skills; `open_world: false` when it may reach network hosts or
+    /// call other skills. `permissions` are what the skill declared and what the instance
+    /// was granted. (The sandbox limits every call either way.)
+    pub fn within(self, permissions: &Capabilities) -> ToolAnnotations {
+        let writes = permissions
             .filesystem
             .iter()
             .any(|g| g.access == crate::capabilities::Access::ReadWrite);
-        let calls = !declared.calls.is_empty();
+        let reaches = !permissions.network.is_empty() || !permissions.calls.is_empty();
+        let effects = writes || reaches;
         ToolAnnotations {
-            read_only: self.read_only.filter(|&claim| !claim || !(writes || calls)),
-            open_world: self
-                .open_world
-                .filter(|&claim| claim || (declared.network.is_empty() && !calls)),
+            read_only: self.read_only.filter(|&claim| !claim || !effects),
+            destructive: self.destructive.filter(|&claim| claim || !effects),
+            open_world: self.open_world.filter(|&claim| claim || !reaches),
             ..self
         }
     }
@@ -785,8 +787,48 @@ fn parse_output_schema(text: &str) -> std::result::Result<Value, String> {
     let schema: Value = serde_json::from_str(text)
         .map_err(|e| format!("an output schema that is not JSON ({e})"))?;
     match schema.get("type") {
-        Some(Value::String(t)) if t == "object" => Ok(schema),
-        _ => Err("an output schema whose \"type\" is not \"object\"".to_string()),
+        Some(Value::String(t)) if t == "object" => {}
+        _ => return Err("an output schema whose \"type\" is not \"object\"".to_string()),
+    }
+    check_schema_keywords(&schema, 0)?;
+    Ok(schema)
+}
+
+/// What a client does with a schema must stay cheap and local: it is checked against every
+/// result. So no `$ref` outside the schema (a validator may fetch it), no regular
+/// expressions (`pattern`, `patternProperties`: a backtracking one hangs the client on a
+/// crafted result), and at most 32 levels.
+fn check_schema_keywords(value: &Value, depth: usize) -> std::result::Result<(), String> {
+    if depth > 32 {
+        return Err("an output schema nested more than 32 levels deep".to_string());
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref" | "$dynamicRef", Value::String(target)) if !target.starts_with('#') => {
+                        return Err(format!(
+                            "an output schema with a `{key}` outside itself ({})",
+                            crate::text::escape(
+                                &target.chars().take(80).collect::<String>(),
+                                false
+                            )
+                        ));
+                    }
+                    ("pattern", Value::String(_)) | ("patternProperties", Value::Object(_)) => {
+                        return Err(format!(
+                            "an output schema with `{key}` (regular expressions are not allowed: clients run them on every result)"
+                        ));
+                    }
+                    _ => check_schema_keywords(inner, depth + 1)?,
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|item| check_schema_keywords(item, depth + 1)),
+        _ => Ok(()),
     }
 }
 
@@ -1036,6 +1078,24 @@ mod tests {
             ),
             ("{".to_string(), "not JSON"),
             (
+                r#"{"type":"object","properties":{"a":{"$ref":"http://127.0.0.1:9/x.json"}}}"#
+                    .to_string(),
+                "a `$ref` outside itself",
+            ),
+            (
+                r#"{"type":"object","properties":{"a":{"type":"string","pattern":"^(a+)+$"}}}"#
+                    .to_string(),
+                "regular expressions are not allowed",
+            ),
+            (
+                format!(
+                    r#"{{"type":"object","x":{}1{}}}"#,
+                    "[".repeat(40),
+                    "]".repeat(40)
+                ),
+                "more than 32 levels",
+            ),
+            (
                 format!(
                     r#"{{"type":"object","description":"{}"}}"#,
                     "x".repeat(9000)
@@ -1078,37 +1138,30 @@ mod tests {
             }],
             ..Capabilities::default()
         };
-        assert_eq!(
-            claims.within(&writes),
-            ToolAnnotations {
-                read_only: None,
-                ..claims
-            }
-        );
+        let unsure = ToolAnnotations {
+            read_only: None,
+            destructive: None,
+            ..claims
+        };
+        assert_eq!(claims.within(&writes), unsure);
         let network = Capabilities {
             network: vec!["api.example.com".into()],
             ..Capabilities::default()
         };
-        assert_eq!(
-            claims.within(&network),
-            ToolAnnotations {
-                open_world: None,
-                ..claims
-            }
-        );
+        let none = ToolAnnotations {
+            open_world: None,
+            ..unsure
+        };
+        assert_eq!(claims.within(&network), none);
         let calls = Capabilities {
             calls: vec!["other".into()],
             ..Capabilities::default()
         };
-        let none = ToolAnnotations {
-            read_only: None,
-            open_world: None,
-            ..claims
-        };
         assert_eq!(claims.within(&calls), none);
-        // What costs nothing to believe stays: "not read-only", "open world".
+        // What costs nothing to believe stays: "not read-only", "destructive", "open world".
         let modest = ToolAnnotations {
             read_only: Some(false),
+            destructive: Some(true),
             open_world: Some(true),
             ..claims
         };

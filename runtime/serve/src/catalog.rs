@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use skill_engine::{Error, Result, SkillHome};
-use skill_manifest::manifest::ToolDef;
+use skill_manifest::manifest::{ToolAnnotations, ToolDef};
 use skill_store::fsutil::sha256_hex;
 use skill_store::instance::Instances;
 use skill_store::store::{InstalledSkill, Store};
@@ -120,9 +120,8 @@ impl Catalog {
                 }
                 ok
             });
-            let tools = served_tools(&skill);
             for instance in &names {
-                for tool in &tools {
+                for tool in &served_tools(&skill, &instances, instance) {
                     let mcp_name = mcp_tool_name(&name, instance, &tool.name);
                     if let Some(other) = catalog.routes.get(&mcp_name) {
                         tracing::warn!(
@@ -224,7 +223,17 @@ impl Catalog {
             "version": m.version,
             "description": m.description,
             "instances": instances,
-            "tools": served_tools(skill).iter().map(|t| {
+            "tools": m.tools.iter().map(|t| {
+                // Hints differ per instance (grants): only those every served instance keeps.
+                let served: Vec<ToolAnnotations> = instances
+                    .iter()
+                    .filter_map(|i| self.find(&m.name, i, &t.name))
+                    .map(|r| r.tool.annotations)
+                    .collect();
+                let t = &ToolDef {
+                    annotations: agreed(&served),
+                    ..t.clone()
+                };
                 let mut tool = json!({
                     "name": t.name,
                     "description": t.description,
@@ -245,20 +254,48 @@ impl Catalog {
     }
 }
 
-/// The skill's tools as they are served: annotations its own declared permissions contradict
-/// are dropped ([`ToolAnnotations::within`]); an unreadable skill.yaml backs none.
+/// The hints all of `each` give alike; none when `each` is empty.
+fn agreed(each: &[ToolAnnotations]) -> ToolAnnotations {
+    let Some((first, rest)) = each.split_first() else {
+        return ToolAnnotations::default();
+    };
+    let same = |get: fn(&ToolAnnotations) -> Option<bool>| {
+        get(first).filter(|v| rest.iter().all(|a| get(a) == Some(*v)))
+    };
+    ToolAnnotations {
+        read_only: same(|a| a.read_only),
+        destructive: same(|a| a.destructive),
+        idempotent: same(|a| a.idempotent),
+        open_world: same(|a| a.open_world),
+    }
+}
+
+/// The skill's tools as `instance` serves them: annotations the permissions contradict (what
+/// the skill declared and what the instance was granted since) are dropped
+/// ([`ToolAnnotations::within`]); an unreadable skill.yaml or grants file backs none.
 ///
 /// [`ToolAnnotations::within`]: skill_manifest::manifest::ToolAnnotations::within
-fn served_tools(skill: &InstalledSkill) -> Vec<ToolDef> {
+fn served_tools(skill: &InstalledSkill, instances: &Instances, instance: &str) -> Vec<ToolDef> {
     let declared = skill_host::instances::installed_yaml(skill).map(|y| y.capabilities);
+    let granted = instances.grants(&skill.manifest.name, instance);
+    let permissions = match (declared, granted) {
+        (Ok(mut all), Ok(grants)) => {
+            let approved = grants.approved;
+            all.filesystem.extend(approved.filesystem);
+            all.network.extend(approved.network);
+            all.calls.extend(approved.calls);
+            Some(all)
+        }
+        _ => None,
+    };
     skill
         .manifest
         .tools
         .iter()
         .map(|tool| ToolDef {
-            annotations: match &declared {
-                Ok(declared) => tool.annotations.within(declared),
-                Err(_) => Default::default(),
+            annotations: match &permissions {
+                Some(permissions) => tool.annotations.within(permissions),
+                None => Default::default(),
             },
             ..tool.clone()
         })

@@ -38,9 +38,10 @@ impl SkillMcp {
     }
 }
 
-/// A route as MCP lists it: its title names the instance too (a host may show the title
-/// instead of the name when it asks for permission), and its annotations are those the
-/// skill's permissions do not contradict.
+/// A route as MCP lists it: its title starts with the instance, as its description does (a
+/// host may show the title instead of the name when it asks for permission, and what comes
+/// first cannot be pushed out of sight by the author's text), and its annotations are those
+/// the permissions do not contradict.
 pub fn tool_of(route: &Route) -> Tool {
     let mut tool = Tool::new(
         route.mcp_name.clone(),
@@ -50,7 +51,7 @@ pub fn tool_of(route: &Route) -> Tool {
     let def = &route.tool;
     if let Some(title) = &def.title {
         tool.title = Some(format!(
-            "{title} ({}@{})",
+            "[{}@{}] {title}",
             route.skill.manifest.name, route.instance
         ));
     }

@@ -30,6 +30,9 @@ const MAX_LIMIT: usize = 20;
 pub struct Searcher {
     provider: Provider,
     embedder: OnceLock<Option<Arc<dyn Embedder>>>,
+    /// One embedding at a time: what a search holds (the model's activations, a server's
+    /// answer) is then bounded for the whole server, not per concurrent request.
+    one_at_a_time: std::sync::Mutex<()>,
 }
 
 impl Searcher {
@@ -37,6 +40,7 @@ impl Searcher {
         Searcher {
             provider,
             embedder: OnceLock::new(),
+            one_at_a_time: Default::default(),
         }
     }
 
@@ -174,6 +178,11 @@ fn unknown(name: &str) -> CallToolResult {
 fn find(state: &ServeState, query: &str, limit: usize) -> CallToolResult {
     let catalog = state.catalog();
     let index = Index::open(&state.home);
+    let _one = state
+        .searcher
+        .one_at_a_time
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let embedder = state.searcher.embedder(&state.home);
     // A server that fails (down, slow, lying) leaves the search to words, with a warning.
     let ranked = embedder.as_ref().and_then(|embedder| {

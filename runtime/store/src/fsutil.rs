@@ -16,6 +16,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with_mode(path, bytes, 0o644)
 }
 
+/// Like [`write_atomic`], for a file people own (a README, SKILL.md): a file that is there
+/// keeps its permission bits (a private README stays private); a new one gets 0644.
+pub fn rewrite_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    #[cfg(unix)]
+    let mode = match fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777
+        }
+        _ => 0o644,
+    };
+    #[cfg(not(unix))]
+    let mode = 0o644;
+    write_atomic_with_mode(path, bytes, mode)
+}
+
 /// Like [`write_atomic`], for files only the owner may read (keys, cached native code).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with_mode(path, bytes, 0o600)
@@ -230,5 +245,24 @@ mod tests {
         assert!(!dest.join("stale").exists());
         // A complete one is kept as it is.
         assert!(!super::create_dir_whole(&dest, "done", |_| unreachable!()).unwrap());
+    }
+
+    #[test]
+    fn a_rewritten_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("README.md");
+        std::fs::write(&private, "old").unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+        super::rewrite_atomic(&private, b"new").unwrap();
+        let mode = std::fs::metadata(&private).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            (std::fs::read_to_string(&private).unwrap(), mode),
+            ("new".into(), 0o600)
+        );
+        let fresh = dir.path().join("SKILL.md");
+        super::rewrite_atomic(&fresh, b"x").unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o600, 0o600, "{mode:o}");
     }
 }

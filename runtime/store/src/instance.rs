@@ -206,6 +206,11 @@ impl Instances {
         std::fs::create_dir_all(&data).map_err(|e| Error::io("create directory", &data, e))
     }
 
+    /// What the user approved for the instance (no secrets are read).
+    pub fn grants(&self, skill: &str, instance: &str) -> Result<Grants> {
+        Ok(read_json(&self.dir(skill, instance).join(GRANTS_FILE))?.unwrap_or_default())
+    }
+
     pub fn load(&self, skill: &str, instance: &str) -> Result<InstanceState> {
         let dir = self.dir(skill, instance);
         let grants = read_json(&dir.join(GRANTS_FILE))?.unwrap_or_default();

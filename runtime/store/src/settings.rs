@@ -133,7 +133,7 @@ pub const DEFINITIONS: &[Definition] = &[
         env: "SKILL_SEARCH_URL",
         default: "",
         allowed: &[],
-        about: "the embedding server of search.provider ollama (default http://127.0.0.1:11434) or openai (default https://api.openai.com); its key comes from SKILL_SEARCH_API_KEY or OPENAI_API_KEY",
+        about: "the embedding server of search.provider ollama (default http://127.0.0.1:11434) or openai (default https://api.openai.com); its key comes from SKILL_SEARCH_API_KEY (or OPENAI_API_KEY, sent to api.openai.com only)",
     },
     Definition {
         key: "search.model",

@@ -7,7 +7,7 @@ use skill_build::project::Project;
 use skill_engine::{Error, Runtime};
 use skill_manifest::manifest::{MANIFEST_JSON, PackageManifest};
 use skill_manifest::skill_md::{self, SKILL_MD};
-use skill_store::fsutil::write_atomic;
+use skill_store::fsutil::rewrite_atomic;
 
 use super::Context;
 
@@ -96,7 +96,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
     for (path, text) in &changes {
-        write_atomic(path, text.as_bytes())?;
+        rewrite_atomic(path, text.as_bytes())?;
         p.status("Wrote", path.display().to_string());
     }
     if changes.is_empty() {

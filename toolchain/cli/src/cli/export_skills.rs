@@ -21,9 +21,10 @@ SKILL.md the agent reads: the skill's own SKILL.md body, then a `skill run` line
 tool, pointed at that instance. The frontmatter is rebuilt (name, description, metadata):
 a skill's own `allowed-tools` is never passed on.
 
-Only folders this command wrote are refreshed or removed; any other folder is left alone.
-With --keep-in-sync, `skill install`, `update`, `sync`, `remove` and `rollback` refresh the
-folder afterwards; --stop ends that and removes what was written.")]
+Only folders this command wrote, and that were not changed since, are refreshed or removed
+($SKILL_HOME/exports.json records them); any other folder is left alone. With
+--keep-in-sync, `skill install`, `update`, `sync`, `remove`, `rollback` and `config` refresh
+the folder afterwards; --stop ends that and removes what was written.")]
 pub struct Args {
     /// The agent whose skills folder to write
     #[arg(long, value_enum)]
@@ -37,7 +38,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "stop")]
     keep_in_sync: bool,
 
-    /// Stop keeping the folder in sync and remove the folders written there
+    /// Stop exporting there: remove the folders written there (unless changed since)
     #[arg(long)]
     stop: bool,
 
@@ -60,29 +61,27 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let json = args.json || ctx.output_json;
     let p = &ctx.printer;
     if args.stop {
-        agents::set_kept_in_sync(&home, &export, false)?;
-        let removed = agents::remove(&export.dir)?;
+        let report = agents::remove(&home, &export)?;
         if json {
-            println!(
-                "{}",
-                serde_json::json!({ "dir": export.dir, "removed": removed, "kept_in_sync": false })
-            );
+            let mut value = serde_json::to_value(&report)?;
+            value["kept_in_sync"] = serde_json::json!(false);
+            println!("{}", serde_json::to_string_pretty(&value)?);
         } else {
+            for (folder, why) in &report.skipped {
+                p.warn(format!("left {} alone: {}", shown(folder), why));
+            }
             p.status(
                 "Stopped",
                 format!(
-                    "keeping {} in sync; removed {} folder(s)",
+                    "exporting to {}; removed {} folder(s)",
                     export.dir.display(),
-                    removed.len()
+                    report.removed.len()
                 ),
             );
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let report = agents::write(&home, &export.dir)?;
-    if args.keep_in_sync {
-        agents::set_kept_in_sync(&home, &export, true)?;
-    }
+    let report = agents::write(&home, &export, args.keep_in_sync.then_some(true))?;
     let kept = agents::kept_in_sync(&home)?.contains(&export);
     if json {
         let mut value = serde_json::to_value(&report)?;

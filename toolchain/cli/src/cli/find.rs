@@ -23,7 +23,7 @@ Providers (--provider, or `skill settings set search.provider …`):
   local    all-MiniLM-L6-v2 on this machine's CPU
   ollama   POST {url}/api/embed          (--url, default http://127.0.0.1:11434)
   openai   POST {url}/v1/embeddings      (--url, default https://api.openai.com; the key
-           comes from SKILL_SEARCH_API_KEY or OPENAI_API_KEY)
+           comes from SKILL_SEARCH_API_KEY, or OPENAI_API_KEY for api.openai.com only)
   none     words only
 
 Examples:
@@ -35,8 +35,9 @@ pub struct Args {
     query: Vec<String>,
 
     /// At most this many tools
-    #[arg(short = 'n', long, default_value_t = 5, value_name = "N")]
-    limit: usize,
+    #[arg(short = 'n', long, default_value_t = 5, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=100))]
+    limit: u16,
 
     /// What ranks tools by meaning: auto, local, ollama, openai or none (setting
     /// search.provider)
@@ -102,10 +103,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
         _ => (None, Vec::new()),
     };
     let hits = match &vectors {
-        Some(vectors) => {
-            index.search_with(&query, args.limit, Mode::Hybrid, vectors, &query_vector)
-        }
-        None => index.search(&query, args.limit),
+        Some(vectors) => index.search_with(
+            &query,
+            usize::from(args.limit),
+            Mode::Hybrid,
+            vectors,
+            &query_vector,
+        ),
+        None => index.search(&query, usize::from(args.limit)),
     };
     let instances = Instances::new(home);
     let found: Vec<Found> = hits

@@ -944,7 +944,7 @@ fn hostile_component(spec: &Hostile) -> Vec<u8> {
     (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
       (then (drop (memory.grow (i32.add (i32.shr_u (global.get $heap) (i32.const 16)) (i32.const 1))))))
     (local.get $p))
-  (func (export "skill-engine:skill/guest@0.2.0#info") (result i32)
+  (func (export "skill-engine:skill/guest@0.3.0#info") (result i32)
     (i32.store (i32.const 1024) (i32.const 16))
     (i32.store (i32.const 1028) (i32.const {name_len}))
     (i32.store (i32.const 1032) (i32.const 96))
@@ -955,7 +955,7 @@ fn hostile_component(spec: &Hostile) -> Vec<u8> {
     (i32.store8 (i32.const 1060) (i32.const 0))
     (i32.store8 (i32.const 1072) (i32.const 0))
     (i32.const 1024))
-  (func (export "skill-engine:skill/guest@0.2.0#tools") (result i32)
+  (func (export "skill-engine:skill/guest@0.3.0#tools") (result i32)
     (local $i i32) (local $k i32) (local $v i32) (local $rec i32) (local $nm i32)
     (memory.fill (i32.const {description}) (i32.const {fill}) (i32.const {description_bytes}))
     (block $done (loop $next
@@ -982,13 +982,17 @@ fn hostile_component(spec: &Hostile) -> Vec<u8> {
     (i32.store (i32.const 1100) (i32.const {records}))
     (i32.store (i32.const 1104) (i32.const {n}))
     (i32.const 1100))
-  (func (export "skill-engine:skill/guest@0.2.0#execute") (param i32 i32 i32 i32) (result i32)
+  (func (export "skill-engine:skill/guest@0.3.0#describe-tools") (result i32)
+    (i32.store (i32.const 1400) (i32.const 0))
+    (i32.store (i32.const 1404) (i32.const 0))
+    (i32.const 1400))
+  (func (export "skill-engine:skill/guest@0.3.0#execute") (param i32 i32 i32 i32) (result i32)
     (i32.store8 (i32.const 1200) (i32.const 0))
     (i32.store (i32.const 1204) (i32.const 160))
     (i32.store (i32.const 1208) (i32.const 2))
     (i32.store8 (i32.const 1212) (i32.const 0))
     (i32.const 1200))
-  (func (export "skill-engine:skill/guest@0.2.0#validate-config") (param i32 i32) (result i32)
+  (func (export "skill-engine:skill/guest@0.3.0#validate-config") (param i32 i32) (result i32)
     (i32.store8 (i32.const 1300) (i32.const 0))
     (i32.const 1300))
 )"#,
@@ -1387,7 +1391,15 @@ fn claims_a_skills_permissions_contradict_are_not_passed_on() {
     assert_eq!(write["annotations"], claims, "{write}");
     assert_eq!(fetch["annotations"], claims, "{fetch}");
     // The title names the real skill and instance: a host may show it instead of the name.
-    assert_eq!(write["title"], "Read a note (misbehave@default)", "{write}");
+    assert_eq!(write["title"], "[misbehave@default] Read a note", "{write}");
+    // A grant given later counts as much as a declared permission.
+    env.skill(&["grant", "misbehave", "--net", "example.org"])
+        .ok();
+    let (write, _) = listed(&env);
+    assert!(write.get("annotations").is_none(), "{write}");
+    env.skill(&["revoke", "misbehave", "--net", "example.org"])
+        .ok();
+    assert_eq!(listed(&env).0["annotations"], claims);
 
     // The same component, now declaring a writable directory and a network host.
     let notes = env.path("notes");

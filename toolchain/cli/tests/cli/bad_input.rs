@@ -55,7 +55,7 @@ fn files_that_are_not_skills() {
     assert!(
         empty
             .fails()
-            .contains("missing export `skill-engine:skill/guest@0.2.0`"),
+            .contains("missing export `skill-engine:skill/guest@0.3.0`"),
         "{}",
         empty.stderr
     );

@@ -202,12 +202,26 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
         assert!(inputs > 20, "every tool's texts were embedded: {inputs}");
     }
     let asked = seen.lock().unwrap().len();
-    find(&env, &[&openai[..], &["add up numbers"]].concat(), &key);
+    // OPENAI_API_KEY is for OpenAI: another server named by --url never gets it.
+    let openai_key = [("OPENAI_API_KEY", OsStr::new("sk-for-openai-only"))];
+    find(
+        &env,
+        &[&openai[..], &["add up numbers"]].concat(),
+        &openai_key,
+    );
     {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), asked + 1, "only the query was sent");
         let body: serde_json::Value = serde_json::from_str(&seen[asked].body).unwrap();
         assert_eq!(body["input"], serde_json::json!(["add up numbers"]));
+        assert!(
+            !seen[asked]
+                .headers
+                .iter()
+                .any(|(n, _)| n == "authorization"),
+            "{:?}",
+            seen[asked].headers
+        );
     }
     let ollama = find(
         &env,
@@ -291,6 +305,28 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
         !stderr.contains('\u{1b}'),
         "escapes from a server reach the terminal: {stderr}"
     );
+    // An answer far larger than embeddings of these texts can be is cut off before it is
+    // parsed (a 64 MiB one cost 2.4 GB as a JSON tree).
+    let (huge, _) = serve_http(|request, _| {
+        let body: serde_json::Value = serde_json::from_str(&request.body).unwrap_or_default();
+        let inputs = body["input"].as_array().cloned().unwrap_or_default();
+        if inputs.len() > 1 {
+            // The tools' texts get honest embeddings; the query's answer is the attack.
+            let embeddings: Vec<Vec<f32>> = inputs
+                .iter()
+                .map(|t| bag_of_words(t.as_str().unwrap_or("")))
+                .collect();
+            return HttpResponse::new(
+                200,
+                &serde_json::json!({ "embeddings": embeddings }).to_string(),
+            );
+        }
+        let zeros = vec!["0"; 1 << 20].join(",");
+        HttpResponse::new(200, &format!("{{\"embeddings\":[[{zeros}]]}}"))
+    });
+    let huge_url = format!("http://127.0.0.1:{huge}");
+    let cut = env.skill(&["find", "--provider", "ollama", "--url", &huge_url, "greet"]);
+    assert!(cut.fails().contains("answered more than"), "{}", cut.stderr);
 
     mcp_search_mode(&env, &model);
     let skills = export_to_an_agent(&env);
@@ -305,11 +341,23 @@ fn find_ranks_installed_tools_by_words_and_meaning() {
         &[("CLAUDE_CONFIG_DIR", env.path("claude").as_os_str())],
     );
     assert!(stopped.ok().is_empty(), "{}", stopped.stdout);
-    let left: Vec<String> = std::fs::read_dir(&skills)
+    let mut left: Vec<String> = std::fs::read_dir(&skills)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(left, ["python-skill"], "only the user's own folder is left");
+    left.sort();
+    assert_eq!(
+        left,
+        ["my-issues", "python-skill", "rust-skill"],
+        "only what the user made or changed is left"
+    );
+    assert_eq!(
+        std::fs::read_to_string(skills.join("rust-skill/SKILL.md"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("My own notes.")
+    );
     for provider in ["none", "local"] {
         let found = find(
             &env,
@@ -371,6 +419,20 @@ fn export_to_an_agent(env: &Env) -> PathBuf {
         "{written}"
     );
 
+    // What the user does with the folders is theirs: an edited SKILL.md, a copy under another
+    // name, and another skill home exporting to the same place are never overwritten or
+    // removed.
+    let notes = skills.join("rust-skill/SKILL.md");
+    let edited = std::fs::read_to_string(&notes).unwrap() + "\nMy own notes.\n";
+    std::fs::write(&notes, &edited).unwrap();
+    std::fs::create_dir_all(skills.join("my-issues")).unwrap();
+    std::fs::write(skills.join("my-issues/SKILL.md"), &written).unwrap();
+    let other = Env::new();
+    other
+        .skill_with_env(&["export-skills", "--agent", "claude-code"], &vars)
+        .ok();
+    assert!(skills.join("github-issues/SKILL.md").is_file());
+
     // Kept in sync: a new instance gets its folder, its commands pointed at it.
     let installed = env.skill_with_env(
         &[
@@ -383,10 +445,13 @@ fn export_to_an_agent(env: &Env) -> PathBuf {
         &vars,
     );
     assert!(
-        installed.stderr.contains("did not export python-skill"),
+        installed.stderr.contains("did not export python-skill")
+            && installed.stderr.contains("did not export rust-skill")
+            && installed.stderr.contains("changed since it was exported"),
         "{}",
         installed.stderr
     );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), edited);
     let staging = std::fs::read_to_string(skills.join("rust-skill-staging/SKILL.md")).unwrap();
     assert!(
         staging.contains("name: \"rust-skill-staging\""),
@@ -444,7 +509,7 @@ fn mcp_search_mode(env: &Env, model: &std::path::Path) {
     );
     // What `--tools=all` would list: title, annotations, output schema.
     assert_eq!(
-        described["title"], "Divide two numbers (rust-skill@default)",
+        described["title"], "[rust-skill@default] Divide two numbers",
         "{seen:#}"
     );
     assert_eq!(described["annotations"]["readOnlyHint"], true, "{seen:#}");
@@ -504,18 +569,26 @@ fn mcp_search_mode(env: &Env, model: &std::path::Path) {
     for (name, title) in [
         ("rust-skill_default__divide", "Divide two numbers"),
         ("simple-skill_default__sum", "Add up numbers"),
-        ("github-issues_default__list-issues", "List GitHub issues"),
         ("python-skill_default__stats", "Describe numbers"),
     ] {
         let t = tool(name);
         assert_eq!(t["annotations"]["readOnlyHint"], true, "{t}");
         let skill_name = name.split('_').next().unwrap();
-        assert_eq!(t["title"], format!("{title} ({skill_name}@default)"), "{t}");
+        assert_eq!(t["title"], format!("[{skill_name}@default] {title}"), "{t}");
     }
+    // github-issues reaches api.github.com: its claims "read-only" and "not destructive" are
+    // the author's word against a network grant, and are not passed on.
+    let list = tool("github-issues_default__list-issues");
+    assert_eq!(list["title"], "[github-issues@default] List GitHub issues");
+    assert_eq!(
+        list["annotations"],
+        serde_json::json!({"openWorldHint": true}),
+        "{list}"
+    );
     let create = tool("github-issues_default__create-issue");
     assert_eq!(
         create["annotations"],
-        serde_json::json!({"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": true}),
+        serde_json::json!({"readOnlyHint": false, "idempotentHint": false, "openWorldHint": true}),
         "{create}"
     );
     assert_eq!(

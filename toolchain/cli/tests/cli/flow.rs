@@ -323,7 +323,7 @@ fn version_and_help() {
         "{}",
         version.stdout
     );
-    assert!(version.stdout.contains("contract skill-engine:skill@0.2.0"));
+    assert!(version.stdout.contains("contract skill-engine:skill@0.3.0"));
     let json: serde_json::Value =
         serde_json::from_str(env.skill(&["version", "--json"]).ok()).unwrap();
     assert_eq!(json["skill"], env!("CARGO_PKG_VERSION"));
@@ -423,7 +423,7 @@ fn validate_checks_what_was_built_without_building() {
     assert!(
         valid
             .stderr
-            .contains("Valid rust-skill 0.1.0 implements skill-engine:skill@0.2.0"),
+            .contains("Valid rust-skill 0.1.0 implements skill-engine:skill@0.3.0"),
         "{}",
         valid.stderr
     );
@@ -441,7 +441,7 @@ fn validate_checks_what_was_built_without_building() {
         json["exports"]
             .as_array()
             .unwrap()
-            .contains(&serde_json::json!("skill-engine:skill/guest@0.2.0"))
+            .contains(&serde_json::json!("skill-engine:skill/guest@0.3.0"))
     );
     // Validating installs nothing.
     assert_eq!(env.skill(&["list", "--json"]).ok().trim(), "[]");

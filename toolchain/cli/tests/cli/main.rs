@@ -213,6 +213,8 @@ impl Env {
             (r"\b\d+(\.\d+)?\s?(ms|µs|s)\b", "[TIME]"),
             (r"\b\d+(\.\d+)? (B|KB|MB|GB)\b", "[SIZE]"),
             (r#""size": \d+"#, r#""size": [SIZE]"#),
+            // Where a cut component ends depends on the example's size.
+            (r"at offset 0x[0-9a-f]+", "at offset [OFFSET]"),
             (
                 r"\b(wasmtime|wizer|wit-component|wasm-opt) \d+(\.\d+)*",
                 "$1 [VERSION]",

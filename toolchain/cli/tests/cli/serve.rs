@@ -260,7 +260,7 @@ fn check_python_session(seen: &Value, protocol: &str) {
     // a tool that declares none has none, never "read-only".
     let divide = &seen["tools"]["rust-skill_default__divide"];
     assert_eq!(
-        divide["title"], "Divide two numbers (rust-skill@default)",
+        divide["title"], "[rust-skill@default] Divide two numbers",
         "{divide}"
     );
     assert_eq!(
