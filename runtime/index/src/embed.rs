@@ -24,8 +24,13 @@ const BATCH: usize = 16;
 /// A remote provider's answer is at most this large, and must come within this time.
 const MAX_RESPONSE: u64 = 64 << 20;
 const REMOTE_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest embedding a server may answer (the largest models give 4096).
-const MAX_DIMENSIONS: usize = 16_384;
+/// The longest embedding a server may answer (the largest common models give 3072 or 4096).
+const MAX_DIMENSIONS: usize = 8192;
+/// Texts per request to a server: with the answer capped by what they can need, what one
+/// answer costs to read stays a few MiB, however the server pads it.
+const REMOTE_BATCH: usize = 16;
+/// The most JSON one number of an honest answer takes (`-0.012345678901234567,`).
+const MAX_NUMBER_BYTES: u64 = 24;
 
 /// Ollama's `/api/embed` answer.
 #[derive(serde::Deserialize)]
@@ -333,7 +338,7 @@ impl Embedder for Remote {
         };
         let started = std::time::Instant::now();
         let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(64) {
+        for chunk in texts.chunks(REMOTE_BATCH) {
             let mut request = self
                 .client
                 .post(&endpoint)
@@ -347,10 +352,11 @@ impl Embedder for Remote {
             let status = response.status();
             // The client's timeout bounds each read, not the whole answer: a server sending a
             // byte a second would never be cut off. The deadline is checked between reads.
-            // What an honest answer can need: at most 16,384 numbers a text, each under 32
-            // bytes of JSON. A single query's answer is then at most half a MiB.
-            let limit =
-                (chunk.len() as u64 * MAX_DIMENSIONS as u64 * 32 + (64 << 10)).min(MAX_RESPONSE);
+            // What an honest answer can need: MAX_DIMENSIONS numbers a text. A query's answer
+            // is then at most about 200 KiB, a batch's 3 MiB.
+            let limit = (chunk.len() as u64 * MAX_DIMENSIONS as u64 * MAX_NUMBER_BYTES
+                + (64 << 10))
+                .min(MAX_RESPONSE);
             let mut body = Vec::new();
             let mut response = response.take(limit);
             let mut buffer = [0u8; 16 << 10];
@@ -397,21 +403,21 @@ impl Embedder for Remote {
                     chunk.len()
                 )));
             }
+            // Checked per answer, so that nothing unusable piles up across batches.
+            let dims = out.first().unwrap_or(&vectors[0]).len();
             for v in vectors {
+                if v.len() != dims || dims == 0 || dims > MAX_DIMENSIONS {
+                    return Err(failed(format!(
+                        "answered embeddings of unusable sizes ({dims} and {})",
+                        v.len()
+                    )));
+                }
                 if !v.iter().all(|x| x.is_finite()) {
                     return Err(failed(
                         "answered an embedding that is not numbers".to_string(),
                     ));
                 }
                 out.push(normalized(v));
-            }
-        }
-        if let Some(first) = out.first() {
-            let dims = first.len();
-            if dims == 0 || dims > MAX_DIMENSIONS || out.iter().any(|v| v.len() != dims) {
-                return Err(failed(format!(
-                    "answered embeddings of unusable sizes ({dims})"
-                )));
             }
         }
         Ok(out)

@@ -795,9 +795,11 @@ fn parse_output_schema(text: &str) -> std::result::Result<Value, String> {
 }
 
 /// What a client does with a schema must stay cheap and local: it is checked against every
-/// result. So no `$ref` outside the schema (a validator may fetch it), no regular
-/// expressions (`pattern`, `patternProperties`: a backtracking one hangs the client on a
-/// crafted result), and at most 32 levels.
+/// result. So no references at all (a validator may fetch one, loop on `{"$ref": "#"}`, or
+/// expand a chain of them exponentially) and no ids that would move where one points; no
+/// meta-schema but the standard ones; no regular expressions (`pattern`,
+/// `patternProperties`: a backtracking one hangs the client on a crafted result); at most 32
+/// levels.
 fn check_schema_keywords(value: &Value, depth: usize) -> std::result::Result<(), String> {
     if depth > 32 {
         return Err("an output schema nested more than 32 levels deep".to_string());
@@ -806,13 +808,23 @@ fn check_schema_keywords(value: &Value, depth: usize) -> std::result::Result<(),
         Value::Object(map) => {
             for (key, inner) in map {
                 match (key.as_str(), inner) {
-                    ("$ref" | "$dynamicRef", Value::String(target)) if !target.starts_with('#') => {
+                    (
+                        "$ref" | "$dynamicRef" | "$recursiveRef" | "$id" | "$anchor"
+                        | "$dynamicAnchor" | "$recursiveAnchor",
+                        _,
+                    )
+                    | ("id", Value::String(_)) => {
                         return Err(format!(
-                            "an output schema with a `{key}` outside itself ({})",
-                            crate::text::escape(
-                                &target.chars().take(80).collect::<String>(),
-                                false
-                            )
+                            "an output schema with `{key}` (references are not allowed: write the schema out)"
+                        ));
+                    }
+                    ("$schema", Value::String(uri))
+                        if !uri.starts_with("https://json-schema.org/")
+                            && !uri.starts_with("http://json-schema.org/") =>
+                    {
+                        return Err(format!(
+                            "an output schema with a `$schema` that is not a json-schema.org draft ({})",
+                            crate::text::escape(&uri.chars().take(80).collect::<String>(), false)
                         ));
                     }
                     ("pattern", Value::String(_)) | ("patternProperties", Value::Object(_)) => {
@@ -1080,7 +1092,20 @@ mod tests {
             (
                 r#"{"type":"object","properties":{"a":{"$ref":"http://127.0.0.1:9/x.json"}}}"#
                     .to_string(),
-                "a `$ref` outside itself",
+                "references are not allowed",
+            ),
+            (
+                r##"{"type":"object","allOf":[{"$ref":"#"}]}"##.to_string(),
+                "references are not allowed",
+            ),
+            (
+                r#"{"type":"object","properties":{"a":{"$id":"http://127.0.0.1:9/x.json"}}}"#
+                    .to_string(),
+                "references are not allowed",
+            ),
+            (
+                r#"{"type":"object","$schema":"http://127.0.0.1:9/meta.json"}"#.to_string(),
+                "not a json-schema.org draft",
             ),
             (
                 r#"{"type":"object","properties":{"a":{"type":"string","pattern":"^(a+)+$"}}}"#
@@ -1106,6 +1131,9 @@ mod tests {
             let e = refused(vec![with_schema(schema)]);
             assert!(e.contains(why), "{e}");
         }
+        // A property may be called `id` or `pattern`, and the standard meta-schema is fine.
+        let fine = r#"{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"id":{"type":"string"},"pattern":{"type":"string"}}}"#;
+        ToolDef::from_guest(tools(), vec![with_schema(fine.to_string())]).unwrap();
         let e = refused(vec![GuestToolDetails {
             title: Some("two\nlines".into()),
             ..detail("greet")
