@@ -1319,7 +1319,17 @@ fn serve_can_be_private_to_its_user() {
     }
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
-    let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    // The file appears at bind(), a moment before listen(): until then a connect is refused.
+    let mut stream = loop {
+        match std::os::unix::net::UnixStream::connect(&socket) {
+            Ok(stream) => break stream,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                assert!(Instant::now() < deadline, "the socket never accepted: {e}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
     let body =
         json!({"skill": "rust-skill", "tool": "greet", "args": {"name": "Unix"}}).to_string();
     write!(
