@@ -139,14 +139,16 @@ pub enum Language {
     Javascript,
     Typescript,
     Python,
+    Go,
 }
 
 impl Language {
-    pub const ALL: [Language; 4] = [
+    pub const ALL: [Language; 5] = [
         Language::Rust,
         Language::Javascript,
         Language::Typescript,
         Language::Python,
+        Language::Go,
     ];
 
     /// The spelling used in skill.yaml and on the command line.
@@ -156,6 +158,7 @@ impl Language {
             Language::Javascript => "javascript",
             Language::Typescript => "typescript",
             Language::Python => "python",
+            Language::Go => "go",
         }
     }
 
@@ -178,8 +181,9 @@ impl std::str::FromStr for Language {
             "javascript" | "js" => Ok(Language::Javascript),
             "typescript" | "ts" => Ok(Language::Typescript),
             "python" | "py" => Ok(Language::Python),
+            "go" | "golang" => Ok(Language::Go),
             other => Err(Error::invalid(format!("unknown language `{other}`"))
-                .with_hint("use one of: rust, javascript, typescript, python")),
+                .with_hint("use one of: rust, javascript, typescript, python, go")),
         }
     }
 }

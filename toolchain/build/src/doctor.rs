@@ -92,6 +92,7 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
             match kit {
                 Kit::Js => "javascript/typescript",
                 Kit::Python => "python",
+                Kit::Go => "go",
             },
             if kit.is_installed(home) {
                 Ok(format!("{} in {}", pins.join(", "), dir.display()))

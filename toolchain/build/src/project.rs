@@ -224,6 +224,7 @@ const MARKERS: &[(&str, Language)] = &[
     ("package.json", Language::Javascript),
     ("pyproject.toml", Language::Python),
     ("componentize-py.toml", Language::Python),
+    ("go.mod", Language::Go),
 ];
 
 /// The languages whose marker files are present in `root`, each with the marker that says so.
@@ -246,8 +247,8 @@ fn detect_build(root: &Path, forced: Option<Language>) -> Result<BuildSection> {
         (None, []) => {
             return Err(Error::invalid(format!("cannot tell how to build {}", root.display()))
                 .with_hint(
-                    "there is no Cargo.toml, package.json or pyproject.toml; add one, \
-                     or a `build: {language: rust|javascript|typescript|python}` section to skill.yaml",
+                    "there is no Cargo.toml, package.json, pyproject.toml or go.mod; add one, \
+                     or a `build: {language: rust|javascript|typescript|python|go}` section to skill.yaml",
                 ));
         }
         (None, several) => {
@@ -288,7 +289,7 @@ fn detect_build(root: &Path, forced: Option<Language>) -> Result<BuildSection> {
 /// usual places (package.json's `main` first for JS/TS), else the template's.
 fn default_entry(root: &Path, language: Language) -> Option<String> {
     let candidates: &[&str] = match language {
-        Language::Rust => return None,
+        Language::Rust | Language::Go => return None,
         Language::Javascript => &["src/index.js", "src/index.mjs", "index.js", "index.mjs"],
         Language::Typescript => &["src/index.ts", "src/index.mts", "index.ts", "index.mts"],
         Language::Python => &["app.py", "main.py", "src/app.py"],

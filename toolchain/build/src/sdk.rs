@@ -72,6 +72,25 @@ pub const SDK_FILES: &[(&str, &str)] = &[
         "sdk-python/skill_sdk/_guest.py",
         include_str!("../../../sdk-python/skill_sdk/_guest.py"),
     ),
+    ("sdk-go/go.mod", include_str!("../../../sdk-go/go.mod")),
+    ("sdk-go/skill.go", include_str!("../../../sdk-go/skill.go")),
+    (
+        "sdk-go/params.go",
+        include_str!("../../../sdk-go/params.go"),
+    ),
+    ("sdk-go/host.go", include_str!("../../../sdk-go/host.go")),
+    (
+        "sdk-go/host_native.go",
+        include_str!("../../../sdk-go/host_native.go"),
+    ),
+    (
+        "sdk-go/abi_wasip1.go",
+        include_str!("../../../sdk-go/abi_wasip1.go"),
+    ),
+    (
+        "sdk-go/env_wasip1.go",
+        include_str!("../../../sdk-go/env_wasip1.go"),
+    ),
     ("wit/skill.wit", include_str!("../../../wit/skill.wit")),
     ("wit/command.wit", include_str!("../../../wit/command.wit")),
     (
@@ -99,6 +118,10 @@ impl SdkDir {
     /// The directory holding the `skill_sdk` Python package.
     pub fn python(&self) -> PathBuf {
         self.root.join("sdk-python")
+    }
+    /// The `skill-engine/sdk-go` Go module.
+    pub fn go(&self) -> PathBuf {
+        self.root.join("sdk-go")
     }
     /// The contract's WIT package.
     pub fn wit(&self) -> PathBuf {
@@ -132,9 +155,13 @@ pub fn ensure_sdk(home: &SkillHome) -> Result<SdkDir> {
 
 /// Where `skill init` puts the SDK inside a new project.
 pub const VENDOR_DIR: &str = "vendor/skill";
+/// Go's: a `vendor/` directory means `go mod vendor`'s output to the go command.
+pub const GO_VENDOR_DIR: &str = "third_party/skill";
 
 /// Copies the SDK a `language` project builds against into `<project>/vendor/skill/`: the Rust
-/// SDK with the contract's WIT, or the npm package. (Python's SDK is added by `skill build`.)
+/// SDK with the contract's WIT, or the npm package; Go's module into
+/// `<project>/third_party/skill/` (go.mod's `replace` points there). (Python's SDK is added
+/// by `skill build`.)
 ///
 /// Inside the project, the dependency is a relative path: the project builds the same on any
 /// machine and in CI (cargo hashes the absolute path of a path dependency outside the
@@ -143,11 +170,17 @@ pub fn vendor_into(project: &Path, language: &str) -> Result<()> {
     let prefixes: &[&str] = match language {
         "rust" => &["sdk-rust/", "wit/"],
         "javascript" | "typescript" => &["sdk-js/"],
+        "go" => &["sdk-go/"],
         _ => &[],
+    };
+    let dir = if language == "go" {
+        GO_VENDOR_DIR
+    } else {
+        VENDOR_DIR
     };
     for (path, text) in SDK_FILES {
         if prefixes.iter().any(|p| path.starts_with(p)) {
-            write_atomic(&project.join(VENDOR_DIR).join(path), text.as_bytes())?;
+            write_atomic(&project.join(dir).join(path), text.as_bytes())?;
         }
     }
     Ok(())
@@ -156,7 +189,7 @@ pub fn vendor_into(project: &Path, language: &str) -> Result<()> {
 /// The repository files the SDK consists of, for the completeness test.
 pub fn sdk_source_files(repo_root: &Path) -> Vec<String> {
     let mut files = Vec::new();
-    for dir in ["sdk-rust", "sdk-js", "sdk-python", "wit"] {
+    for dir in ["sdk-rust", "sdk-js", "sdk-python", "sdk-go", "wit"] {
         collect(repo_root, &repo_root.join(dir), &mut files);
     }
     files.sort();
@@ -170,6 +203,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
         let name = name.to_string_lossy();
         if ["target", "node_modules", "__pycache__", "tests", "test"].contains(&name.as_ref())
             || name.starts_with('.')
+            || name.ends_with("_test.go")
         {
             continue;
         }

@@ -59,7 +59,7 @@ pub fn find(name: &str) -> Result<Template> {
 }
 
 /// The tools `--tool` adds beside `greet`: `name` (a tool name) and `fn_name` (the same as an
-/// identifier, `-` → `_`), for the templates to loop over.
+/// identifier, `-` → `_`) and `type_name` (CamelCase, for Go), for the templates to loop over.
 pub fn extra_tools(names: &[String]) -> Result<Vec<serde_json::Value>> {
     let mut seen = vec!["greet".to_string()];
     let mut tools = Vec::new();
@@ -78,7 +78,20 @@ pub fn extra_tools(names: &[String]) -> Result<Vec<serde_json::Value>> {
                 .with_hint("every template already has `greet`"));
         }
         seen.push(name.clone());
-        tools.push(serde_json::json!({ "name": name, "fn_name": name.replace('-', "_") }));
+        let type_name: String = name
+            .split(['-', '_'])
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map_or(String::new(), |first| {
+                    first.to_ascii_uppercase().to_string() + chars.as_str()
+                })
+            })
+            .collect();
+        tools.push(serde_json::json!({
+            "name": name,
+            "fn_name": name.replace('-', "_"),
+            "type_name": type_name,
+        }));
     }
     Ok(tools)
 }

@@ -387,7 +387,10 @@ fn lookup(value: &Value, path: &str) -> String {
 }
 
 /// Whether a unit-test suite exists for the project, and the command that runs it.
-pub fn unit_test_command(project: &Project) -> Option<(String, std::process::Command)> {
+pub fn unit_test_command(
+    project: &Project,
+    home: &skill_engine::SkillHome,
+) -> Option<(String, std::process::Command)> {
     use skill_manifest::manifest::Language;
     let root = &project.root;
     let sources = crate::sources::Sources::of(project).files();
@@ -431,6 +434,24 @@ pub fn unit_test_command(project: &Project) -> Option<(String, std::process::Com
                 cmd.args(["-m", "pytest", "-q", TESTS_DIR])
                     .current_dir(root);
                 ("pytest".to_string(), cmd)
+            })
+        }
+        Language::Go => {
+            let has_tests = sources.iter().any(|f| {
+                f.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with("_test.go"))
+            });
+            has_tests.then(|| {
+                // Natively, with the SDK's stand-in host; the pinned Go (the build installs it).
+                let kit = crate::tools::Kit::Go.dir(home);
+                let go_root = crate::tools::go_root(&kit);
+                let mut cmd = std::process::Command::new(go_root.join("bin").join("go"));
+                crate::pipeline::go::go_environment(&mut cmd, &go_root, &kit);
+                cmd.env_remove("GOOS")
+                    .env_remove("GOARCH")
+                    .args(["test", "./..."])
+                    .current_dir(root);
+                ("go test".to_string(), cmd)
             })
         }
     }

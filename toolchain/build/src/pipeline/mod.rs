@@ -7,6 +7,7 @@
 
 mod cargo;
 pub use cargo::{TARGET, target_libdir};
+pub mod go;
 mod js;
 mod metadata;
 mod optimize;
@@ -59,6 +60,7 @@ pub struct Toolchain {
     pub sdk: SdkDir,
     js_tools: Option<PathBuf>,
     python_tools: Option<PathBuf>,
+    go_tools: Option<PathBuf>,
 }
 
 impl Toolchain {
@@ -70,12 +72,16 @@ impl Toolchain {
             sdk,
             js_tools: None,
             python_tools: None,
+            go_tools: None,
         };
         if language.is_js() {
             tc.js_tools = Some(Kit::Js.ensure(home, progress)?);
         }
         if language == Language::Python {
             tc.python_tools = Some(Kit::Python.ensure(home, progress)?);
+        }
+        if language == Language::Go {
+            tc.go_tools = Some(Kit::Go.ensure(home, progress)?);
         }
         Ok(tc)
     }
@@ -84,6 +90,12 @@ impl Toolchain {
         self.js_tools
             .clone()
             .ok_or_else(|| Error::invalid("JavaScript build tools were not prepared"))
+    }
+
+    fn go_tools(&self) -> Result<PathBuf> {
+        self.go_tools
+            .clone()
+            .ok_or_else(|| Error::invalid("Go build tools were not prepared"))
     }
 
     fn python_tools(&self) -> Result<PathBuf> {
@@ -162,6 +174,7 @@ pub fn build(
         Language::Rust => cargo::compile(project, stage, !options.dev),
         Language::Javascript | Language::Typescript => js::compile(project, &tc, stage),
         Language::Python => python::compile(project, &tc, stage),
+        Language::Go => go::compile(project, &tc, runtime, stage),
     })?;
     record("compile", took);
 
@@ -335,6 +348,7 @@ fn language_label(project: &Project) -> String {
             }
         ),
         Language::Python => "python, componentize-py".to_string(),
+        Language::Go => "go, GOOS=wasip1".to_string(),
     }
 }
 
@@ -393,6 +407,10 @@ fn expected_lock(project: &Project) -> Result<LockFile> {
         }
         Language::Python => {
             tools.extend(python::tools_used());
+        }
+        Language::Go => {
+            tools.extend(go::tools_used());
+            dependencies.extend(lock_digest(&project.root, "go.sum"));
         }
     }
     Ok(LockFile {

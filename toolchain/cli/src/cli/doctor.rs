@@ -8,7 +8,7 @@ use skill_build::tools::Kit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Install the pinned JavaScript/TypeScript and Python build tools and the search model
+    /// Install the pinned JavaScript/TypeScript, Python and Go build tools and the search model
     /// (`skill find`'s all-MiniLM-L6-v2) that are missing, and remove AOT cache entries made by
     /// another engine
     #[arg(long)]

@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, mut args: Args) -> anyhow::Result<ExitCode> {
         }
         None => {
             return Err(Error::invalid("which name should the skill have?")
-                .with_hint("skill init NAME [-t rust|javascript|typescript|python|multi-tool-js]; see --list")
+                .with_hint("skill init NAME [-t rust|javascript|typescript|python|go|multi-tool-js]; see --list")
                 .into());
         }
     };

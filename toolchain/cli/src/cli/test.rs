@@ -64,7 +64,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let unit = if args.no_unit || args.filter.is_some() {
         None
     } else {
-        unit_test_command(&project)
+        unit_test_command(&project, &home)
     };
     if cases.is_empty() && unit.is_none() {
         return Err(Error::not_found(format!(

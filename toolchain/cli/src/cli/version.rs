@@ -17,6 +17,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let bundled: Vec<(String, String)> = skill_build::pipeline::rust_release_tools();
     let js = Kit::Js.pins();
     let python = Kit::Python.pins();
+    let go = Kit::Go.pins();
     if json {
         let map = |pairs: &[(String, String)]| -> serde_json::Map<String, serde_json::Value> {
             pairs
@@ -30,7 +31,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "wasmtime": skill_build::versions::WASMTIME,
             "sdk": SDK_VERSION,
             "bundled": map(&bundled),
-            "pinned": { "javascript": map(&js), "python": map(&python) },
+            "pinned": { "javascript": map(&js), "python": map(&python), "go": map(&go) },
         });
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(ExitCode::SUCCESS);
@@ -45,9 +46,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<ExitCode> {
     println!("skill {}", env!("CARGO_PKG_VERSION"));
     println!("contract {}", skill_engine::bindings::CONTRACT);
     println!("wasmtime {}", skill_build::versions::WASMTIME);
-    println!("sdk {SDK_VERSION} (rust, javascript, python)");
+    println!("sdk {SDK_VERSION} (rust, javascript, python, go)");
     println!("bundled: {}", list(&bundled));
     println!("pinned for JavaScript/TypeScript: {}", list(&js));
     println!("pinned for Python: {}", list(&python));
+    println!("pinned for Go: {}", list(&go));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,3 @@
+module skill-engine/sdk-go
+
+go 1.27
