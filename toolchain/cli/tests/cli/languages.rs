@@ -362,3 +362,133 @@ fn sdk_js_is_compiled_from_its_typescript_source() {
         );
     }
 }
+
+/// Go: the template scaffolds, builds with the pinned Go, installs, runs and passes `skill
+/// test` (its YAML cases in the sandbox and its own `go test`); the example is built from two
+/// clean copies in different places, byte-identical, and runs every feature through the CLI
+/// and a real MCP client (the Inspector).
+#[test]
+fn go_template_and_example() {
+    let env = init("go", "hello-go");
+    build_install_run(&env, "hello-go");
+    let project = env.path("hello-go");
+    let lock = std::fs::read_to_string(project.join("skill.lock")).unwrap();
+    for needle in [
+        "language = \"go\"",
+        "go = \"1.27.3\"",
+        "wasi-preview1-adapter = ",
+    ] {
+        assert!(lock.contains(needle), "{needle} missing from\n{lock}");
+    }
+    let tested = env.skill(&["test", project.to_str().unwrap()]);
+    let out = tested.ok();
+    assert!(out.contains("go test: unit tests"), "{out}");
+    assert!(out.contains("3 passed, 0 failed"), "{out}");
+
+    // A compile error: Go's own message with the author's file and line.
+    std::fs::write(
+        project.join("main.go"),
+        "package main\n\nfunc main() { x }\n",
+    )
+    .unwrap();
+    let broken = env.skill(&["build", project.to_str().unwrap()]);
+    let stderr = broken.fails();
+    assert!(stderr.contains("main.go:3:"), "{stderr}");
+    assert!(
+        stderr.contains("go build could not build hello-go"),
+        "{stderr}"
+    );
+
+    // The example from two copies (each with the SDK at ../../sdk-go): the same bytes.
+    let mut digests = Vec::new();
+    for copy in ["a", "b/nested"] {
+        let root = env.path(copy);
+        copy_dir(
+            &repo_root().join("examples/go-skill"),
+            &root.join("examples/go-skill"),
+        );
+        copy_dir(&repo_root().join("sdk-go"), &root.join("sdk-go"));
+        let report = env.skill(&[
+            "build",
+            root.join("examples/go-skill").to_str().unwrap(),
+            "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_str(report.ok()).unwrap();
+        digests.push(report["component"]["sha256"].as_str().unwrap().to_string());
+    }
+    assert_eq!(digests[0], digests[1]);
+    let example = env.path("a/examples/go-skill");
+    let tested = env.skill(&["test", example.to_str().unwrap()]);
+    assert!(
+        tested.ok().contains("6 passed, 0 failed"),
+        "{}",
+        tested.stdout
+    );
+
+    env.skill(&["install", example.to_str().unwrap(), "--yes"])
+        .ok();
+    let run = |args: &[&str]| env.skill(&[&["run"], args].concat()).ok().to_string();
+    assert_eq!(run(&["go-skill:greet", "name=Go"]), "Hello, Go!\n");
+    env.skill(&["config", "go-skill", "--set", "greeting=Howdy"])
+        .ok();
+    assert_eq!(run(&["go-skill:greet", "name=Go"]), "Howdy, Go!\n");
+    assert_eq!(
+        run(&["go-skill:stats", "numbers=[1,2,3,4]", "measure=median"]),
+        "{\"median\":2.5}\n"
+    );
+    // Typed errors keep their kind; a debug log reaches -v.
+    let empty = env.skill(&["run", "go-skill:stats", "numbers=[]"]);
+    assert!(
+        empty.fails().contains("non-empty JSON array"),
+        "{}",
+        empty.stderr
+    );
+    let logged = env.skill(&["run", "-v", "go-skill:stats", "numbers=[1,2]"]);
+    assert!(logged.stderr.contains("2 numbers"), "{}", logged.stderr);
+    // The environment is the sandbox's at call time (the runtime was started at build time).
+    let denied = env
+        .command(&["run", "go-skill:env", "name=GO_SKILL_SECRET"])
+        .env("GO_SKILL_SECRET", "visible")
+        .output()
+        .unwrap();
+    assert!(!denied.status.success());
+    env.skill(&["grant", "go-skill", "--env", "GO_SKILL_SECRET"])
+        .ok();
+    let granted = env
+        .command(&["run", "go-skill:env", "name=GO_SKILL_SECRET"])
+        .env("GO_SKILL_SECRET", "visible")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&granted.stdout), "visible\n");
+
+    // MCP: the Inspector lists the Go tools with their hints and calls one.
+    let skill = env!("CARGO_BIN_EXE_skill");
+    let listed =
+        crate::serve::inspector(&[skill, "serve", "--stdio", "--method", "tools/list"], &env);
+    let stats = listed["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "go-skill_default__stats")
+        .cloned()
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(stats["title"], "[go-skill@default] Describe numbers");
+    assert_eq!(stats["annotations"]["readOnlyHint"], true, "{stats}");
+    assert_eq!(stats["outputSchema"]["type"], "object", "{stats}");
+    let called = crate::serve::inspector(
+        &[
+            skill,
+            "serve",
+            "--stdio",
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "go-skill_default__count",
+            "--tool-arg",
+            "to=3",
+        ],
+        &env,
+    );
+    assert_eq!(called["content"][0]["text"], "counted to 3", "{called}");
+    assert_eq!(called["isError"], false, "{called}");
+}
