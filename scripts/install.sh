@@ -13,8 +13,8 @@ step "cargo install --path toolchain/cli --locked   (skill and its helpers skill
 cargo install --path toolchain/cli --locked --target-dir target
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-step "skill doctor --install   (the pinned JavaScript/TypeScript and Python build tools, into \$SKILL_HOME/tools)"
-skill doctor --install || echo "(some build tools are missing; JavaScript/Python skills need them — see above)"
+step "skill doctor --install   (the pinned JavaScript/TypeScript, Python and Go build tools, into \$SKILL_HOME/tools)"
+skill doctor --install || echo "(some build tools are missing; JavaScript/Python/Go skills need them — see above)"
 
 step "skill build examples/rust-skill"
 skill build examples/rust-skill

