@@ -238,9 +238,9 @@ fn init_refuses_bad_names_and_non_empty_directories() {
     let template = env.skill(&["init", "x", "-t", "cobol"]);
     assert!(template.fails().contains("unknown template `cobol`"));
     assert!(
-        template
-            .stderr
-            .contains("available templates: javascript, multi-tool-js, python, rust, typescript")
+        template.stderr.contains(
+            "available templates: go, javascript, multi-tool-js, python, rust, typescript"
+        )
     );
     assert!(!env.path("x").exists());
     // An existing empty directory is fine.
