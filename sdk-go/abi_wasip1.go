@@ -34,18 +34,21 @@ func release(mark int) {
 	keep = keep[:mark]
 }
 
-// Memory the WASI adapter asked for (its state and stack): kept for the instance's life.
-var adapterMemory [][]byte
+// The WASI preview1 adapter's memory (its state and its stack). The adapter allocates on the
+// first WASI call, and the Go runtime makes that call while it starts, before any Go function
+// can run; so the adapter cannot use cabi_realloc. `skill build` finds this array by its
+// marker and replaces the body of cabi_realloc_adapter (which wit-component links to the
+// adapter) with a bump allocator over it, in plain WebAssembly (toolchain/build/src/pipeline/
+// go.rs). Its size and marker are part of that agreement.
+const adapterArenaSize = 256 << 10
 
-// The WASI preview1 adapter's allocator (wit-component links it to the adapter by this name).
+var adapterArena = [adapterArenaSize]byte{'s', 'k', 'i', 'l', 'l', ':', 'a', 'd', 'a', 'p', 't', 'e', 'r', ':', 'a', 'r', 'e', 'n', 'a', ':', 'v', '1'}
+
+// Replaced at build time (see adapterArena); this body only keeps the arena in the binary.
 //
 //go:wasmexport cabi_realloc_adapter
 func cabiReallocAdapter(old, oldSize, align, newSize uint32) uint32 {
-	mark := len(keep)
-	p := cabiRealloc(old, oldSize, align, newSize)
-	adapterMemory = append(adapterMemory, keep[mark:]...)
-	release(mark)
-	return p
+	return uint32(uintptr(unsafe.Pointer(&adapterArena[0])))
 }
 
 //go:wasmexport cabi_realloc
@@ -267,7 +270,6 @@ func exportExecute(toolPtr, toolLen, argsPtr, argsLen uint32) uint32 {
 	tool := string(mem(toolPtr, toolLen))
 	args := loadArgs(argsPtr, argsLen)
 	release(0) // copied out: the host's buffers can go
-	refreshEnvironment()
 	out, fail := execute(tool, args)
 	ret := alloc(24, 4)
 	storeResult(ret, out, fail)

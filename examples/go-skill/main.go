@@ -30,6 +30,14 @@ type CountArgs struct {
 	To int `desc:"Count from 1 to this (at most 100)."`
 }
 
+type NoteArgs struct {
+	Text string `desc:"What to remember."`
+}
+
+type ReadArgs struct {
+	Path skill.File `desc:"A file in a directory the user granted (skill grant --fs)."`
+}
+
 type EnvArgs struct {
 	Name string `desc:"The variable's name."`
 }
@@ -46,6 +54,8 @@ func init() {
 	skill.Tool("wrap", "Wrap text to lines of at most `width` characters.", wrap)
 	skill.Tool("count", "Count, reporting progress on the way.", count)
 	skill.Tool("env", "Read an environment variable the user granted (`skill grant --env`).", env)
+	skill.Tool("note", "Remember a line in the instance's own /data; says how many there are.", note)
+	skill.Tool("read", "Show the first 200 bytes of a file.", read, skill.ReadOnly(true))
 }
 
 func greet(a GreetArgs) (string, error) {
@@ -124,6 +134,33 @@ func env(a EnvArgs) (string, error) {
 		return "", skill.Failed("%s is not set in the sandbox", a.Name)
 	}
 	return value, nil
+}
+
+func note(a NoteArgs) (string, error) {
+	f, err := os.OpenFile("/data/notes.txt", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", skill.Failed("opening the notes: %v", err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintln(f, a.Text); err != nil {
+		return "", skill.Failed("writing the note: %v", err)
+	}
+	all, err := os.ReadFile("/data/notes.txt")
+	if err != nil {
+		return "", skill.Failed("reading the notes: %v", err)
+	}
+	return fmt.Sprintf("%d notes", strings.Count(string(all), "\n")), nil
+}
+
+func read(a ReadArgs) (string, error) {
+	f, err := os.Open(string(a.Path))
+	if err != nil {
+		return "", skill.Failed("%v", err)
+	}
+	defer f.Close()
+	buf := make([]byte, 200)
+	n, _ := f.Read(buf)
+	return string(buf[:n]), nil
 }
 
 // A Go skill is a library the host calls; main never runs.

@@ -87,10 +87,6 @@ pub const SDK_FILES: &[(&str, &str)] = &[
         "sdk-go/abi_wasip1.go",
         include_str!("../../../sdk-go/abi_wasip1.go"),
     ),
-    (
-        "sdk-go/env_wasip1.go",
-        include_str!("../../../sdk-go/env_wasip1.go"),
-    ),
     ("wit/skill.wit", include_str!("../../../wit/skill.wit")),
     ("wit/command.wit", include_str!("../../../wit/command.wit")),
     (

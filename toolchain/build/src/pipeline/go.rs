@@ -2,10 +2,16 @@
 //! main package as a WASI preview1 reactor (`GOOS=wasip1 GOARCH=wasm -buildmode=c-shared`);
 //! the SDK (`skill-engine/sdk-go`) exports the contract's guest functions and `cabi_realloc`
 //! under their canonical ABI names. Here the contract's component type is embedded, and
-//! wit-component, with wasmtime's preview1 reactor adapter, makes the component. Before that,
-//! Wizer runs the Go runtime's `_initialize` once, at build time (pipeline/wizer.rs,
-//! `preinitialize_reactor`): instances start with the runtime started, and the adapter can
-//! allocate through Go's `cabi_realloc_adapter` from its first call.
+//! wit-component, with wasmtime's preview1 reactor adapter, makes the component, which calls
+//! the Go runtime's `_initialize` when it is instantiated: every call starts a fresh runtime
+//! that sees its own sandbox (environment, preopened directories, clocks, random seeds).
+//!
+//! The adapter allocates its state and stack on the first WASI call, which the Go runtime
+//! makes while it starts, before Go code can run: it cannot use Go's `cabi_realloc`, and
+//! `memory.grow` would hand it pages Go's heap later takes (Go's `sbrk` assumes it alone grows
+//! memory). So the SDK reserves an array in Go's data (`adapterArena`, found by its marker)
+//! and exports `cabi_realloc_adapter`, whose body is replaced here with a bump allocator over
+//! that array, written in WebAssembly; wit-component links it to the adapter.
 //!
 //! Reproducible: `-trimpath`, no build ID, no VCS stamping, no cgo, the module proxy and
 //! checksum database off (the SDK comes from go.mod's `replace`), and the user's Go
@@ -26,12 +32,7 @@ pub const SDK_MODULE: &str = "skill-engine/sdk-go";
 /// The world a Go skill's core module implements.
 const WORLD: &str = "skill";
 
-pub fn compile(
-    project: &Project,
-    tc: &Toolchain,
-    runtime: &skill_engine::Runtime,
-    stage: &dyn Stage,
-) -> Result<Compiled> {
+pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<Compiled> {
     let kit = tc.go_tools()?;
     let go_root = crate::tools::go_root(&kit);
     let work = project.work_dir().join("go");
@@ -79,8 +80,7 @@ pub fn compile(
     })?;
 
     let core = std::fs::read(&core_path).map_err(|e| Error::io("read", &core_path, e))?;
-    stage.set_detail("starting the Go runtime once (Wizer)");
-    let mut core = super::wizer::preinitialize_reactor(runtime, &core)?;
+    let mut core = with_adapter_allocator(&core)?;
     stage.set_detail("wit-component (WASI preview1 adapter)");
     let component = componentize(&mut core, &tc.sdk.wit())?;
     let out = work.join(format!("{}.component.wasm", project.name()));
@@ -114,6 +114,190 @@ pub fn go_environment(cmd: &mut Command, go_root: &Path, kit: &Path) {
         .env("GOFLAGS", "-mod=mod")
         .env("GOCACHE", kit.join("cache"))
         .env("GOPATH", kit.join("gopath"));
+}
+
+/// The SDK's reserved array for the adapter: its first bytes and its size (sdk-go/abi_wasip1.go).
+const ARENA_MARKER: &[u8] = b"skill:adapter:arena:v1";
+const ARENA_SIZE: u32 = 256 << 10;
+const ADAPTER_REALLOC: &str = "cabi_realloc_adapter";
+
+/// The Go core module with `cabi_realloc_adapter`'s body replaced by a bump allocator over the
+/// SDK's `adapterArena` (see the module comment). Fails when the module was not built with the
+/// SDK (no marker, or no such export of the right type).
+pub fn with_adapter_allocator(core: &[u8]) -> Result<Vec<u8>> {
+    use wasmparser::{Parser, Payload};
+    let not_sdk = |what: &str| {
+        Error::invalid(format!("the Go module {what}")).with_hint(format!(
+            "the main package must import {SDK_MODULE} (`skill init -t go` sets this up)"
+        ))
+    };
+    let bad =
+        |e: wasmparser::BinaryReaderError| Error::invalid(format!("reading the Go module: {e}"));
+
+    let mut imported_funcs = 0u32;
+    let mut func_types: Vec<u32> = Vec::new();
+    let mut types: Vec<wasmparser::FuncType> = Vec::new();
+    let mut export = None;
+    let mut marker_at = Vec::new();
+    let mut bodies: Vec<std::ops::Range<usize>> = Vec::new();
+    for payload in Parser::new(0).parse_all(core) {
+        match payload.map_err(bad)? {
+            Payload::TypeSection(reader) => {
+                for ty in reader.into_iter_err_on_gc_types() {
+                    types.push(ty.map_err(bad)?);
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    if matches!(import.map_err(bad)?.ty, wasmparser::TypeRef::Func(_)) {
+                        imported_funcs += 1;
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    func_types.push(ty.map_err(bad)?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for e in reader {
+                    let e = e.map_err(bad)?;
+                    if e.name == ADAPTER_REALLOC && e.kind == wasmparser::ExternalKind::Func {
+                        export = Some(e.index);
+                    }
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data.map_err(bad)?;
+                    let wasmparser::DataKind::Active { offset_expr, .. } = data.kind else {
+                        continue;
+                    };
+                    let mut ops = offset_expr.get_operators_reader();
+                    let Ok(wasmparser::Operator::I32Const { value: base }) = ops.read() else {
+                        continue;
+                    };
+                    let bytes = data.data;
+                    for (i, window) in bytes.windows(ARENA_MARKER.len()).enumerate() {
+                        if window == ARENA_MARKER {
+                            marker_at.push(base as u32 + i as u32);
+                        }
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let r = body.range();
+                bodies.push(r.start as usize..r.end as usize)
+            }
+            _ => {}
+        }
+    }
+    let [arena] = marker_at[..] else {
+        return Err(not_sdk(&format!(
+            "has {} copies of the SDK's adapter memory (one expected)",
+            marker_at.len()
+        )));
+    };
+    let index = export
+        .filter(|&i| i >= imported_funcs)
+        .ok_or_else(|| not_sdk(&format!("does not export `{ADAPTER_REALLOC}`")))?;
+    let defined = (index - imported_funcs) as usize;
+    let ty = func_types
+        .get(defined)
+        .and_then(|&t| types.get(t as usize))
+        .ok_or_else(|| not_sdk("is malformed"))?;
+    let i32 = wasmparser::ValType::I32;
+    if ty.params() != [i32; 4] || ty.results() != [i32] {
+        return Err(not_sdk(&format!(
+            "exports `{ADAPTER_REALLOC}` with the wrong type"
+        )));
+    }
+    let mut code = wasm_encoder::CodeSection::new();
+    for (i, body) in bodies.iter().enumerate() {
+        if i == defined {
+            code.function(&bump_allocator(arena));
+        } else {
+            code.raw(&core[body.clone()]);
+        }
+    }
+    // Every other section as it was, in its place.
+    let mut module = wasm_encoder::Module::new();
+    for payload in Parser::new(0).parse_all(core) {
+        let payload = payload.map_err(bad)?;
+        if let Some((id, range)) = payload.as_section() {
+            if id == wasm_encoder::SectionId::Code as u8 {
+                module.section(&code);
+            } else {
+                module.section(&wasm_encoder::RawSection {
+                    id,
+                    data: &core[range.start as usize..range.end as usize],
+                });
+            }
+        }
+    }
+    Ok(module.finish())
+}
+
+/// `(old, old_size, align, new_size) -> ptr` over [arena + 32, arena + ARENA_SIZE), its next
+/// free address kept at arena + 24 (zero in the SDK's array). Out of room, or asked to grow
+/// an old block (the adapter never does), it traps.
+fn bump_allocator(arena: u32) -> wasm_encoder::Function {
+    use wasm_encoder::{BlockType, Instruction as I, MemArg};
+    let cell = MemArg {
+        offset: 0,
+        align: 2,
+        memory_index: 0,
+    };
+    let next = (arena + 24) as i32;
+    let start = (arena + 32) as i32;
+    let end = (arena + ARENA_SIZE) as i32;
+    let mut f = wasm_encoder::Function::new([(1, wasm_encoder::ValType::I32)]);
+    let p = 4;
+    for i in [
+        I::LocalGet(0),
+        I::If(BlockType::Empty),
+        I::Unreachable,
+        I::End,
+        // p = *next or start
+        I::I32Const(next),
+        I::I32Load(cell),
+        I::LocalTee(p),
+        I::I32Eqz,
+        I::If(BlockType::Empty),
+        I::I32Const(start),
+        I::LocalSet(p),
+        I::End,
+        // p = (p + align - 1) & -align
+        I::LocalGet(p),
+        I::LocalGet(2),
+        I::I32Add,
+        I::I32Const(1),
+        I::I32Sub,
+        I::I32Const(0),
+        I::LocalGet(2),
+        I::I32Sub,
+        I::I32And,
+        I::LocalSet(p),
+        // p + size must not pass the end (nor wrap)
+        I::LocalGet(3),
+        I::I32Const(end),
+        I::LocalGet(p),
+        I::I32Sub,
+        I::I32GtU,
+        I::If(BlockType::Empty),
+        I::Unreachable,
+        I::End,
+        I::I32Const(next),
+        I::LocalGet(p),
+        I::LocalGet(3),
+        I::I32Add,
+        I::I32Store(cell),
+        I::LocalGet(p),
+        I::End,
+    ] {
+        f.instruction(&i);
+    }
+    f
 }
 
 /// Embeds the contract's component type in the core module and makes the component.
@@ -164,4 +348,91 @@ pub fn tools_used() -> Vec<(String, String)> {
         crate::versions::WASMTIME.to_string(),
     ));
     tools
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{
+        CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function, FunctionSection,
+        Instruction as I, MemorySection, MemoryType, Module, TypeSection, ValType,
+    };
+
+    /// A stand-in for a Go module: memory, the marked array at 1000, and a
+    /// `cabi_realloc_adapter` whose body (returning 7) is to be replaced.
+    fn module(markers: &[u32], export: bool) -> Vec<u8> {
+        let mut types = TypeSection::new();
+        types.ty().function([ValType::I32; 4], [ValType::I32]);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        let mut memories = MemorySection::new();
+        memories.memory(MemoryType {
+            minimum: 8,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut exports = ExportSection::new();
+        exports.export("memory", ExportKind::Memory, 0);
+        if export {
+            exports.export(ADAPTER_REALLOC, ExportKind::Func, 0);
+        }
+        let mut code = CodeSection::new();
+        let mut body = Function::new([]);
+        body.instruction(&I::I32Const(7)).instruction(&I::End);
+        code.function(&body);
+        let mut data = DataSection::new();
+        for &at in markers {
+            data.active(
+                0,
+                &ConstExpr::i32_const(at as i32),
+                ARENA_MARKER.iter().copied(),
+            );
+        }
+        let mut module = Module::new();
+        module
+            .section(&types)
+            .section(&funcs)
+            .section(&memories)
+            .section(&exports)
+            .section(&code)
+            .section(&data);
+        module.finish()
+    }
+
+    #[test]
+    fn the_adapter_allocator_bumps_through_the_arena_and_traps_past_it() {
+        let rewritten = with_adapter_allocator(&module(&[1000], true)).unwrap();
+        wasmparser::validate(&rewritten).unwrap();
+        let engine = wasmtime::Engine::default();
+        let module = wasmtime::Module::new(&engine, &rewritten).unwrap();
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        let realloc = instance
+            .get_typed_func::<(i32, i32, i32, i32), i32>(&mut store, ADAPTER_REALLOC)
+            .unwrap();
+        let mut call = |align, size| realloc.call(&mut store, (0, 0, align, size));
+        assert_eq!(call(4, 10).unwrap(), 1032);
+        assert_eq!(call(8, 8).unwrap(), 1048, "aligned up from 1042");
+        assert_eq!(call(1, 3).unwrap(), 1056);
+        let left = 1000 + ARENA_SIZE as i32 - 1059;
+        assert_eq!(call(1, left).unwrap(), 1059, "the last byte of the arena");
+        assert!(call(1, 1).is_err(), "past the arena");
+        assert!(call(1, i32::MAX).is_err(), "a size that would wrap");
+        // Growing an old block is refused, not silently wrong.
+        assert!(realloc.call(&mut store, (1032, 10, 4, 20)).is_err());
+    }
+
+    #[test]
+    fn a_module_without_the_sdk_is_refused() {
+        for (markers, export, says) in [
+            (&[][..], true, "0 copies"),
+            (&[1000, 5000][..], true, "2 copies"),
+            (&[1000][..], false, "does not export `cabi_realloc_adapter`"),
+        ] {
+            let e = with_adapter_allocator(&module(markers, export)).unwrap_err();
+            assert!(e.to_string().contains(says), "{e}");
+        }
+    }
 }

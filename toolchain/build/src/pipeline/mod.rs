@@ -174,7 +174,7 @@ pub fn build(
         Language::Rust => cargo::compile(project, stage, !options.dev),
         Language::Javascript | Language::Typescript => js::compile(project, &tc, stage),
         Language::Python => python::compile(project, &tc, stage),
-        Language::Go => go::compile(project, &tc, runtime, stage),
+        Language::Go => go::compile(project, &tc, stage),
     })?;
     record("compile", took);
 

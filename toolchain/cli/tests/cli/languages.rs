@@ -445,7 +445,27 @@ fn go_template_and_example() {
     );
     let logged = env.skill(&["run", "-v", "go-skill:stats", "numbers=[1,2]"]);
     assert!(logged.stderr.contains("2 numbers"), "{}", logged.stderr);
-    // The environment is the sandbox's at call time (the runtime was started at build time).
+    // Each call starts its own Go runtime, which sees the instance's sandbox: its /data, the
+    // directories and the environment variables granted, and nothing else.
+    assert_eq!(run(&["go-skill:note", "text=one"]), "1 notes\n");
+    assert_eq!(run(&["go-skill:note", "text=two"]), "2 notes\n");
+    let shared = env.path("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("f.txt"), "granted content\n").unwrap();
+    let file = format!("path={}", shared.join("f.txt").display());
+    let refused = |args: &[&str]| {
+        let run = env.skill(&[&["run"], args].concat());
+        assert!(
+            run.code != 0 && run.stderr.contains("Bad file number"),
+            "{}",
+            run.stderr
+        );
+    };
+    refused(&["go-skill:read", &file]);
+    env.skill(&["grant", "go-skill", "--fs", shared.to_str().unwrap()])
+        .ok();
+    assert_eq!(run(&["go-skill:read", &file]), "granted content\n");
+    refused(&["go-skill:read", "path=/etc/passwd"]);
     let denied = env
         .command(&["run", "go-skill:env", "name=GO_SKILL_SECRET"])
         .env("GO_SKILL_SECRET", "visible")
