@@ -268,8 +268,8 @@ impl HostState {
     }
 }
 
-/// A clock stopped at zero, for pre-initialization.
-struct FixedClock;
+/// A clock stopped at zero, for pre-initialization (also the build's Wizer for componentize-js).
+pub struct FixedClock;
 
 impl HostWallClock for FixedClock {
     fn resolution(&self) -> std::time::Duration {

@@ -112,8 +112,10 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     match engine {
         JsEngine::Starlingmonkey => {
             stage.set_detail("componentize-js (StarlingMonkey)");
+            let wizer = wizer_wrapper(&work)?;
             let mut cmd = Command::new(&node);
-            cmd.arg(tools.join("componentize.mjs"))
+            cmd.env(WIZER_BIN_ENV, &wizer)
+                .arg(tools.join("componentize.mjs"))
                 .arg(&bundle)
                 .arg(tc.sdk.wit())
                 .arg("skill")
@@ -152,6 +154,30 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
         tools: tools_used(project),
         dependency_lock: super::lock_digest(&project.root, "package-lock.json"),
     })
+}
+
+/// componentize-js runs the Wizer binary this names: the build's own (see `wizer_wrapper`).
+const WIZER_BIN_ENV: &str = "SKILL_WIZER_BIN";
+/// The argument that makes `skill-toolchain` the Wizer CLI (cli::main_toolchain).
+pub const WIZER_COMMAND: &str = "__componentize-wizer";
+
+/// A script for componentize-js's `wizerBin` that runs this program as a Wizer that is
+/// reproducible (stopped clocks, fixed random bytes, fixed paths: pipeline/wizer.rs,
+/// `run_wizer_cli`). The Wizer npm package would snapshot StarlingMonkey with the real
+/// clock, random seeds and a new temporary path each build.
+fn wizer_wrapper(work: &std::path::Path) -> Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::io("find", std::path::Path::new("the running program"), e))?;
+    let quoted = format!("'{}'", exe.display().to_string().replace('\'', "'\\''"));
+    let script = work.join("wizer");
+    skill_store::fsutil::write_atomic(
+        &script,
+        format!("#!/bin/sh\nexec {quoted} {WIZER_COMMAND} \"$@\"\n").as_bytes(),
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| Error::io("make executable", &script, e))?;
+    Ok(script)
 }
 
 /// The pinned JS tools that shape this project's component: the engine's componentizer,

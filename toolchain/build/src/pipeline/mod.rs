@@ -8,11 +8,11 @@
 mod cargo;
 pub use cargo::{TARGET, target_libdir};
 pub mod go;
-mod js;
+pub mod js;
 mod metadata;
 mod optimize;
 mod python;
-mod wizer;
+pub mod wizer;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -145,3 +145,202 @@ fn block_on<F: Future>(future: F) -> F::Output {
         }
     }
 }
+
+/// The command line of the Wizer CLI that componentize-js runs (and nothing more):
+/// `--allow-wasi --init-func F --dir=D --mapdir=G::H --wasm-bulk-memory=true
+/// --inherit-env=true -o=OUT IN`, with StarlingMonkey's own arguments on stdin.
+#[derive(Debug, Default, PartialEq)]
+pub struct WizerArgs {
+    pub init_func: String,
+    pub dirs: Vec<String>,
+    /// (guest, host)
+    pub mapdirs: Vec<(String, String)>,
+    pub output: String,
+    pub input: String,
+}
+
+impl WizerArgs {
+    pub fn parse(args: &[String]) -> Result<Self> {
+        let mut parsed = WizerArgs::default();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let (flag, value) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with('-') => (flag, Some(value.to_string())),
+                _ => (arg.as_str(), None),
+            };
+            let mut value = || {
+                value
+                    .clone()
+                    .or_else(|| it.next().cloned())
+                    .ok_or_else(|| Error::invalid(format!("wizer: {flag} needs a value")))
+            };
+            match flag {
+                "--allow-wasi" => {}
+                "--wasm-bulk-memory" | "--inherit-env" => {
+                    if value()? != "true" {
+                        return Err(Error::invalid(format!(
+                            "wizer: only {flag}=true is supported"
+                        )));
+                    }
+                }
+                "--init-func" => parsed.init_func = value()?,
+                "--dir" => parsed.dirs.push(value()?),
+                "--mapdir" => {
+                    let v = value()?;
+                    let (guest, host) = v
+                        .split_once("::")
+                        .ok_or_else(|| Error::invalid(format!("wizer: bad --mapdir {v}")))?;
+                    parsed.mapdirs.push((guest.to_string(), host.to_string()));
+                }
+                "-o" => parsed.output = value()?,
+                f if f.starts_with('-') => {
+                    return Err(Error::invalid(format!("wizer: unsupported option {f}")));
+                }
+                input => parsed.input = input.to_string(),
+            }
+        }
+        if parsed.init_func.is_empty() || parsed.output.is_empty() || parsed.input.is_empty() {
+            return Err(Error::invalid(
+                "wizer: --init-func, -o and an input module are needed",
+            ));
+        }
+        Ok(parsed)
+    }
+}
+
+/// Where every `--dir` is seen by the guest, whatever its path on this machine: the snapshot
+/// holds the paths the engine was given (componentize-js makes a new temporary directory for
+/// each build), so a fixed one keeps two builds identical.
+const FIXED_SOURCES: &str = "/componentize";
+
+/// Runs a core module's initializer once under WASI preview1 and writes the snapshot, like
+/// the Wizer CLI componentize-js would run, but reproducibly: clocks stopped, random bytes
+/// fixed (as for Rust components), and each `--dir` at one fixed guest path, with its host
+/// path in the arguments on stdin replaced by that path.
+pub fn run_wizer_cli(args: &WizerArgs, stdin: &str) -> Result<()> {
+    use wasmtime_wasi::p1::WasiP1Ctx;
+    use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+    let mut stdin = stdin.to_string();
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.inherit_stdout()
+        .inherit_stderr()
+        // What componentize-js passes (its own variables), without what the shell of the
+        // wrapper script adds: PWD would put the project's path into the snapshot.
+        .envs(
+            &std::env::vars()
+                .filter(|(name, _)| !["PWD", "OLDPWD", "SHLVL", "_"].contains(&name.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .secure_random(wasmtime_wasi::Deterministic::new(vec![0x5a; 32]))
+        .insecure_random(wasmtime_wasi::Deterministic::new(vec![0xa5; 32]))
+        .insecure_random_seed(0)
+        .wall_clock(skill_engine::host::FixedClock)
+        .monotonic_clock(skill_engine::host::FixedClock);
+    for (i, dir) in args.dirs.iter().enumerate() {
+        let guest = if i == 0 {
+            FIXED_SOURCES.to_string()
+        } else {
+            format!("{FIXED_SOURCES}{i}")
+        };
+        stdin = stdin.replace(dir.as_str(), &guest);
+        wasi.preopened_dir(dir, &guest, FsPerms::ReadOnly)
+            .map_err(|e| Error::io("open", std::path::Path::new(dir), std::io::Error::other(e)))?;
+    }
+    for (guest, host) in &args.mapdirs {
+        wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
+            .map_err(|e| Error::io("open", std::path::Path::new(host), std::io::Error::other(e)))?;
+    }
+    wasi.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(
+        stdin.into_bytes(),
+    ));
+    let ctx: WasiP1Ctx = wasi.build_p1();
+
+    let input = std::fs::read(&args.input)
+        .map_err(|e| Error::io("read", std::path::Path::new(&args.input), e))?;
+    let mut wizer = Wizer::new();
+    wizer.init_func(&args.init_func);
+    let (cx, instrumented) = wizer
+        .instrument(&input)
+        .map_err(|e| Error::invalid(format!("Wizer could not instrument the module: {e:#}")))?;
+    // No skill home here (componentize-js passes its own environment): an engine of its own.
+    let engine = skill_engine::engine::new_engine()?;
+    let _ticker = skill_engine::engine::EpochTicker::start(&engine);
+    let module = wasmtime::Module::new(&engine, &instrumented)
+        .map_err(|e| Error::internal(format!("compiling the instrumented module: {e:#}")))?;
+    let mut linker: wasmtime::Linker<WasiP1Ctx> = wasmtime::Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)
+        .map_err(|e| Error::internal(format!("WASI preview1: {e:#}")))?;
+    // StarlingMonkey also imports WASI 0.2 functions directly; its initializer calls none of
+    // them (as with the Wizer CLI, calling one traps).
+    linker
+        .define_unknown_imports_as_traps(&module)
+        .map_err(|e| Error::internal(format!("defining the module's other imports: {e:#}")))?;
+    let mut store = Store::new(&engine, ctx);
+    store.set_epoch_deadline(INIT_TIMEOUT_TICKS);
+    store.epoch_deadline_trap();
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(|e| Error::invalid(format!("instantiating for pre-initialization: {e:#}")))?;
+    // As the Wizer CLI does: a reactor's `_initialize` (wasi-libc's start) runs first.
+    if args.init_func != "_initialize"
+        && let Ok(start) = instance.get_typed_func::<(), ()>(&mut store, "_initialize")
+    {
+        start.call(&mut store, ()).map_err(|e| {
+            Error::invalid(format!("Error: the `_initialize` function trapped\n{e:?}"))
+        })?;
+    }
+    let init = instance
+        .get_typed_func::<(), ()>(&mut store, &args.init_func)
+        .map_err(|e| Error::invalid(format!("the `{}` export: {e:#}", args.init_func)))?;
+    // componentize-js reads this prefix from stderr to report a trap in the author's code.
+    init.call(&mut store, ()).map_err(|e| {
+        Error::invalid(format!(
+            "Error: the `{}` function trapped\n{e:?}",
+            args.init_func
+        ))
+    })?;
+    let mut state = CoreSnapshotting {
+        store: &mut store,
+        instance,
+    };
+    let snapshot = block_on(wizer.snapshot(&cx, &mut state))
+        .map_err(|e| Error::internal(format!("Wizer could not snapshot the module: {e:#}")))?;
+    std::fs::write(&args.output, snapshot)
+        .map_err(|e| Error::io("write", std::path::Path::new(&args.output), e))
+}
+
+/// Reads the instrumented core instance's globals and memory for Wizer.
+struct CoreSnapshotting<'a> {
+    store: &'a mut Store<wasmtime_wasi::p1::WasiP1Ctx>,
+    instance: wasmtime::Instance,
+}
+
+impl wasmtime_wizer::InstanceState for CoreSnapshotting<'_> {
+    async fn global_get(
+        &mut self,
+        name: &str,
+        _type_hint: wasmtime_wizer::ValType,
+    ) -> wasmtime_wizer::SnapshotVal {
+        let global = self
+            .instance
+            .get_global(&mut *self.store, name)
+            .unwrap_or_else(|| panic!("Wizer global `{name}` missing"));
+        match global.get(&mut *self.store) {
+            wasmtime::Val::I32(v) => wasmtime_wizer::SnapshotVal::I32(v),
+            wasmtime::Val::I64(v) => wasmtime_wizer::SnapshotVal::I64(v),
+            wasmtime::Val::F32(v) => wasmtime_wizer::SnapshotVal::F32(v),
+            wasmtime::Val::F64(v) => wasmtime_wizer::SnapshotVal::F64(v),
+            wasmtime::Val::V128(v) => wasmtime_wizer::SnapshotVal::V128(v.as_u128()),
+            other => panic!("Wizer global `{name}` has an unsupported value {other:?}"),
+        }
+    }
+
+    async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
+        let memory = self
+            .instance
+            .get_memory(&mut *self.store, name)
+            .unwrap_or_else(|| panic!("Wizer memory `{name}` missing"));
+        contents(memory.data(&*self.store));
+    }
+}

@@ -12,6 +12,8 @@ try {
     witPath,
     worldName,
     sourceName,
+    // The build's reproducible Wizer (stopped clocks, fixed random bytes and paths).
+    ...(process.env.SKILL_WIZER_BIN ? { wizerBin: process.env.SKILL_WIZER_BIN } : {}),
     // fetch() needs wasi:http; a skill that declares no network access does not import it.
     // Skills never serve HTTP themselves (fetch-event).
     disableFeatures: http === 'http' ? ['fetch-event'] : ['http', 'fetch-event'],

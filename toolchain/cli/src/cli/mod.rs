@@ -241,6 +241,10 @@ pub fn main_serve() -> ExitCode {
 
 /// The `skill-toolchain` binary: every command, the build side included.
 pub fn main_toolchain() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(skill_build::pipeline::js::WIZER_COMMAND) {
+        return componentize_wizer(&args[2..]);
+    }
     start_handed(Cli::parse(), |ctx, command| match command {
         Command::Init(args) => init::run(ctx, args),
         Command::Build(args) => build::run(ctx, args),
@@ -266,6 +270,28 @@ pub fn main_toolchain() -> ExitCode {
         Command::Serve(args) => serve::run(ctx, args),
         other => run_path(ctx, other),
     })
+}
+
+/// Wizer for componentize-js (`skill build` passes itself as its `wizerBin`, through a script):
+/// the reproducible one in pipeline/wizer.rs. Errors go to stderr, where componentize-js
+/// looks for them.
+fn componentize_wizer(args: &[String]) -> ExitCode {
+    use std::io::Read;
+    let run = || -> skill_engine::Result<()> {
+        let args = skill_build::pipeline::wizer::WizerArgs::parse(args)?;
+        let mut stdin = String::new();
+        std::io::stdin()
+            .read_to_string(&mut stdin)
+            .map_err(|e| skill_engine::Error::io("read", std::path::Path::new("stdin"), e))?;
+        skill_build::pipeline::wizer::run_wizer_cli(&args, &stdin)
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", e.message());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// After a command that changes what is installed (even one that failed half way: a
