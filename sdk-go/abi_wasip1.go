@@ -12,7 +12,28 @@
 
 package skill
 
-import "unsafe"
+import (
+	"runtime/debug"
+	"unsafe"
+)
+
+// The garbage collector is off whenever the host may call cabi_realloc: a collection reads
+// the clock through WASI, and an instance may not call out while the host is lowering values
+// into it (wasmtime traps: "cannot leave component instance"). It is on while a tool runs,
+// except around the host calls that return values (config-get, call-tool).
+func init() { debug.SetGCPercent(-1) }
+
+// gcOn turns the collector on for a tool's own work; the returned function turns it off.
+func gcOn() func() {
+	debug.SetGCPercent(100)
+	return func() { debug.SetGCPercent(-1) }
+}
+
+// gcOffDuring turns the collector off around a host call that returns values.
+func gcOffDuring() func() {
+	debug.SetGCPercent(-1)
+	return func() { debug.SetGCPercent(100) }
+}
 
 // Buffers the host may still read or has just written; see the file comment.
 var keep [][]byte
@@ -40,9 +61,14 @@ func release(mark int) {
 // marker and replaces the body of cabi_realloc_adapter (which wit-component links to the
 // adapter) with a bump allocator over it, in plain WebAssembly (toolchain/build/src/pipeline/
 // go.rs). Its size and marker are part of that agreement.
-const adapterArenaSize = 256 << 10
+// 4 MiB: the adapter copies the environment into it (granted variables can be large); as
+// zeros it costs no file size, and untouched pages no memory.
+const adapterArenaSize = 4 << 20
 
-var adapterArena = [adapterArenaSize]byte{'s', 'k', 'i', 'l', 'l', ':', 'a', 'd', 'a', 'p', 't', 'e', 'r', ':', 'a', 'r', 'e', 'n', 'a', ':', 'v', '1'}
+var adapterArena = [adapterArenaSize]byte{
+	's', 'k', 'i', 'l', 'l', ':', 'a', 'd', 'a', 'p', 't', 'e', 'r', ':', 'a', 'r', 'e', 'n', 'a', ':', 'v', '2',
+	adapterArenaSize - 23: 's', 'k', 'i', 'l', 'l', ':', 'a', 'd', 'a', 'p', 't', 'e', 'r', ':', 'a', 'r', 'e', 'n', 'a', ':', 'e', 'n', 'd',
+}
 
 // Replaced at build time (see adapterArena); this body only keeps the arena in the binary.
 //
@@ -270,7 +296,9 @@ func exportExecute(toolPtr, toolLen, argsPtr, argsLen uint32) uint32 {
 	tool := string(mem(toolPtr, toolLen))
 	args := loadArgs(argsPtr, argsLen)
 	release(0) // copied out: the host's buffers can go
+	gcOff := gcOn()
 	out, fail := execute(tool, args)
+	gcOff()
 	ret := alloc(24, 4)
 	storeResult(ret, out, fail)
 	return ret
@@ -320,7 +348,9 @@ func (componentHost) configGet(key string) (string, bool) {
 	defer release(mark)
 	kp, kn := lowerString(key)
 	ret := alloc(12, 4)
+	gcBack := gcOffDuring()
 	hostConfigGet(kp, kn, ret)
+	gcBack()
 	return loadOptString(ret)
 }
 
@@ -366,6 +396,8 @@ func (componentHost) callTool(skill, tool string, args []arg) (Output, *Error) {
 		}
 	}
 	ret := alloc(24, 4)
+	gcBack := gcOffDuring()
 	hostCallTool(sp, sn, tp, tn, list, uint32(len(args)), ret)
+	gcBack()
 	return loadResult(ret)
 }

@@ -77,7 +77,7 @@ pub fn run_checks(home: &SkillHome) -> Vec<Check> {
             "python3 (with venv)",
             "python",
             version_of(&python3(), &["--version"]).and_then(|v| {
-                version_of(&python3(), &["-m", "venv", "--help"])
+                version_of(&python3(), &["-I", "-m", "venv", "--help"])
                     .map(|_| v)
                     .map_err(|_| "python3 has no venv module".to_string())
             }),

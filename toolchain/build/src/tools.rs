@@ -178,7 +178,7 @@ impl Kit {
                 let python = python3();
                 require_program(&python, &["--version"])?;
                 run_quiet(
-                    Command::new(&python)
+                    isolated_python(&python, dir)
                         .args(["-m", "venv"])
                         .arg(dir.join("venv")),
                     "python3 -m venv",
@@ -276,7 +276,8 @@ pub fn install_search_model(home: &SkillHome, progress: &dyn Progress) -> Result
 /// `python -m pip install` of exactly the hash-pinned `requirements` (no dependencies pulled in
 /// beside them), into `target` when given, else into that python's environment.
 fn pip_install(python: &Path, target: Option<&Path>, requirements: &Path) -> Result<()> {
-    let mut command = Command::new(python);
+    let cwd = requirements.parent().unwrap_or(Path::new("/"));
+    let mut command = isolated_python(python, cwd);
     command.args([
         "-m",
         "pip",
@@ -290,6 +291,16 @@ fn pip_install(python: &Path, target: Option<&Path>, requirements: &Path) -> Res
         command.arg("--target").arg(target);
     }
     run_quiet(command.arg("-r").arg(requirements), "pip install")
+}
+
+/// `python -I`, run in `cwd`: `python -m pip` otherwise imports a `pip/` (or `venv/`) folder
+/// from the current directory, which is the project being built, and runs it on this machine.
+/// Isolated mode keeps the current directory, PYTHON* variables and user site-packages off
+/// the module path; `cwd` is one of our own directories besides.
+pub fn isolated_python(python: impl AsRef<std::ffi::OsStr>, cwd: &Path) -> Command {
+    let mut command = Command::new(python);
+    command.arg("-I").current_dir(cwd);
+    command
 }
 
 /// The JS tools whose versions shape the component (recorded in skill.lock).

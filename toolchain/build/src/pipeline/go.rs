@@ -36,7 +36,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     let kit = tc.go_tools()?;
     let go_root = crate::tools::go_root(&kit);
     let work = project.work_dir().join("go");
-    std::fs::create_dir_all(&work).map_err(|e| Error::io("create directory", &work, e))?;
+    super::own_dir(&work)?;
     if !project.root.join("go.mod").is_file() {
         return Err(Error::not_found("the project has no go.mod").with_hint(
             "`skill init -t go` makes one; it requires and replaces skill-engine/sdk-go",
@@ -50,6 +50,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     });
     let info = base64::engine::general_purpose::STANDARD.encode(info.to_string());
     let core_path = work.join(format!("{}.core.wasm", project.name()));
+    super::clear_output(&core_path)?;
     stage.set_detail("go build (GOOS=wasip1, c-shared)");
     let mut cmd = Command::new(go_root.join("bin").join("go"));
     cmd.args([
@@ -111,14 +112,18 @@ pub fn go_environment(cmd: &mut Command, go_root: &Path, kit: &Path) {
         .env("GOWORK", "off")
         .env("GOPROXY", "off")
         .env("GOSUMDB", "off")
-        .env("GOFLAGS", "-mod=mod")
+        // go.mod is the author's: the build never edits it.
+        .env("GOFLAGS", "-mod=readonly")
         .env("GOCACHE", kit.join("cache"))
         .env("GOPATH", kit.join("gopath"));
 }
 
-/// The SDK's reserved array for the adapter: its first bytes and its size (sdk-go/abi_wasip1.go).
-const ARENA_MARKER: &[u8] = b"skill:adapter:arena:v1";
-const ARENA_SIZE: u32 = 256 << 10;
+/// The SDK's reserved array for the adapter: its first and last bytes and its size
+/// (sdk-go/abi_wasip1.go). Both ends must be found, exactly `ARENA_SIZE` apart, so neither a
+/// skill's own copy of the text nor an SDK with a smaller array is taken for it.
+const ARENA_MARKER: &[u8] = b"skill:adapter:arena:v2";
+const ARENA_END: &[u8] = b"skill:adapter:arena:end";
+const ARENA_SIZE: u32 = 4 << 20;
 const ADAPTER_REALLOC: &str = "cabi_realloc_adapter";
 
 /// The Go core module with `cabi_realloc_adapter`'s body replaced by a bump allocator over the
@@ -139,6 +144,7 @@ pub fn with_adapter_allocator(core: &[u8]) -> Result<Vec<u8>> {
     let mut types: Vec<wasmparser::FuncType> = Vec::new();
     let mut export = None;
     let mut marker_at = Vec::new();
+    let mut end_at = Vec::new();
     let mut bodies: Vec<std::ops::Range<usize>> = Vec::new();
     for payload in Parser::new(0).parse_all(core) {
         match payload.map_err(bad)? {
@@ -178,9 +184,13 @@ pub fn with_adapter_allocator(core: &[u8]) -> Result<Vec<u8>> {
                         continue;
                     };
                     let bytes = data.data;
-                    for (i, window) in bytes.windows(ARENA_MARKER.len()).enumerate() {
-                        if window == ARENA_MARKER {
-                            marker_at.push(base as u32 + i as u32);
+                    for (marker, found) in
+                        [(ARENA_MARKER, &mut marker_at), (ARENA_END, &mut end_at)]
+                    {
+                        for (i, window) in bytes.windows(marker.len()).enumerate() {
+                            if window == marker {
+                                found.push((base as u32).wrapping_add(i as u32));
+                            }
                         }
                     }
                 }
@@ -192,10 +202,19 @@ pub fn with_adapter_allocator(core: &[u8]) -> Result<Vec<u8>> {
             _ => {}
         }
     }
-    let [arena] = marker_at[..] else {
+    let arenas: Vec<u32> = marker_at
+        .into_iter()
+        .filter(|&start| {
+            start
+                .checked_add(ARENA_SIZE - ARENA_END.len() as u32)
+                .is_some_and(|end| end_at.contains(&end))
+        })
+        .collect();
+    let [arena] = arenas[..] else {
         return Err(not_sdk(&format!(
-            "has {} copies of the SDK's adapter memory (one expected)",
-            marker_at.len()
+            "has {} copies of the SDK's {} KiB adapter memory (one expected)",
+            arenas.len(),
+            ARENA_SIZE >> 10
         )));
     };
     let index = export
@@ -238,8 +257,8 @@ pub fn with_adapter_allocator(core: &[u8]) -> Result<Vec<u8>> {
     Ok(module.finish())
 }
 
-/// `(old, old_size, align, new_size) -> ptr` over [arena + 32, arena + ARENA_SIZE), its next
-/// free address kept at arena + 24 (zero in the SDK's array). Out of room, or asked to grow
+/// `(old, old_size, align, new_size) -> ptr` over [arena + 32, arena + ARENA_SIZE - 32), its
+/// next free address kept at arena + 24 (zero in the SDK's array). Out of room, or asked to grow
 /// an old block (the adapter never does), it traps.
 fn bump_allocator(arena: u32) -> wasm_encoder::Function {
     use wasm_encoder::{BlockType, Instruction as I, MemArg};
@@ -250,7 +269,7 @@ fn bump_allocator(arena: u32) -> wasm_encoder::Function {
     };
     let next = (arena + 24) as i32;
     let start = (arena + 32) as i32;
-    let end = (arena + ARENA_SIZE) as i32;
+    let end = (arena + ARENA_SIZE - 32) as i32;
     let mut f = wasm_encoder::Function::new([(1, wasm_encoder::ValType::I32)]);
     let p = 4;
     for i in [
@@ -342,7 +361,6 @@ pub fn tools_used() -> Vec<(String, String)> {
         "wit-component".to_string(),
         crate::versions::WIT_COMPONENT.to_string(),
     ));
-    tools.push(("wizer".to_string(), crate::versions::WIZER.to_string()));
     tools.push((
         "wasi-preview1-adapter".to_string(),
         crate::versions::WASMTIME.to_string(),
@@ -360,14 +378,14 @@ mod tests {
 
     /// A stand-in for a Go module: memory, the marked array at 1000, and a
     /// `cabi_realloc_adapter` whose body (returning 7) is to be replaced.
-    fn module(markers: &[u32], export: bool) -> Vec<u8> {
+    fn module(markers: &[(u32, u32)], export: bool) -> Vec<u8> {
         let mut types = TypeSection::new();
         types.ty().function([ValType::I32; 4], [ValType::I32]);
         let mut funcs = FunctionSection::new();
         funcs.function(0);
         let mut memories = MemorySection::new();
         memories.memory(MemoryType {
-            minimum: 8,
+            minimum: 80,
             maximum: None,
             memory64: false,
             shared: false,
@@ -383,11 +401,17 @@ mod tests {
         body.instruction(&I::I32Const(7)).instruction(&I::End);
         code.function(&body);
         let mut data = DataSection::new();
-        for &at in markers {
+        for &(at, size) in markers {
             data.active(
                 0,
                 &ConstExpr::i32_const(at as i32),
                 ARENA_MARKER.iter().copied(),
+            );
+            let end = at + size - ARENA_END.len() as u32;
+            data.active(
+                0,
+                &ConstExpr::i32_const(end as i32),
+                ARENA_END.iter().copied(),
             );
         }
         let mut module = Module::new();
@@ -403,7 +427,7 @@ mod tests {
 
     #[test]
     fn the_adapter_allocator_bumps_through_the_arena_and_traps_past_it() {
-        let rewritten = with_adapter_allocator(&module(&[1000], true)).unwrap();
+        let rewritten = with_adapter_allocator(&module(&[(1000, ARENA_SIZE)], true)).unwrap();
         wasmparser::validate(&rewritten).unwrap();
         let engine = wasmtime::Engine::default();
         let module = wasmtime::Module::new(&engine, &rewritten).unwrap();
@@ -416,9 +440,12 @@ mod tests {
         assert_eq!(call(4, 10).unwrap(), 1032);
         assert_eq!(call(8, 8).unwrap(), 1048, "aligned up from 1042");
         assert_eq!(call(1, 3).unwrap(), 1056);
-        let left = 1000 + ARENA_SIZE as i32 - 1059;
+        let left = 1000 + ARENA_SIZE as i32 - 32 - 1059;
         assert_eq!(call(1, left).unwrap(), 1059, "the last byte of the arena");
-        assert!(call(1, 1).is_err(), "past the arena");
+        assert!(
+            call(1, 1).is_err(),
+            "past the arena (its end marker is not handed out)"
+        );
         assert!(call(1, i32::MAX).is_err(), "a size that would wrap");
         // Growing an old block is refused, not silently wrong.
         assert!(realloc.call(&mut store, (1032, 10, 4, 20)).is_err());
@@ -426,10 +453,16 @@ mod tests {
 
     #[test]
     fn a_module_without_the_sdk_is_refused() {
+        let size = ARENA_SIZE;
         for (markers, export, says) in [
             (&[][..], true, "0 copies"),
-            (&[1000, 5000][..], true, "2 copies"),
-            (&[1000][..], false, "does not export `cabi_realloc_adapter`"),
+            (&[(1000, size), (5000, size)][..], true, "2 copies"),
+            (&[(1000, 64)][..], true, "0 copies"),
+            (
+                &[(1000, size)][..],
+                false,
+                "does not export `cabi_realloc_adapter`",
+            ),
         ] {
             let e = with_adapter_allocator(&module(markers, export)).unwrap_err();
             assert!(e.to_string().contains(says), "{e}");

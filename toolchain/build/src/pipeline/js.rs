@@ -67,6 +67,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     stage.set_detail("bundling (esbuild)");
     let engine = project.js_engine();
     let bundle = work.join("bundle.js");
+    super::clear_output(&bundle)?;
     let info = serde_json::json!({
         "name": project.skill_yaml.name,
         "version": project.skill_yaml.version,
@@ -109,6 +110,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     })?;
 
     let output = work.join(format!("{}.component.wasm", project.name()));
+    super::clear_output(&output)?;
     match engine {
         JsEngine::Starlingmonkey => {
             stage.set_detail("componentize-js (StarlingMonkey)");

@@ -480,6 +480,27 @@ pub fn lock_digest(root: &Path, file: &str) -> Option<(String, String)> {
     ))
 }
 
+/// A work directory that is really a directory of the project: a symlink left there (by the
+/// project itself, say) is removed, never followed, before it is created.
+pub fn own_dir(dir: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        std::fs::remove_file(dir).map_err(|e| Error::io("remove", dir, e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))
+}
+
+/// Removes whatever is at `path` (a symlink itself, not what it points at) before a build
+/// tool writes there: tools open their output paths and would write through a link.
+pub fn clear_output(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            std::fs::remove_dir_all(path).map_err(|e| Error::io("remove", path, e))
+        }
+        Ok(_) => std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e)),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Runs a build tool, capturing its output; on failure the error carries what it said (the
 /// compiler's own messages point at the author's files) and one summary line.
 pub fn run_tool(command: &mut Command, what: &str, summary: impl FnOnce() -> String) -> Result<()> {

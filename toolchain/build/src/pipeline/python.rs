@@ -43,7 +43,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     let module_dir = entry.parent().unwrap_or(&project.root).to_path_buf();
 
     let work = project.work_dir().join("python");
-    std::fs::create_dir_all(&work).map_err(|e| Error::io("create directory", &work, e))?;
+    super::own_dir(&work)?;
 
     let dependencies = pyproject_dependencies(&project.root)?;
     let deps_dir = work.join("deps");
@@ -76,6 +76,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
         },
     );
     let gen_dir = work.join("entry");
+    super::own_dir(&gen_dir)?;
     write_atomic(
         &gen_dir.join(format!("{ENTRY_MODULE}.py")),
         entry_source.as_bytes(),
@@ -83,6 +84,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
 
     stage.set_detail("componentize-py");
     let output = work.join(format!("{}.component.wasm", project.name()));
+    super::clear_output(&output)?;
     let mut cmd = Command::new(tools.join("venv/bin/componentize-py"));
     cmd.arg("-d")
         .arg(tc.sdk.wit())
@@ -177,7 +179,8 @@ fn install_dependencies(
         std::fs::remove_dir_all(deps_dir).map_err(|e| Error::io("remove", deps_dir, e))?;
     }
     stage.set_detail("pip install (pure-Python dependencies)");
-    let mut pip = Command::new(tools.join("venv/bin/python"));
+    // Isolated, outside the project: see tools::isolated_python.
+    let mut pip = crate::tools::isolated_python(tools.join("venv/bin/python"), tools);
     pip.args([
         "-m",
         "pip",

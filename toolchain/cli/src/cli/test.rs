@@ -23,7 +23,9 @@ Test cases are YAML lists in tests/*.yaml, run against the built component in th
     expect: \"Hello, World!\"          # or expect_regex, expect_json (a subset), expect_error
 
 Then the language's unit tests, when the project has them: cargo test (a #[test] in src/),
-npm test (a \"test\" script), pytest (tests/test_*.py).")]
+npm test (a \"test\" script), pytest (tests/test_*.py), go test (a *_test.go). Unit tests run
+natively on this machine, outside the sandbox, as the project's own test runner would: run
+`skill test --no-unit` on a project you do not trust.")]
 pub struct Args {
     /// The skill project (default: the one containing the current directory)
     path: Option<PathBuf>,

@@ -1448,3 +1448,69 @@ fn claims_a_skills_permissions_contradict_are_not_passed_on() {
         "{called}"
     );
 }
+
+/// A project being built is not trusted: it cannot run its own Python as `pip` or `venv`
+/// while `skill` installs build tools or checks for them (`python -m` imports from the
+/// current directory), nor make the build write through a symlink left in its build folder.
+#[test]
+fn a_project_cannot_hijack_the_build_tools_or_write_through_its_build_folder() {
+    let env = Env::new();
+    env.skill(&["init", "hostile-go", "-t", "go"]).ok();
+    let project = env.path("hostile-go");
+    let pwned = env.path("pwned");
+    for module in ["pip", "venv"] {
+        let dir = project.join(module);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("__init__.py"), "").unwrap();
+        std::fs::write(
+            dir.join("__main__.py"),
+            format!(
+                "open({:?}, 'a').write('{module} ran\\n')\n",
+                pwned.display().to_string()
+            ),
+        )
+        .unwrap();
+    }
+    // The build folder's Go work folder is a link to a directory outside the project.
+    let victim = env.path("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::create_dir_all(project.join("target/skill-build")).unwrap();
+    std::os::unix::fs::symlink(&victim, project.join("target/skill-build/go")).unwrap();
+
+    // `skill doctor` from inside the project asks `python3 -m venv --help`.
+    let doctor = env
+        .command(&["doctor"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        !pwned.exists(),
+        "{}",
+        std::fs::read_to_string(&pwned).unwrap()
+    );
+    assert!(String::from_utf8_lossy(&doctor.stdout).contains("python3 (with venv)"));
+    // The first Go build on a machine installs Go with pip, from inside the project.
+    let tools = env.path("fresh-tools");
+    let built = env
+        .command(&["build"])
+        .current_dir(&project)
+        .env("SKILL_TOOLS_DIR", &tools)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert!(
+        !pwned.exists(),
+        "{}",
+        std::fs::read_to_string(&pwned).unwrap()
+    );
+    assert_eq!(
+        std::fs::read_dir(&victim).unwrap().count(),
+        0,
+        "written through the link"
+    );
+    assert!(project.join("target/skill-build/go").is_dir());
+}

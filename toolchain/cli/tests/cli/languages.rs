@@ -432,6 +432,25 @@ fn go_template_and_example() {
     env.skill(&["config", "go-skill", "--set", "greeting=Howdy"])
         .ok();
     assert_eq!(run(&["go-skill:greet", "name=Go"]), "Howdy, Go!\n");
+    // Large values, both ways: the host writes them into the skill through cabi_realloc,
+    // where a garbage collection would make Go read the clock and wasmtime trap ("cannot
+    // leave component instance"); the SDK keeps the collector off there.
+    let big = "x".repeat(100_000);
+    assert_eq!(
+        run(&["go-skill:greet", &format!("name={big}")]).len(),
+        100_009
+    );
+    let greeting = "g".repeat(70_000);
+    env.skill(&[
+        "config",
+        "go-skill",
+        "--set",
+        &format!("greeting={greeting}"),
+    ])
+    .ok();
+    assert_eq!(run(&["go-skill:greet", "name=Go"]).len(), 70_006);
+    env.skill(&["config", "go-skill", "--set", "greeting=Howdy"])
+        .ok();
     assert_eq!(
         run(&["go-skill:stats", "numbers=[1,2,3,4]", "measure=median"]),
         "{\"median\":2.5}\n"
