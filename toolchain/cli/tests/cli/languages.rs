@@ -531,3 +531,36 @@ fn go_template_and_example() {
     assert_eq!(called["content"][0]["text"], "counted to 3", "{called}");
     assert_eq!(called["isError"], false, "{called}");
 }
+
+/// JavaScript: two clean builds of the template in different directories. StarlingMonkey
+/// (componentize-js, run with the build's own Wizer) gives the same bytes; QuickJS
+/// (componentize-qjs, whose Wizer is built into it) still differs in its hash-map seeds,
+/// which docs/building.md records — this test notices the day it stops differing.
+#[test]
+fn javascript_builds_are_reproducible_on_starlingmonkey() {
+    let env = Env::new();
+    env.skill(&["init", "same-js", "-t", "javascript"]).ok();
+    let template = env.path("same-js");
+    let build = |copy: &str, quickjs: bool| {
+        let project = env.path(copy).join("same-js");
+        copy_dir(&template, &project);
+        if quickjs {
+            let yaml = project.join("skill.yaml");
+            let text = std::fs::read_to_string(&yaml).unwrap();
+            std::fs::write(
+                &yaml,
+                text.replace("  # engine: quickjs ", "  engine: quickjs "),
+            )
+            .unwrap();
+        }
+        let report = env.skill(&["build", project.to_str().unwrap(), "--json"]);
+        let report: serde_json::Value = serde_json::from_str(report.ok()).unwrap();
+        report["component"]["sha256"].as_str().unwrap().to_string()
+    };
+    assert_eq!(build("a", false), build("b/nested", false));
+    assert_ne!(
+        build("qa", true),
+        build("qb/nested", true),
+        "QuickJS builds became reproducible: say so in docs/building.md"
+    );
+}
