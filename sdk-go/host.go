@@ -61,6 +61,19 @@ func Progress(percent int, message string) {
 // `skill_dependencies`. Arguments are strings, numbers, booleans, or anything else as JSON.
 // The callee's tool error comes back as an *Error of the same kind.
 func CallTool(skill, tool string, args map[string]any) (Output, error) {
+	converted, err := argsOf(args)
+	if err != nil {
+		return Output{}, err
+	}
+	out, fail := currentHost.callTool(skill, tool, converted)
+	if fail != nil {
+		return Output{}, fail
+	}
+	return out, nil
+}
+
+// argsOf turns arguments by name into the contract's list, in name order.
+func argsOf(args map[string]any) ([]arg, error) {
 	names := make([]string, 0, len(args))
 	for name := range args {
 		names = append(names, name)
@@ -70,15 +83,11 @@ func CallTool(skill, tool string, args map[string]any) (Output, error) {
 	for _, name := range names {
 		v, err := valueOf(args[name])
 		if err != nil {
-			return Output{}, InvalidArgs("argument %q is not JSON: %v", name, err)
+			return nil, InvalidArgs("argument %q is not JSON: %v", name, err)
 		}
 		converted = append(converted, arg{name: name, value: v})
 	}
-	out, fail := currentHost.callTool(skill, tool, converted)
-	if fail != nil {
-		return Output{}, fail
-	}
-	return out, nil
+	return converted, nil
 }
 
 // Decode unmarshals an Output's Data into v.

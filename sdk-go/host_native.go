@@ -2,8 +2,6 @@
 
 package skill
 
-import "sort"
-
 // TestHost stands in for the host when a skill's tools run natively, in `go test`:
 //
 //	h := &skill.TestHost{Config: map[string]string{"api_key": "k"}}
@@ -37,18 +35,9 @@ func UseTestHost(h *TestHost) { currentHost = h }
 // Call runs a registered tool as the host would: arguments by name, defaults for the ones
 // left out, a tool error as an *Error.
 func Call(tool string, args map[string]any) (Output, error) {
-	names := make([]string, 0, len(args))
-	for name := range args {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	converted := make([]arg, 0, len(args))
-	for _, name := range names {
-		v, err := valueOf(args[name])
-		if err != nil {
-			return Output{}, InvalidArgs("argument %q: %v", name, err)
-		}
-		converted = append(converted, arg{name: name, value: v})
+	converted, err := argsOf(args)
+	if err != nil {
+		return Output{}, err
 	}
 	out, fail := execute(tool, converted)
 	if fail != nil {
