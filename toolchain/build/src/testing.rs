@@ -447,10 +447,7 @@ pub fn unit_test_command(
                 let go_root = crate::tools::go_root(&kit);
                 let mut cmd = std::process::Command::new(go_root.join("bin").join("go"));
                 crate::pipeline::go::go_environment(&mut cmd, &go_root, &kit);
-                cmd.env_remove("GOOS")
-                    .env_remove("GOARCH")
-                    .args(["test", "./..."])
-                    .current_dir(root);
+                cmd.args(["test", "./..."]).current_dir(root);
                 ("go test".to_string(), cmd)
             })
         }

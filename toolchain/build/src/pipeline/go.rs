@@ -67,6 +67,7 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
     .arg(".")
     .current_dir(&project.root);
     go_environment(&mut cmd, &go_root, &kit);
+    cmd.env("GOOS", "wasip1").env("GOARCH", "wasm");
     run_tool(&mut cmd, "go build", || {
         format!("go build could not build {}", project.name())
     })
@@ -96,7 +97,8 @@ pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<C
 }
 
 /// The go command's environment: this Go and nothing of the user's (their GOFLAGS, GOPROXY,
-/// toolchain switching, go env file), its caches inside the kit.
+/// toolchain switching, go env file), its caches inside the kit. The target is the caller's:
+/// wasip1 for builds, this machine for `skill test`'s `go test`.
 pub fn go_environment(cmd: &mut Command, go_root: &Path, kit: &Path) {
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("GO") {
@@ -104,8 +106,6 @@ pub fn go_environment(cmd: &mut Command, go_root: &Path, kit: &Path) {
         }
     }
     cmd.env("GOROOT", go_root)
-        .env("GOOS", "wasip1")
-        .env("GOARCH", "wasm")
         .env("CGO_ENABLED", "0")
         .env("GOTOOLCHAIN", "local")
         .env("GOENV", "off")
