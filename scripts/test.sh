@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# CI builds everything once: incremental state would only cost disk (over a gigabyte).
+export CARGO_INCREMENTAL=0
+
 step "rustup target add wasm32-wasip2; rustup component add clippy rustfmt"
 rustup target add wasm32-wasip2
 rustup component add clippy rustfmt
