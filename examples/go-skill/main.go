@@ -4,12 +4,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
 	"strings"
 
 	"skill-engine/sdk-go"
+	"skill-engine/sdk-go/skillhttp"
 )
 
 type GreetArgs struct {
@@ -38,6 +40,11 @@ type ReadArgs struct {
 	Path skill.File `desc:"A file in a directory the user granted (skill grant --fs)."`
 }
 
+type FetchArgs struct {
+	URL  string  `desc:"An http(s) URL on a host the user granted (skill grant --net)."`
+	Body *string `desc:"Sent as the body of a POST; without it, a GET."`
+}
+
 type EnvArgs struct {
 	Name string `desc:"The variable's name."`
 }
@@ -56,6 +63,8 @@ func init() {
 	skill.Tool("env", "Read an environment variable the user granted (`skill grant --env`).", env)
 	skill.Tool("note", "Remember a line in the instance's own /data; says how many there are.", note)
 	skill.Tool("read", "Show the first 200 bytes of a file.", read, skill.ReadOnly(true))
+	skill.Tool("fetch", "GET a URL (or POST a body to it); returns the status and the body (its first 1000 bytes when longer).", fetch,
+		skill.OpenWorld(true))
 }
 
 func greet(a GreetArgs) (string, error) {
@@ -161,6 +170,28 @@ func read(a ReadArgs) (string, error) {
 	buf := make([]byte, 200)
 	n, _ := f.Read(buf)
 	return string(buf[:n]), nil
+}
+
+func fetch(a FetchArgs) (string, error) {
+	var resp *skillhttp.Response
+	var err error
+	if a.Body == nil {
+		resp, err = skillhttp.Get(a.URL)
+	} else {
+		resp, err = skillhttp.Post(a.URL, "text/plain", []byte(*a.Body))
+	}
+	if err != nil {
+		return "", skill.Failed("%v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return "", skill.Failed("reading the response: %v", err)
+	}
+	if len(body) > 1000 {
+		return fmt.Sprintf("%d %s… (%d bytes)", resp.StatusCode, body[:1000], len(body)), nil
+	}
+	return fmt.Sprintf("%d %s", resp.StatusCode, body), nil
 }
 
 // A Go skill is a library the host calls; main never runs.

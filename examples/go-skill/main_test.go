@@ -2,6 +2,10 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"skill-engine/sdk-go"
@@ -39,5 +43,18 @@ func TestCountReportsProgress(t *testing.T) {
 	}
 	if len(host.Progress) != 4 || host.Progress[3].Percent != 100 {
 		t.Fatalf("progress: %+v", host.Progress)
+	}
+}
+
+func TestFetchPostsItsBody(t *testing.T) {
+	// Natively, skillhttp goes through net/http: a test server stands in for the API.
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s", r.Method, body)
+	}))
+	defer server.Close()
+	out, err := skill.Call("fetch", map[string]any{"url": server.URL, "body": "hi"})
+	if err != nil || out.Text != "200 POST hi" {
+		t.Fatalf("got %q, %v", out.Text, err)
 	}
 }

@@ -87,6 +87,34 @@ pub const SDK_FILES: &[(&str, &str)] = &[
         "sdk-go/abi_wasip1.go",
         include_str!("../../../sdk-go/abi_wasip1.go"),
     ),
+    (
+        "sdk-go/internal/cabi/cabi.go",
+        include_str!("../../../sdk-go/internal/cabi/cabi.go"),
+    ),
+    (
+        "sdk-go/skillhttp/client.go",
+        include_str!("../../../sdk-go/skillhttp/client.go"),
+    ),
+    (
+        "sdk-go/skillhttp/client_native.go",
+        include_str!("../../../sdk-go/skillhttp/client_native.go"),
+    ),
+    (
+        "sdk-go/skillhttp/client_wasip1.go",
+        include_str!("../../../sdk-go/skillhttp/client_wasip1.go"),
+    ),
+    (
+        "sdk-go/skillhttp/nethttp/nethttp.go",
+        include_str!("../../../sdk-go/skillhttp/nethttp/nethttp.go"),
+    ),
+    (
+        "sdk-go/skillhttp/nethttp/nethttp_native.go",
+        include_str!("../../../sdk-go/skillhttp/nethttp/nethttp_native.go"),
+    ),
+    (
+        "sdk-go/skillhttp/nethttp/nethttp_wasip1.go",
+        include_str!("../../../sdk-go/skillhttp/nethttp/nethttp_wasip1.go"),
+    ),
     ("wit/skill.wit", include_str!("../../../wit/skill.wit")),
     ("wit/command.wit", include_str!("../../../wit/command.wit")),
     (

@@ -29,8 +29,33 @@ use crate::project::Project;
 
 /// The SDK's module path, which the project's go.mod requires (and `replace`s).
 pub const SDK_MODULE: &str = "skill-engine/sdk-go";
-/// The world a Go skill's core module implements.
-const WORLD: &str = "skill";
+/// The world a Go skill's core module implements: the contract's, plus the wasi:http imports
+/// the SDK's HTTP transport lowers by hand (sdk-go/skillhttp). wit-component keeps only the
+/// imports the module uses, so a skill without network code imports no wasi:http.
+const WORLD: &str = "package skill-engine:go;
+
+world skill-go {
+  include skill-engine:skill/skill@0.3.0;
+  import wasi:http/outgoing-handler@0.2.12;
+}
+";
+
+/// WASI 0.2.12 as wasmtime (the runtime) ships it, verbatim: what wasi:http's types refer to.
+const WASI_WIT: &[(&str, &str)] = &[
+    ("wasi/cli.wit", include_str!("../../wit/wasi/cli.wit")),
+    ("wasi/clocks.wit", include_str!("../../wit/wasi/clocks.wit")),
+    (
+        "wasi/filesystem.wit",
+        include_str!("../../wit/wasi/filesystem.wit"),
+    ),
+    ("wasi/http.wit", include_str!("../../wit/wasi/http.wit")),
+    ("wasi/io.wit", include_str!("../../wit/wasi/io.wit")),
+    ("wasi/random.wit", include_str!("../../wit/wasi/random.wit")),
+    (
+        "wasi/sockets.wit",
+        include_str!("../../wit/wasi/sockets.wit"),
+    ),
+];
 
 pub fn compile(project: &Project, tc: &Toolchain, stage: &dyn Stage) -> Result<Compiled> {
     let kit = tc.go_tools()?;
@@ -322,12 +347,23 @@ fn bump_allocator(arena: u32) -> wasm_encoder::Function {
 /// Embeds the contract's component type in the core module and makes the component.
 fn componentize(core: &mut Vec<u8>, wit: &Path) -> Result<Vec<u8>> {
     let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve
+    resolve
         .push_dir(wit)
         .map_err(|e| Error::internal(format!("reading the contract's WIT: {e:#}")))?;
+    let parse = |path: &str, text: &str| {
+        wit_parser::UnresolvedPackageGroup::parse(path, text)
+            .map_err(|(_, e)| Error::internal(format!("the build's WIT {path}: {e}")))
+    };
+    let wasi = WASI_WIT
+        .iter()
+        .map(|(path, text)| parse(path, text))
+        .collect::<Result<Vec<_>>>()?;
+    let package = resolve
+        .push_groups(parse("skill-go.wit", WORLD)?, wasi)
+        .map_err(|e| Error::internal(format!("the Go world: {e:#}")))?;
     let world = resolve
-        .select_world(&[package], Some(WORLD))
-        .map_err(|e| Error::internal(format!("the contract's world: {e:#}")))?;
+        .select_world(&[package], Some("skill-go"))
+        .map_err(|e| Error::internal(format!("the Go world: {e:#}")))?;
     wit_component::embed_component_metadata(
         core,
         &resolve,

@@ -530,6 +530,53 @@ fn go_template_and_example() {
     );
     assert_eq!(called["content"][0]["text"], "counted to 3", "{called}");
     assert_eq!(called["isError"], false, "{called}");
+
+    // The network (last: a network grant withdraws the tools' read-only claims, above),
+    // through the SDK's client (wasi:http): refused until granted; then a GET
+    // that follows a redirect (each hop checked by the host), a POST with its body, and a
+    // 3 MB body read in many pieces while the collector runs between them.
+    let (port, seen) = crate::serve_http(|request, _| match request.path.as_str() {
+        "/old" => crate::HttpResponse::new(301, "").header("location", "/new?x=1"),
+        "/big" => crate::HttpResponse::new(200, &"b".repeat(3_000_000)),
+        _ => crate::HttpResponse::new(
+            200,
+            &format!(
+                "{} {} {} {}",
+                request.method,
+                request.path,
+                request.header("user-agent"),
+                request.body
+            ),
+        ),
+    });
+    let url = |path: &str| format!("url=http://127.0.0.1:{port}{path}");
+    let target = url("/old");
+    for body in [None, Some("body=secret")] {
+        let mut args = vec!["run", "go-skill:fetch", &target];
+        args.extend(body);
+        let refused = env.skill(&args);
+        assert!(
+            refused.code == 1 && refused.stderr.contains("HTTP-request-denied"),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert!(seen.lock().unwrap().is_empty(), "a request went out");
+    env.skill(&["grant", "go-skill", "--net", &format!("127.0.0.1:{port}")])
+        .ok();
+    assert_eq!(
+        run(&["go-skill:fetch", &url("/old")]),
+        "200 GET /new?x=1 skill-go \n"
+    );
+    assert_eq!(
+        run(&["go-skill:fetch", &url("/post"), "body=a body"]),
+        "200 POST /post skill-go a body\n"
+    );
+    assert!(
+        run(&["go-skill:fetch", &url("/big")]).ends_with("… (3000000 bytes)\n"),
+        "the whole body was not read"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 4);
 }
 
 /// JavaScript: two clean builds of the template in different directories. StarlingMonkey
