@@ -9,6 +9,10 @@ step() { printf '\n==> %s\n' "$*"; }
 # CI builds everything once: incremental state would only cost disk (over a gigabyte).
 export CARGO_INCREMENTAL=0
 
+# A run fills several gigabytes (README.md, "Set up"); running out shows up as failures far
+# from the cause, so say up front how much there is.
+step "free disk: $(df -Ph . | awk 'NR == 2 { print $4 }') here, $(df -Ph "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $4 }') in the temporary directory"
+
 step "rustup target add wasm32-wasip2; rustup component add clippy rustfmt"
 rustup target add wasm32-wasip2
 rustup component add clippy rustfmt
