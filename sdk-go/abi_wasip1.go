@@ -39,11 +39,21 @@ func cabiReallocAdapter(old, oldSize, align, newSize uint32) uint32 {
 
 //go:wasmexport cabi_realloc
 func cabiRealloc(old, oldSize, align, newSize uint32) uint32 {
-	p := cabi.Alloc(newSize, align)
-	if old != 0 {
-		copy(cabi.Mem(p, min(oldSize, newSize)), cabi.Mem(old, min(oldSize, newSize)))
-	}
-	return p
+	return cabi.Realloc(old, oldSize, align, newSize)
+}
+
+// afterExport (every post-return) lets the returned buffers go and lands the next export's
+// arguments in the scratch buffer (cabi.ArmScratch).
+func afterExport() {
+	cabi.Release(0)
+	cabi.ArmScratch()
+}
+
+// argumentsCopied: an export has copied its arguments out of the host's buffers.
+func argumentsCopied() {
+	cabi.Disarm()
+	cabi.Release(0)
+	cabi.GrowScratch()
 }
 
 func storeOptBool(at uint32, b *bool) {
@@ -70,7 +80,7 @@ func exportInfo() uint32 {
 }
 
 //go:wasmexport cabi_post_skill-engine:skill/guest@0.3.0#info
-func postInfo(uint32) { cabi.Release(0) }
+func postInfo(uint32) { afterExport() }
 
 // list<tool>; tool: name@0 description@8 params@16 (24 bytes); param: name@0
 // description@8 kind@16 required@17 default-value@20 choices@32 (40 bytes).
@@ -104,7 +114,7 @@ func exportTools() uint32 {
 }
 
 //go:wasmexport cabi_post_skill-engine:skill/guest@0.3.0#tools
-func postTools(uint32) { cabi.Release(0) }
+func postTools(uint32) { afterExport() }
 
 // list<tool-details>; tool-details: tool@0 title@8 annotations@20 (four option<bool>, two
 // bytes each) output-schema@28 (40 bytes).
@@ -133,7 +143,7 @@ func exportDescribeTools() uint32 {
 }
 
 //go:wasmexport cabi_post_skill-engine:skill/guest@0.3.0#describe-tools
-func postDescribeTools(uint32) { cabi.Release(0) }
+func postDescribeTools(uint32) { afterExport() }
 
 // Arguments: list<arg>; arg: name@0 value@8 (24 bytes); value: case byte @8, payload @16
 // (string ptr/len, s64, f64 or bool).
@@ -201,7 +211,7 @@ func loadResult(ret uint32) (Output, *Error) {
 func exportExecute(toolPtr, toolLen, argsPtr, argsLen uint32) uint32 {
 	tool := string(cabi.Mem(toolPtr, toolLen))
 	args := loadArgs(argsPtr, argsLen)
-	cabi.Release(0) // copied out: the host's buffers can go
+	argumentsCopied()
 	gcOff := cabi.GCOn()
 	out, fail := execute(tool, args)
 	gcOff()
@@ -211,7 +221,7 @@ func exportExecute(toolPtr, toolLen, argsPtr, argsLen uint32) uint32 {
 }
 
 //go:wasmexport cabi_post_skill-engine:skill/guest@0.3.0#execute
-func postExecute(uint32) { cabi.Release(0) }
+func postExecute(uint32) { afterExport() }
 
 // list<tuple<string, string>> (16 bytes each) → result<_, string> (case @0, message @4).
 //
@@ -221,7 +231,7 @@ func exportValidateConfig(p, n uint32) uint32 {
 	for i := range n {
 		pairs[i] = [2]string{cabi.LoadString(p + i*16), cabi.LoadString(p + i*16 + 8)}
 	}
-	cabi.Release(0)
+	argumentsCopied()
 	ret := cabi.Alloc(12, 4)
 	if err := validateConfig(pairs); err != nil {
 		cabi.Store8(ret, 1)
@@ -231,7 +241,7 @@ func exportValidateConfig(p, n uint32) uint32 {
 }
 
 //go:wasmexport cabi_post_skill-engine:skill/guest@0.3.0#validate-config
-func postValidateConfig(uint32) { cabi.Release(0) }
+func postValidateConfig(uint32) { afterExport() }
 
 //go:wasmimport skill-engine:skill/host@0.3.0 config-get
 func hostConfigGet(keyPtr, keyLen, ret uint32)
@@ -250,26 +260,23 @@ type componentHost struct{}
 var currentHost host = componentHost{}
 
 func (componentHost) configGet(key string) (string, bool) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	kp, kn := cabi.LowerString(key)
 	ret := cabi.Alloc(12, 4)
-	gcBack := cabi.GCOffDuring()
+	received := cabi.ReceiveResults()
 	hostConfigGet(kp, kn, ret)
-	gcBack()
+	received()
 	return cabi.LoadOptString(ret)
 }
 
 func (componentHost) log(level LogLevel, message string) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	p, n := cabi.LowerString(message)
 	hostLog(uint32(level), p, n)
 }
 
 func (componentHost) progress(percent int, message string) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	p, n := cabi.LowerString(message)
 	if percent < 0 {
 		hostProgress(0, 0, p, n)
@@ -279,8 +286,7 @@ func (componentHost) progress(percent int, message string) {
 }
 
 func (componentHost) callTool(skill, tool string, args []arg) (Output, *Error) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	sp, sn := cabi.LowerString(skill)
 	tp, tn := cabi.LowerString(tool)
 	list := cabi.Alloc(uint32(len(args))*24, 8)
@@ -302,8 +308,8 @@ func (componentHost) callTool(skill, tool string, args []arg) (Output, *Error) {
 		}
 	}
 	ret := cabi.Alloc(24, 4)
-	gcBack := cabi.GCOffDuring()
+	received := cabi.ReceiveResults()
 	hostCallTool(sp, sn, tp, tn, list, uint32(len(args)), ret)
-	gcBack()
+	received()
 	return loadResult(ret)
 }

@@ -14,8 +14,10 @@
 //
 // What the host decides, not the skill: connections, TLS, proxies and the Host header. A host
 // that is not granted fails with an *Error whose Code is "HTTP-request-denied". A deadline on
-// the request's context bounds connecting and the first response byte; the call's own time
-// limit bounds everything.
+// the request's context bounds connecting, the first response byte and each wait between
+// bytes; a request whose context is done is not sent, and its body stops reading. The call's
+// own time limit bounds everything. Goroutines may share the client, but a wait in the host
+// blocks the whole instance: requests from several goroutines do not run in parallel.
 package skillhttp
 
 import (
@@ -123,8 +125,7 @@ func Do(req *Request) (*Response, error) {
 		}
 		resp.URL = target.String()
 		location := resp.Header.Get("Location")
-		if (method != "GET" && method != "HEAD") || location == "" ||
-			resp.StatusCode < 300 || resp.StatusCode > 399 {
+		if (method != "GET" && method != "HEAD") || location == "" || !redirects3xx[resp.StatusCode] {
 			return resp, nil
 		}
 		resp.Body.Close()
@@ -133,9 +134,13 @@ func Do(req *Request) (*Response, error) {
 		}
 		next, err := target.Parse(location)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
-			return nil, &Error{Code: "HTTP-request-URI-invalid", Detail: "redirected to " + location}
+			return nil, &Error{Code: "HTTP-request-URI-invalid", Detail: "redirected to a URL that is not http(s)"}
 		}
-		req = redirected(req, next.Host != target.Host)
+		if next.User != nil {
+			return nil, &Error{Code: "HTTP-request-URI-invalid", Detail: "redirected to a URL with credentials"}
+		}
+		// Credentials stay with the host they were meant for, and off plain HTTP.
+		req = redirected(req, next.Host != target.Host || (target.Scheme == "https" && next.Scheme != "https"))
 		target = next
 	}
 }
@@ -159,7 +164,12 @@ func prepare(req *Request) (string, *url.URL, error) {
 		return "", nil, &Error{Code: "HTTP-request-URI-invalid", Detail: err.Error()}
 	}
 	if target.Scheme != "http" && target.Scheme != "https" {
-		return "", nil, &Error{Code: "HTTP-request-URI-invalid", Detail: "not an http(s) URL: " + req.URL}
+		return "", nil, &Error{Code: "HTTP-request-URI-invalid", Detail: "not an http(s) URL: " + target.Redacted()}
+	}
+	if target.User != nil {
+		// Never sent (the host takes the host name only) and never silently dropped.
+		return "", nil, &Error{Code: "HTTP-request-URI-invalid",
+			Detail: "the URL carries credentials (user:password@); send them in an Authorization header"}
 	}
 	method := strings.ToUpper(req.Method)
 	if method == "" {
@@ -167,6 +177,9 @@ func prepare(req *Request) (string, *url.URL, error) {
 	}
 	return method, target, nil
 }
+
+// The redirects Do follows (as net/http): not 300, 304 (a conditional GET's answer) or 305.
+var redirects3xx = map[int]bool{301: true, 302: true, 303: true, 307: true, 308: true}
 
 // redirected is the request that follows a redirect: no body and, on another host, none of
 // the credentials (as net/http).

@@ -92,3 +92,28 @@ func TestOnlyHTTPURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestOnlyRedirectsAreFollowed(t *testing.T) {
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/not-modified" {
+			w.Header().Set("Location", "/elsewhere")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		io.WriteString(w, "elsewhere")
+	}))
+	defer server.Close()
+	resp, err := Get(server.URL + "/not-modified")
+	if err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("got %v, %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+func TestCredentialsInTheURLAreRefused(t *testing.T) {
+	var e *Error
+	_, err := Get("http://user:secret@127.0.0.1:1/")
+	if !errors.As(err, &e) || e.Code != "HTTP-request-URI-invalid" || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -8,6 +8,7 @@
 package skillhttp
 
 import (
+	"context"
 	"io"
 	"net/url"
 	"strconv"
@@ -64,6 +65,9 @@ func setConnectTimeout(options, some uint32, nanos uint64) uint32
 
 //go:wasmimport wasi:http/types@0.2.12 [method]request-options.set-first-byte-timeout
 func setFirstByteTimeout(options, some uint32, nanos uint64) uint32
+
+//go:wasmimport wasi:http/types@0.2.12 [method]request-options.set-between-bytes-timeout
+func setBetweenBytesTimeout(options, some uint32, nanos uint64) uint32
 
 //go:wasmimport wasi:http/outgoing-handler@0.2.12 handle
 func handle(req, someOptions, options, ret uint32)
@@ -158,6 +162,9 @@ func loadErrorCode(p uint32) *Error {
 }
 
 func roundTrip(method string, target *url.URL, req *Request) (*Response, error) {
+	if err := contextErr(req); err != nil {
+		return nil, err // nothing is sent once the caller has given up
+	}
 	request, err := outgoingRequest(method, target, req)
 	if err != nil {
 		return nil, err
@@ -189,13 +196,12 @@ func roundTrip(method string, target *url.URL, req *Request) (*Response, error) 
 		dropIncomingResponse(response)
 		return nil, writeErr
 	}
-	return incomingResponse(response)
+	return incomingResponse(response, req)
 }
 
 // outgoingRequest makes the request resource: headers, method, scheme, authority, path.
 func outgoingRequest(method string, target *url.URL, req *Request) (uint32, error) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 
 	entries := headerEntries(req)
 	// list<tuple<string, list<u8>>>: 16 bytes each. result<fields, header-error>: case @0,
@@ -262,19 +268,19 @@ func outgoingRequest(method string, target *url.URL, req *Request) (uint32, erro
 // send hands the request to the host: result<future-incoming-response, error-code>, the
 // future or the error @8.
 func send(request uint32, req *Request) (uint32, error) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	var someOptions, options uint32
 	if deadline, ok := deadlineOf(req); ok {
 		left := max(time.Until(deadline), time.Millisecond)
 		options, someOptions = newRequestOptions(), 1
 		setConnectTimeout(options, 1, uint64(left))
 		setFirstByteTimeout(options, 1, uint64(left))
+		setBetweenBytesTimeout(options, 1, uint64(left))
 	}
 	ret := cabi.Alloc(40, 8)
-	gcBack := cabi.GCOffDuring()
+	received := cabi.ReceiveResults()
 	handle(request, someOptions, options, ret)
-	gcBack()
+	received()
 	if cabi.Load8(ret) != 0 {
 		return 0, loadErrorCode(ret + 8)
 	}
@@ -286,6 +292,21 @@ func deadlineOf(req *Request) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return req.Context.Deadline()
+}
+
+// contextErr: the request's context is done. The deadline is compared here too: a context's
+// timer fires only when the scheduler runs, and a tool blocked in host calls never yields.
+func contextErr(req *Request) error {
+	if req.Context == nil {
+		return nil
+	}
+	if err := req.Context.Err(); err != nil {
+		return err
+	}
+	if deadline, ok := req.Context.Deadline(); ok && !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // writeBody streams the request body (4096 bytes at most per blocking-write-and-flush) and
@@ -315,12 +336,11 @@ func writeBody(body uint32, from io.Reader) error {
 		dropOutgoingBody(body)
 		return writeErr
 	}
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	ret := cabi.Alloc(40, 8) // result<_, error-code>: the error @8
-	gcBack := cabi.GCOffDuring()
+	received := cabi.ReceiveResults()
 	outgoingBodyFinish(body, 0, 0, ret)
-	gcBack()
+	received()
 	if cabi.Load8(ret) != 0 {
 		return loadErrorCode(ret + 8)
 	}
@@ -329,8 +349,7 @@ func writeBody(body uint32, from io.Reader) error {
 
 // streamWrite: result<_, stream-error> (case @0; stream-error case @4, its error @8).
 func streamWrite(stream uint32, b []byte) error {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	p, n := cabi.LowerBytes(b)
 	ret := cabi.Alloc(12, 4)
 	blockingWriteAndFlush(stream, p, n, ret)
@@ -347,9 +366,9 @@ func streamError(p uint32, doing string) error {
 	}
 	handle := cabi.Load32(p + 4)
 	ret := cabi.Alloc(8, 4)
-	gcBack := cabi.GCOffDuring()
+	received := cabi.ReceiveResults()
 	errorToDebugString(handle, ret)
-	gcBack()
+	received()
 	dropIOError(handle)
 	return &Error{Code: "connection-terminated", Detail: doing + ": " + cabi.LoadString(ret)}
 }
@@ -362,12 +381,11 @@ func await(future uint32) (uint32, error) {
 	pollable := subscribe(future)
 	block(pollable)
 	dropPollable(pollable)
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	ret := cabi.Alloc(56, 8)
-	gcBack := cabi.GCOffDuring()
+	received := cabi.ReceiveResults()
 	futureGet(future, ret)
-	gcBack()
+	received()
 	switch {
 	case cabi.Load8(ret) == 0:
 		return 0, &Error{Code: "internal-error", Detail: "no response after the wait"}
@@ -380,21 +398,21 @@ func await(future uint32) (uint32, error) {
 }
 
 // incomingResponse turns the response resource into a Response whose Body streams.
-func incomingResponse(response uint32) (*Response, error) {
+func incomingResponse(response uint32, req *Request) (*Response, error) {
 	status := int(responseStatus(response))
 	header := Header{}
 	fields := responseHeaders(response)
-	mark := cabi.Mark()
+	end := cabi.Begin()
 	ret := cabi.Alloc(8, 4)
-	gcBack := cabi.GCOffDuring()
+	received := cabi.ReceiveResults()
 	fieldsEntries(fields, ret) // list<tuple<string, list<u8>>>
-	gcBack()
+	received()
 	list, n := cabi.Load32(ret), cabi.Load32(ret+4)
 	for i := range n {
 		at := list + i*16
 		header.Add(cabi.LoadString(at), string(cabi.LoadBytes(at+8)))
 	}
-	cabi.Release(mark)
+	end()
 	dropFields(fields)
 
 	body, err := takeHandle(responseConsume, response, "the response body")
@@ -411,14 +429,13 @@ func incomingResponse(response uint32) (*Response, error) {
 	return &Response{
 		StatusCode: status,
 		Header:     header,
-		Body:       &bodyReader{response: response, body: body, stream: stream},
+		Body:       &bodyReader{response: response, body: body, stream: stream, req: req},
 	}, nil
 }
 
 // takeHandle calls a function returning result<own<T>> (case @0, handle @4).
 func takeHandle(call func(self, ret uint32), self uint32, what string) (uint32, error) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
 	ret := cabi.Alloc(8, 4)
 	call(self, ret)
 	if cabi.Load8(ret) != 0 {
@@ -427,10 +444,15 @@ func takeHandle(call func(self, ret uint32), self uint32, what string) (uint32, 
 	return cabi.Load32(ret + 4), nil
 }
 
+// The most one blocking-read asks for.
+const readSize = 64 << 10
+
 // bodyReader streams a response body; Close gives its resources back to the host.
 type bodyReader struct {
 	response, body, stream uint32
 	done, closed           bool
+	landing                []byte
+	req                    *Request // whose context's deadline ends the reading
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -443,6 +465,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		}
 		return 0, nil
 	}
+	// Checked before each read: a read blocks in the host, where no timer can interrupt it.
+	if err := contextErr(b.req); err != nil {
+		return 0, err
+	}
 	for {
 		n, err := b.read(p)
 		if n > 0 || err != nil {
@@ -452,13 +478,18 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 }
 
 // read is one blocking-read: result<list<u8>, stream-error>, the list or stream-error @4.
+// The bytes land in the reader's own buffer (cabi.Land), the same one every time.
 func (b *bodyReader) read(p []byte) (int, error) {
-	mark := cabi.Mark()
-	defer cabi.Release(mark)
+	defer cabi.Begin()()
+	if b.landing == nil {
+		b.landing = make([]byte, readSize)
+	}
 	ret := cabi.Alloc(12, 4)
+	landed := cabi.Land(b.landing)
 	gcBack := cabi.GCOffDuring()
-	blockingRead(b.stream, uint64(min(len(p), 64<<10)), ret)
+	blockingRead(b.stream, uint64(min(len(p), readSize)), ret)
 	gcBack()
+	landed()
 	if cabi.Load8(ret) == 0 {
 		return copy(p, cabi.Mem(cabi.Load32(ret+4), cabi.Load32(ret+8))), nil
 	}

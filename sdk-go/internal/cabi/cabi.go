@@ -11,6 +11,7 @@ package cabi
 
 import (
 	"runtime/debug"
+	"sync"
 	"unsafe"
 )
 
@@ -36,6 +37,91 @@ func GCOffDuring() func() {
 // Buffers the host may still read or has just written; see the package comment.
 var keep [][]byte
 
+// The landing buffer: memory set aside, before an import call, for what the host writes back
+// (Land). While the host lowers a result into the instance, the instance may not call out,
+// and a Go allocation can: growing the heap runs the runtime's scavenger, which reads the
+// clock through WASI (wasmtime traps: "cannot leave component instance"). Turning the
+// collector off does not stop that, so results land in memory the caller allocated, in Go,
+// before the call. Only what does not fit is allocated there and then.
+var landing []byte
+
+// Land makes cabi_realloc serve from buf (of a size the caller expects the result to fit)
+// until the returned function is called. The caller copies the result out before the next
+// call reuses buf.
+func Land(buf []byte) (done func()) {
+	landing = buf
+	return func() { landing = nil }
+}
+
+// The landing buffer of calls whose results have no known size (config values, call-tool
+// results, a response's header fields, an export's arguments). It grows, after the call, to
+// what did not fit, so a result that size lands next time.
+var (
+	scratch  = make([]byte, 64<<10)
+	overflow uint32
+)
+
+// LandScratch lands the next results in the scratch buffer; see Land.
+func LandScratch() (done func()) {
+	landing, overflow = scratch, 0
+	return func() {
+		landing = nil
+		GrowScratch()
+	}
+}
+
+// GrowScratch makes room for what the last results did not fit; call it where Go may
+// allocate (not while the host is lowering).
+func GrowScratch() {
+	if overflow > 0 {
+		scratch = make([]byte, len(scratch)+int(overflow))
+		overflow = 0
+	}
+}
+
+// ReceiveResults prepares for an import call that returns values: the collector off and the
+// results landing in the scratch buffer. done undoes both, and grows the buffer if needed.
+func ReceiveResults() (done func()) {
+	gcBack := GCOffDuring()
+	landed := LandScratch()
+	return func() {
+		landed()
+		gcBack()
+	}
+}
+
+// ArmScratch lands the next export's arguments in the scratch buffer: call it when an
+// export is done (its post-return) and at start.
+func ArmScratch() { landing, overflow = scratch, 0 }
+
+// Disarm stops landing: call it when an export has copied its arguments out.
+func Disarm() { landing = nil }
+
+func init() { ArmScratch() }
+
+// Realloc is cabi_realloc: from the landing buffer when it has room, else a kept buffer.
+func Realloc(old, oldSize, align, newSize uint32) uint32 {
+	var p uint32
+	if len(landing) > 0 && newSize > 0 {
+		base := uint32(uintptr(unsafe.Pointer(&landing[0])))
+		at := (base + align - 1) &^ (align - 1)
+		if end := at - base + newSize; end <= uint32(len(landing)) {
+			landing = landing[end:]
+			p = at
+		}
+	}
+	if p == 0 {
+		if landing != nil {
+			overflow += newSize + align
+		}
+		p = Alloc(newSize, align)
+	}
+	if old != 0 {
+		copy(Mem(p, min(oldSize, newSize)), Mem(old, min(oldSize, newSize)))
+	}
+	return p
+}
+
 // Alloc returns the address of size zeroed bytes aligned to align, kept until Release.
 func Alloc(size, align uint32) uint32 {
 	if size == 0 {
@@ -49,6 +135,23 @@ func Alloc(size, align uint32) uint32 {
 
 // Mark is where buffers allocated from now on start, for Release.
 func Mark() int { return len(keep) }
+
+// One host call at a time: goroutines share `keep` (and the scratch buffer), and one may be
+// parked between its Mark and its Release (turning the collector off waits for a running
+// cycle), so their releases would cut each other's buffers.
+var hostCalls sync.Mutex
+
+// Begin starts a host call's buffers; end releases them. Regions do not nest.
+//
+//	defer cabi.Begin()()
+func Begin() (end func()) {
+	hostCalls.Lock()
+	mark := Mark()
+	return func() {
+		Release(mark)
+		hostCalls.Unlock()
+	}
+}
 
 // Release lets the garbage collector have every buffer allocated since mark.
 func Release(mark int) {
