@@ -486,9 +486,7 @@ func (b *bodyReader) read(p []byte) (int, error) {
 	}
 	ret := cabi.Alloc(12, 4)
 	landed := cabi.Land(b.landing)
-	gcBack := cabi.GCOffDuring()
 	blockingRead(b.stream, uint64(min(len(p), readSize)), ret)
-	gcBack()
 	landed()
 	if cabi.Load8(ret) == 0 {
 		return copy(p, cabi.Mem(cabi.Load32(ret+4), cabi.Load32(ret+8))), nil

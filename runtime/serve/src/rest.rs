@@ -35,7 +35,7 @@ struct SocketLimits {
     max_message: usize,
 }
 
-pub fn router(state: Arc<ServeState>, max_message: usize) -> Router {
+pub fn router(state: Arc<ServeState>, max_body: usize) -> Router {
     Router::new()
         .route("/api/v1/skills", get(list_skills))
         .route("/api/v1/skills/{name}", get(get_skill))
@@ -43,12 +43,17 @@ pub fn router(state: Arc<ServeState>, max_message: usize) -> Router {
         .route("/api/v1/stream", post(stream))
         .route(
             "/api/v1/ws",
-            get(websocket).layer(axum::Extension(SocketLimits { max_message })),
+            get(websocket).layer(axum::Extension(SocketLimits {
+                max_message: max_body,
+            })),
         )
         .route("/api/v1/openapi.json", get(openapi))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        // `--max-body` for the JSON bodies too: axum's extractors stop at 2 MiB by default,
+        // whatever the server allows.
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(state)
 }
 

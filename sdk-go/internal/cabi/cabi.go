@@ -18,20 +18,24 @@ import (
 // The garbage collector is off whenever the host may call cabi_realloc: a collection reads
 // the clock through WASI, and an instance may not call out while the host is lowering values
 // into it (wasmtime traps: "cannot leave component instance"). It is on while a tool runs,
-// except around the host calls that return values (GCOffDuring).
+// except during host calls (Begin).
 func init() { debug.SetGCPercent(-1) }
+
+var (
+	toolRunning bool // between GCOn and its returned function
+	inHostCalls int  // goroutines in Begin's region or waiting to enter it
+)
 
 // GCOn turns the collector on for a tool's own work; the returned function turns it off.
 func GCOn() func() {
-	debug.SetGCPercent(100)
-	return func() { debug.SetGCPercent(-1) }
-}
-
-// GCOffDuring turns the collector off around a host call that returns values: it returns
-// the function that restores what was before (off outside tools, on inside).
-func GCOffDuring() func() {
-	before := debug.SetGCPercent(-1)
-	return func() { debug.SetGCPercent(before) }
+	toolRunning = true
+	if inHostCalls == 0 { // a goroutine left waiting for a host call keeps it off
+		debug.SetGCPercent(100)
+	}
+	return func() {
+		toolRunning = false
+		debug.SetGCPercent(-1)
+	}
 }
 
 // Buffers the host may still read or has just written; see the package comment.
@@ -79,16 +83,9 @@ func GrowScratch() {
 	}
 }
 
-// ReceiveResults prepares for an import call that returns values: the collector off and the
-// results landing in the scratch buffer. done undoes both, and grows the buffer if needed.
-func ReceiveResults() (done func()) {
-	gcBack := GCOffDuring()
-	landed := LandScratch()
-	return func() {
-		landed()
-		gcBack()
-	}
-}
+// ReceiveResults prepares for an import call (inside Begin's region) that returns values:
+// they land in the scratch buffer. done stops that, and grows the buffer if needed.
+func ReceiveResults() (done func()) { return LandScratch() }
 
 // ArmScratch lands the next export's arguments in the scratch buffer: call it when an
 // export is done (its post-return) and at start.
@@ -136,20 +133,31 @@ func Alloc(size, align uint32) uint32 {
 // Mark is where buffers allocated from now on start, for Release.
 func Mark() int { return len(keep) }
 
-// One host call at a time: goroutines share `keep` (and the scratch buffer), and one may be
-// parked between its Mark and its Release (turning the collector off waits for a running
-// cycle), so their releases would cut each other's buffers.
+// One host call at a time: goroutines share `keep` and the landing buffers.
 var hostCalls sync.Mutex
 
-// Begin starts a host call's buffers; end releases them. Regions do not nest.
+// Begin starts a host call: the collector off, the call's buffers from here on. end releases
+// the buffers and turns the collector back on for the tool, once no goroutine is in or
+// waiting for a host call. Regions do not nest.
+//
+// A goroutine parks (if at all) before it holds anything: turning the collector off waits
+// for a running cycle to end, and the lock may be taken. Inside, with no cycle running,
+// nothing parks; so no goroutine is ever inside a region when a tool returns and its
+// post-return releases every buffer.
 //
 //	defer cabi.Begin()()
 func Begin() (end func()) {
+	inHostCalls++
+	debug.SetGCPercent(-1)
 	hostCalls.Lock()
 	mark := Mark()
 	return func() {
 		Release(mark)
 		hostCalls.Unlock()
+		inHostCalls--
+		if inHostCalls == 0 && toolRunning {
+			debug.SetGCPercent(100)
+		}
 	}
 }
 

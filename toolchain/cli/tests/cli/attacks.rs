@@ -777,6 +777,18 @@ fn websocket_messages_are_bounded() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap();
     assert!(running <= 8, "{running} calls of one socket ran at once");
+
+    // REST bodies follow --max-body both ways: axum's own 2 MiB default for JSON bodies
+    // refused a 3 MB call that --max-body allowed ("length limit exceeded").
+    let call = |text: String| json!({"skill": "misbehave", "tool": "echo", "args": {"text": text}});
+    let refused = post(&server, "/api/v1/execute", &call("x".repeat(200_000)));
+    assert_eq!(refused.status, 413, "{}", refused.body);
+    env.skill(&["config", "misbehave", "--limit", "output=8MiB"])
+        .ok();
+    let roomy = Server::start(&env, &["--max-body", "8MiB"]);
+    let big = post(&roomy, "/api/v1/execute", &call("x".repeat(3_000_000)));
+    assert_eq!(big.status, 200, "{}", &big.body[..300.min(big.body.len())]);
+    assert_eq!(big.json()["text"].as_str().map(str::len), Some(3_000_000));
 }
 
 /// Hole 10: `skill install ./project` ran the project's build scripts before the review.
