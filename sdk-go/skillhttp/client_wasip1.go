@@ -270,7 +270,7 @@ func outgoingRequest(method string, target *url.URL, req *Request) (uint32, erro
 func send(request uint32, req *Request) (uint32, error) {
 	defer cabi.Begin()()
 	var someOptions, options uint32
-	if deadline, ok := deadlineOf(req); ok {
+	if deadline, ok := contextOf(req).Deadline(); ok {
 		left := max(time.Until(deadline), time.Millisecond)
 		options, someOptions = newRequestOptions(), 1
 		setConnectTimeout(options, 1, uint64(left))
@@ -287,23 +287,21 @@ func send(request uint32, req *Request) (uint32, error) {
 	return cabi.Load32(ret + 8), nil
 }
 
-func deadlineOf(req *Request) (time.Time, bool) {
+func contextOf(req *Request) context.Context {
 	if req.Context == nil {
-		return time.Time{}, false
+		return context.Background()
 	}
-	return req.Context.Deadline()
+	return req.Context
 }
 
 // contextErr: the request's context is done. The deadline is compared here too: a context's
 // timer fires only when the scheduler runs, and a tool blocked in host calls never yields.
 func contextErr(req *Request) error {
-	if req.Context == nil {
-		return nil
-	}
-	if err := req.Context.Err(); err != nil {
+	ctx := contextOf(req)
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if deadline, ok := req.Context.Deadline(); ok && !time.Now().Before(deadline) {
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
 		return context.DeadlineExceeded
 	}
 	return nil

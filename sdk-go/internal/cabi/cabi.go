@@ -6,7 +6,7 @@
 //
 // Memory: everything handed to the host lives in Go byte slices held in `keep`, so the
 // garbage collector (which does not move heap objects) keeps them until the host is done:
-// the post-return function of an export, or the end of an import call (Mark, then Release).
+// the post-return function of an export, or the end of an import call (Begin).
 package cabi
 
 import (
@@ -65,8 +65,9 @@ var (
 	overflow uint32
 )
 
-// LandScratch lands the next results in the scratch buffer; see Land.
-func LandScratch() (done func()) {
+// ReceiveResults prepares for an import call (inside Begin's region) that returns values:
+// they land in the scratch buffer (see Land). done stops that, and grows the buffer if needed.
+func ReceiveResults() (done func()) {
 	landing, overflow = scratch, 0
 	return func() {
 		landing = nil
@@ -82,10 +83,6 @@ func GrowScratch() {
 		overflow = 0
 	}
 }
-
-// ReceiveResults prepares for an import call (inside Begin's region) that returns values:
-// they land in the scratch buffer. done stops that, and grows the buffer if needed.
-func ReceiveResults() (done func()) { return LandScratch() }
 
 // ArmScratch lands the next export's arguments in the scratch buffer: call it when an
 // export is done (its post-return) and at start.
@@ -130,9 +127,6 @@ func Alloc(size, align uint32) uint32 {
 	return (p + align - 1) &^ (align - 1)
 }
 
-// Mark is where buffers allocated from now on start, for Release.
-func Mark() int { return len(keep) }
-
 // One host call at a time: goroutines share `keep` and the landing buffers.
 var hostCalls sync.Mutex
 
@@ -150,7 +144,7 @@ func Begin() (end func()) {
 	inHostCalls++
 	debug.SetGCPercent(-1)
 	hostCalls.Lock()
-	mark := Mark()
+	mark := len(keep)
 	return func() {
 		Release(mark)
 		hostCalls.Unlock()
@@ -161,7 +155,8 @@ func Begin() (end func()) {
 	}
 }
 
-// Release lets the garbage collector have every buffer allocated since mark.
+// Release lets the garbage collector have every buffer allocated since mark (a length of
+// keep).
 func Release(mark int) {
 	clear(keep[mark:])
 	keep = keep[:mark]
@@ -176,13 +171,11 @@ func Mem(p, n uint32) []byte {
 }
 
 func Load8(p uint32) uint8   { return *(*uint8)(unsafe.Pointer(uintptr(p))) }
-func Load16(p uint32) uint16 { return *(*uint16)(unsafe.Pointer(uintptr(p))) }
 func Load32(p uint32) uint32 { return *(*uint32)(unsafe.Pointer(uintptr(p))) }
 func Load64(p uint32) uint64 { return *(*uint64)(unsafe.Pointer(uintptr(p))) }
 
 func Store8(p uint32, v uint8)   { *(*uint8)(unsafe.Pointer(uintptr(p))) = v }
 func Store32(p uint32, v uint32) { *(*uint32)(unsafe.Pointer(uintptr(p))) = v }
-func Store64(p uint32, v uint64) { *(*uint64)(unsafe.Pointer(uintptr(p))) = v }
 
 // LoadString copies a string (ptr, len at p) out of the host's buffer.
 func LoadString(p uint32) string { return string(Mem(Load32(p), Load32(p+4))) }
@@ -214,12 +207,6 @@ func LowerString(s string) (uint32, uint32) {
 
 func StoreString(at uint32, s string) {
 	p, n := LowerString(s)
-	Store32(at, p)
-	Store32(at+4, n)
-}
-
-func StoreBytes(at uint32, b []byte) {
-	p, n := LowerBytes(b)
 	Store32(at, p)
 	Store32(at+4, n)
 }
